@@ -1,0 +1,147 @@
+#include "core/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace gan {
+
+namespace {
+thread_local bool t_grad_enabled = true;
+}
+
+bool grad_enabled() { return t_grad_enabled; }
+GradModeGuard::GradModeGuard(bool enabled) : previous_(t_grad_enabled) { t_grad_enabled = enabled; }
+GradModeGuard::~GradModeGuard() { t_grad_enabled = previous_; }
+
+bool record(Tensor& out, const std::shared_ptr<Node>& node, std::vector<Tensor> inputs) {
+  if (!grad_enabled()) return false;
+  bool any = false;
+  for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
+  if (!any) return false;
+  node->inputs = std::move(inputs);
+  out.impl().grad_fn = node;
+  out.impl().requires_grad = true;
+  return true;
+}
+
+namespace {
+
+// Nodes reachable from root, ordered so that every node comes before the
+// nodes of its inputs (reverse topological order of the forward pass).
+std::vector<Node*> topological_order(Node* root) {
+  std::vector<Node*> order;
+  std::unordered_set<Node*> visited;
+  // Iterative post-order DFS (graphs can be deep; no recursion).
+  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+  visited.insert(root);
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const Tensor& in = node->inputs[next++];
+      if (in.defined() && in.grad_fn() && visited.insert(in.grad_fn().get()).second) {
+        stack.emplace_back(in.grad_fn().get(), 0);
+      }
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return {order.rbegin(), order.rend()};
+}
+
+Tensor default_root_grad(const Tensor& root, const Tensor& grad) {
+  if (grad.defined()) {
+    GAN_CHECK(grad.shape() == root.shape(), ShapeError, "backward: gradient shape ", shape_str(grad.shape()),
+              " does not match the output's shape ", shape_str(root.shape()));
+    return grad;
+  }
+  GAN_CHECK(root.numel() == 1, AutogradError, "backward: the output has shape ", shape_str(root.shape()),
+            "; pass a gradient of that shape, or call backward() on a one-element tensor such as a loss");
+  return Tensor::ones(root.shape(), root.dtype(), root.device());
+}
+
+Tensor accumulate(const Tensor& sum, const Tensor& g) { return sum.defined() ? add(sum, g) : g; }
+
+// The shared traversal: calls sink(input, grad) for every gradient that reaches
+// a leaf input (a tensor without grad_fn that requires grad).
+template <typename LeafSink>
+void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, LeafSink&& sink,
+              std::unordered_map<Node*, Tensor>* node_grads_out = nullptr) {
+  GradModeGuard mode(create_graph);
+  std::unordered_map<Node*, Tensor> node_grads;
+  if (!root.grad_fn()) {
+    sink(root, root_grad);
+    return;
+  }
+  node_grads[root.grad_fn().get()] = root_grad;
+  for (Node* node : topological_order(root.grad_fn().get())) {
+    auto it = node_grads.find(node);
+    if (it == node_grads.end() || !it->second.defined()) continue;  // no gradient reached it
+    const Tensor grad_out = it->second;
+    if (!node_grads_out) node_grads.erase(it);  // free intermediate gradients early
+    std::vector<Tensor> grads = node->backward(grad_out);
+    GAN_CHECK(grads.size() == node->inputs.size(), AutogradError, node->name(), " backward returned ",
+              grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    for (size_t i = 0; i < grads.size(); ++i) {
+      const Tensor& input = node->inputs[i];
+      if (!input.defined() || !input.requires_grad() || !grads[i].defined()) continue;
+      GAN_CHECK(grads[i].shape() == input.shape(), AutogradError, node->name(), " backward produced a gradient of shape ",
+                shape_str(grads[i].shape()), " for an input of shape ", shape_str(input.shape()));
+      if (input.grad_fn()) {
+        Tensor& slot = node_grads[input.grad_fn().get()];
+        slot = accumulate(slot, grads[i]);
+      } else {
+        sink(input, grads[i]);
+      }
+    }
+  }
+  if (node_grads_out) *node_grads_out = std::move(node_grads);
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad, bool create_graph) {
+  GAN_CHECK(root.requires_grad(), AutogradError,
+            "backward: this tensor does not require grad (no input of the ops that made it has requires_grad, "
+            "or it was computed under NoGradGuard / detach())");
+  const Tensor g = default_root_grad(root, grad);
+  traverse(root, g, create_graph, [&](const Tensor& leaf, const Tensor& leaf_grad) {
+    TensorImpl& impl = leaf.impl();
+    // Out-of-place accumulation keeps gradients immutable, which is what lets
+    // create_graph gradients carry their own graph.
+    const Tensor sum = impl.grad ? add(Tensor(impl.grad), leaf_grad) : leaf_grad;
+    impl.grad = (create_graph ? sum : sum.detach()).impl_ptr();
+  });
+}
+
+std::vector<Tensor> gradients(const Tensor& output, const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                              bool create_graph) {
+  GAN_CHECK(output.requires_grad(), AutogradError, "gradients: the output does not require grad");
+  const Tensor g = default_root_grad(output, grad_output);
+  std::unordered_map<TensorImpl*, Tensor> leaf_grads;
+  std::unordered_map<Node*, Tensor> node_grads;
+  traverse(
+      output, g, create_graph,
+      [&](const Tensor& leaf, const Tensor& leaf_grad) {
+        Tensor& slot = leaf_grads[&leaf.impl()];
+        slot = accumulate(slot, leaf_grad);
+      },
+      &node_grads);
+  std::vector<Tensor> result;
+  for (const Tensor& in : inputs) {
+    Tensor r;
+    if (in.grad_fn()) {
+      auto it = node_grads.find(in.grad_fn().get());
+      if (it != node_grads.end()) r = it->second;
+    } else if (auto it = leaf_grads.find(&in.impl()); it != leaf_grads.end()) {
+      r = it->second;
+    }
+    result.push_back(r.defined() ? r : Tensor::zeros(in.shape(), in.dtype(), in.device()));
+  }
+  return result;
+}
+
+}  // namespace gan

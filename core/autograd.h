@@ -1,0 +1,67 @@
+// Reverse-mode automatic differentiation on a dynamic tape.
+//
+// Every op that sees an input with requires_grad (while grad mode is on)
+// records a Node on its output: the node keeps the op's inputs (the graph's
+// edges) and whatever the op saved for its backward. backward() walks the
+// nodes reachable from the root in reverse topological order, calls each
+// node's backward with the gradient of its output, and routes the results to
+// the input nodes or, for leaves, accumulates them into .grad.
+//
+// Higher order: backward functions are written with the same differentiable
+// ops as the forward pass wherever that is cheap; with create_graph=true grad
+// mode stays on during the backward pass, so the gradients get graphs of their
+// own and can be differentiated again (docs/autograd.md has the plan and the
+// ops that still need a differentiable backward).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace gan {
+
+struct Node {
+  virtual ~Node() = default;
+  virtual const char* name() const = 0;
+  // Gradients w.r.t. `inputs`, in order. An undefined Tensor means "no
+  // gradient" (the input does not need one, or it is identically zero).
+  virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
+
+  std::vector<Tensor> inputs;
+};
+
+// Grad mode: ops record nodes only while it is on (the default).
+bool grad_enabled();
+
+class GradModeGuard {
+ public:
+  explicit GradModeGuard(bool enabled);
+  ~GradModeGuard();
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Inside its scope nothing is recorded (evaluation, sampling, optimizer steps).
+class NoGradGuard : public GradModeGuard {
+ public:
+  NoGradGuard() : GradModeGuard(false) {}
+};
+
+// Accumulates d(root)/d(leaf) * grad into every reachable leaf's .grad.
+void run_backward(const Tensor& root, const Tensor& grad, bool create_graph);
+
+// Returns d(output)/d(inputs[i]) * grad_output without touching any .grad
+// (what WGAN-GP's gradient penalty needs). Inputs not reached get zeros.
+std::vector<Tensor> gradients(const Tensor& output, const std::vector<Tensor>& inputs,
+                              const Tensor& grad_output = Tensor(), bool create_graph = false);
+
+// Records `node` as the producer of `out` if grad mode is on and any input
+// requires grad; returns whether it did. Ops call this after computing out.
+bool record(Tensor& out, const std::shared_ptr<Node>& node, std::vector<Tensor> inputs);
+
+}  // namespace gan

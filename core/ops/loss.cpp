@@ -1,0 +1,72 @@
+// Losses: one fused kernel pass computes the mean loss and its gradient; the
+// gradient is kept and scaled by the incoming gradient in backward.
+#include "core/ops.h"
+#include "core/ops/dispatch.h"
+#include "kernels/loss/loss.h"
+
+namespace gan {
+
+using detail::dispatch_float;
+
+namespace {
+
+const char* loss_name(LossKind k) {
+  switch (k) {
+    case LossKind::BCE: return "bce_loss";
+    case LossKind::BCEWithLogits: return "bce_with_logits";
+    case LossKind::MSE: return "mse_loss";
+    case LossKind::L1: return "l1_loss";
+  }
+  return "loss";
+}
+
+struct LossBackward : Node {
+  LossKind kind;
+  Tensor grad_input;  // d(mean loss)/d(input), from the forward pass
+  LossBackward(LossKind k, Tensor g) : kind(k), grad_input(std::move(g)) {}
+  const char* name() const override { return "LossBackward"; }
+  std::vector<Tensor> backward(const Tensor& g) override {
+    // g is the gradient of a scalar: broadcasting multiplies every element.
+    const Tensor gi = mul(grad_input, g);
+    // For MSE and L1 the loss depends on (input - target) only.
+    const bool symmetric = kind == LossKind::MSE || kind == LossKind::L1;
+    return {inputs[0].requires_grad() ? gi : Tensor(), inputs[1].requires_grad() && symmetric ? neg(gi) : Tensor()};
+  }
+};
+
+Tensor pointwise_loss(LossKind kind, const Tensor& input_in, const Tensor& target_in) {
+  const char* op = loss_name(kind);
+  detail::check_defined(op, input_in, "the input");
+  detail::check_defined(op, target_in, "the target");
+  detail::check_same_device_dtype(op, {&input_in, &target_in});
+  GAN_CHECK(input_in.shape() == target_in.shape(), ShapeError, op, ": input ", shape_str(input_in.shape()),
+            " and target ", shape_str(target_in.shape()), " must have the same shape");
+  GAN_CHECK(input_in.numel() > 0, ShapeError, op, ": empty input ", shape_str(input_in.shape()));
+  GAN_CHECK(!target_in.requires_grad() || kind == LossKind::MSE || kind == LossKind::L1, ValueError, op,
+            ": the target must not require grad (detach() it); only mse_loss and l1_loss differentiate it");
+  const Tensor input = input_in.detach().contiguous(), target = target_in.detach().contiguous();
+  Tensor loss = Tensor::empty({}, input.dtype(), input.device());
+  const bool need_grad = grad_enabled() && (input_in.requires_grad() || target_in.requires_grad());
+  Tensor grad = need_grad ? Tensor::empty(input.shape(), input.dtype(), input.device()) : Tensor();
+  if (input.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::loss_forward(kind, input.data<float>(), target.data<float>(), input.numel(),
+                                   loss.data<float>(), need_grad ? grad.data<float>() : nullptr));
+  } else {
+    dispatch_float(input.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::loss_forward<T>(kind, input.data<T>(), target.data<T>(), input.numel(), loss.data<T>(),
+                           need_grad ? grad.data<T>() : nullptr);
+    });
+  }
+  if (need_grad) record(loss, std::make_shared<LossBackward>(kind, grad), {input_in, target_in});
+  return loss;
+}
+
+}  // namespace
+
+Tensor bce_loss(const Tensor& p, const Tensor& t) { return pointwise_loss(LossKind::BCE, p, t); }
+Tensor bce_with_logits(const Tensor& x, const Tensor& t) { return pointwise_loss(LossKind::BCEWithLogits, x, t); }
+Tensor mse_loss(const Tensor& x, const Tensor& t) { return pointwise_loss(LossKind::MSE, x, t); }
+Tensor l1_loss(const Tensor& x, const Tensor& t) { return pointwise_loss(LossKind::L1, x, t); }
+
+}  // namespace gan

@@ -1,0 +1,86 @@
+#include "core/random.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace gan {
+
+namespace {
+
+// Philox-4x32 round constants (from the paper).
+constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
+constexpr uint32_t kKey0 = 0x9E3779B9u, kKey1 = 0xBB67AE85u;
+
+std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
+  for (int round = 0; round < 10; ++round) {
+    const uint64_t p0 = static_cast<uint64_t>(kMul0) * ctr[0];
+    const uint64_t p1 = static_cast<uint64_t>(kMul1) * ctr[2];
+    const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
+    const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
+    ctr = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
+    key[0] += kKey0;
+    key[1] += kKey1;
+  }
+  return ctr;
+}
+
+// 32 random bits -> uniform double in [0, 1) (and (0, 1] for Box-Muller's log).
+double to_unit(uint32_t bits) { return bits * (1.0 / 4294967296.0); }
+
+}  // namespace
+
+std::array<uint32_t, 4> Generator::next_block() {
+  const uint64_t c = counter_++;
+  return philox4x32_10({static_cast<uint32_t>(c), static_cast<uint32_t>(c >> 32), 0u, 0u},
+                       {static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32)});
+}
+
+double Generator::next_uniform() {
+  const auto b = next_block();
+  // 53 random bits for a full-precision double.
+  const uint64_t bits = (static_cast<uint64_t>(b[0]) << 21) ^ (b[1] >> 11);
+  return static_cast<double>(bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
+}
+
+uint64_t Generator::next_below(uint64_t n) {
+  // Rejection sampling keeps the result exactly uniform.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  for (;;) {
+    const auto b = next_block();
+    const uint64_t x = (static_cast<uint64_t>(b[0]) << 32) | b[1];
+    if (x < limit) return x % n;
+  }
+}
+
+template <typename T>
+void Generator::fill_uniform_impl(T* out, int64_t n, double low, double high) {
+  for (int64_t i = 0; i < n; i += 4) {
+    const auto b = next_block();
+    for (int64_t j = 0; j < 4 && i + j < n; ++j) out[i + j] = static_cast<T>(low + (high - low) * to_unit(b[j]));
+  }
+}
+
+template <typename T>
+void Generator::fill_normal_impl(T* out, int64_t n, double mean, double stddev) {
+  // Box-Muller: two uniforms give two independent normals.
+  for (int64_t i = 0; i < n; i += 4) {
+    const auto b = next_block();
+    for (int j = 0; j < 4; j += 2) {
+      const double u1 = 1.0 - to_unit(b[j]);  // (0, 1]: log is finite
+      const double u2 = to_unit(b[j + 1]);
+      const double r = std::sqrt(-2.0 * std::log(u1));
+      const double theta = 2.0 * std::numbers::pi * u2;
+      if (i + j < n) out[i + j] = static_cast<T>(mean + stddev * r * std::cos(theta));
+      if (i + j + 1 < n) out[i + j + 1] = static_cast<T>(mean + stddev * r * std::sin(theta));
+    }
+  }
+}
+
+void Generator::fill_uniform(float* out, int64_t n, double low, double high) { fill_uniform_impl(out, n, low, high); }
+void Generator::fill_uniform(double* out, int64_t n, double low, double high) { fill_uniform_impl(out, n, low, high); }
+void Generator::fill_normal(float* out, int64_t n, double mean, double stddev) { fill_normal_impl(out, n, mean, stddev); }
+void Generator::fill_normal(double* out, int64_t n, double mean, double stddev) {
+  fill_normal_impl(out, n, mean, stddev);
+}
+
+}  // namespace gan

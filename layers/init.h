@@ -1,0 +1,12 @@
+// DCGAN weight initialisation (Radford et al., 2016): every conv and
+// transposed-conv weight ~ N(0, 0.02); batch-norm gamma ~ N(1, 0.02), beta = 0.
+#pragma once
+
+#include "core/random.h"
+#include "layers/module.h"
+
+namespace gan {
+
+void dcgan_init(Module& model, Generator& gen);
+
+}  // namespace gan
