@@ -1,0 +1,90 @@
+#include "apps/gan/app.h"
+
+#include <iostream>
+
+#include "apps/gan/commands.h"
+#include "core/version.h"
+
+namespace gan::app {
+namespace {
+
+const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
+
+CommandSpec train_spec() {
+  CommandSpec c("train", "Train a DCGAN on an image dataset.",
+                "Writes checkpoints and sample grids to --out as it goes; --resume continues "
+                "from the latest checkpoint there. Give either --epochs or --steps.");
+  c.add_string("dataset", "SPEC", "fashion-mnist | idx:PATH | folder:PATH", "fashion-mnist");
+  c.add_choice("device", kDevices, "where to train; auto uses the GPU when there is one", "auto");
+  c.add_int("image-size", "N", "side of the square images; 0 = 28 on CPU, 64 on GPU", 0).at_least(0);
+  c.add_int("channels", "N", "image channels; 0 = from the data", 0).at_least(0);
+  c.add_int("epochs", "N", "passes over the dataset", 0).at_least(0);
+  c.add_int("steps", "N", "training steps (instead of --epochs)", 0).at_least(0);
+  c.add_int("batch-size", "N", "images per step", 64).at_least(1);
+  c.add_double("lr", "X", "Adam learning rate", 2e-4).at_least(0);
+  c.add_double("beta1", "X", "Adam beta1", 0.5).at_least(0).at_most(1);
+  c.add_double("beta2", "X", "Adam beta2", 0.999).at_least(0).at_most(1);
+  c.add_int("nz", "N", "latent vector size", 100).at_least(1);
+  c.add_int("ngf", "N", "generator feature width; 0 = model default", 0).at_least(0);
+  c.add_int("ndf", "N", "discriminator feature width; 0 = model default", 0).at_least(0);
+  c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_string("out", "DIR", "run directory for checkpoints and samples", "runs/dcgan");
+  c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = never", 200).at_least(0);
+  c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", 1000)
+      .at_least(0);
+  c.add_flag("resume", "continue from the latest checkpoint in --out");
+  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
+  c.add_flag("quiet", "no progress bar, only warnings and errors");
+  return c;
+}
+
+CommandSpec sample_spec() {
+  CommandSpec c("sample", "Generate an image grid from a trained generator.");
+  c.add_string("checkpoint", "PATH", "checkpoint file written by 'gan train'").required();
+  c.add_int("n", "N", "number of images", 64).at_least(1);
+  c.add_string("out", "FILE", "PNG file for the grid", "grid.png");
+  c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_choice("device", kDevices, "where to run; auto uses the GPU when there is one", "auto");
+  return c;
+}
+
+}  // namespace
+
+Cli make_cli() {
+  Cli cli("gan", "Train and sample GANs with a from-scratch deep-learning engine.", gan::version());
+  cli.add(train_spec(), cmd_train);
+  cli.add(sample_spec(), cmd_sample);
+  return cli;
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string command;  // set once parsed: a handler's own UsageError points at its --help
+  try {
+    const Cli cli = make_cli();
+    Invocation inv = cli.parse(args);
+    if (!inv.handler) {
+      out << inv.text;
+      return 0;
+    }
+    command = inv.args.command();
+    return inv.handler(inv.args);
+  } catch (const UsageError& e) {
+    const std::string cmd = e.command().empty() ? command : e.command();
+    err << "gan: error: " << e.what() << "\nrun 'gan" << (cmd.empty() ? "" : " " + cmd)
+        << " --help' for usage\n";
+    return 2;
+  } catch (const gan::Error& e) {
+    err << "gan: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    // A bug (std::logic_error from a getter) or std::bad_alloc: still a message, not an abort.
+    err << "gan: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run_cli(int argc, char** argv) {
+  return run_cli(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc), std::cout, std::cerr);
+}
+
+}  // namespace gan::app

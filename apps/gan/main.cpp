@@ -1,0 +1,3 @@
+#include "apps/gan/app.h"
+
+int main(int argc, char** argv) { return gan::app::run_cli(argc, argv); }
