@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the project needs from Debian's packages (idempotent: installs
+# only what is missing). The CUDA toolkit is optional: without nvcc the CPU
+# backend is built alone.
+set -euo pipefail
+
+packages=(build-essential cmake libgtest-dev libgmock-dev libbenchmark-dev libstb-dev zlib1g-dev
+          dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The main job: installs dependencies, builds, and trains a DCGAN on
+# Fashion-MNIST, writing sample grids and a loss CSV under runs/dcgan.
+# On a GPU it trains the 64x64 model; without one a small 28x28 model on the CPU.
+# Extra arguments go to `gan train` (see `build/gan train --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/build.sh
+exec "${BUILD_DIR:-build}/gan" train "$@"

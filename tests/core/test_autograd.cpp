@@ -1,0 +1,120 @@
+// The autograd tape: reuse, accumulation, detach, no-grad, the GAN pattern,
+// double backward and gradients().
+#include <gtest/gtest.h>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace gan {
+namespace {
+
+Tensor leaf(std::vector<double> v, Shape s) {
+  Tensor t = Tensor::from_vector(v, s, DType::F64);
+  t.set_requires_grad(true);
+  return t;
+}
+
+TEST(Autograd, ValueUsedTwiceSumsBothPaths) {
+  Tensor x = leaf({3.0}, {1});
+  const Tensor y = add(mul(x, x), mul(x, 2.0));  // dy/dx = 2x + 2 = 8
+  y.backward();
+  EXPECT_DOUBLE_EQ(x.grad().item(), 8.0);
+}
+
+TEST(Autograd, DiamondGraph) {
+  Tensor x = leaf({2.0}, {1});
+  const Tensor a = mul(x, 3.0), b = square(x);
+  const Tensor y = mul(a, b);  // 3x^3 -> 9x^2 = 36
+  y.backward();
+  EXPECT_DOUBLE_EQ(x.grad().item(), 36.0);
+}
+
+TEST(Autograd, GradientsAccumulateUntilZeroGrad) {
+  Tensor x = leaf({1.0, 2.0}, {2});
+  sum(mul(x, 3.0)).backward();
+  sum(mul(x, 3.0)).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{6, 6}));
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+  sum(x).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{1, 1}));
+}
+
+TEST(Autograd, DetachStopsGradient) {
+  Tensor x = leaf({2.0}, {1});
+  Tensor w = leaf({5.0}, {1});
+  const Tensor h = mul(x, w);
+  const Tensor y = mul(h.detach(), w);  // only the direct w path: d/dw = h = 10
+  EXPECT_FALSE(h.detach().requires_grad());
+  y.backward();
+  EXPECT_DOUBLE_EQ(w.grad().item(), 10.0);
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Autograd, NoGradRecordsNothing) {
+  Tensor x = leaf({2.0}, {1});
+  Tensor y;
+  {
+    NoGradGuard guard;
+    y = mul(x, x);
+  }
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_THROW(y.backward(), AutogradError);
+  EXPECT_TRUE(grad_enabled());
+}
+
+// G's output goes to D twice: detached for D's step (no gradient reaches G) and
+// attached for G's step (it does).
+TEST(Autograd, GanPatternDetachForDiscriminatorStep) {
+  Tensor g_w = leaf({0.5}, {1});  // "generator" parameter
+  Tensor d_w = leaf({2.0}, {1});  // "discriminator" parameter
+  const Tensor z = Tensor::from_vector(std::vector<double>{3.0}, {1}, DType::F64);
+  const Tensor fake = mul(z, g_w);  // 1.5
+
+  const Tensor d_loss = mul(fake.detach(), d_w);  // D step
+  d_loss.backward();
+  EXPECT_DOUBLE_EQ(d_w.grad().item(), 1.5);
+  EXPECT_FALSE(g_w.grad().defined());
+
+  d_w.zero_grad();
+  const Tensor g_loss = mul(fake, d_w);  // G step: d/dg_w = z * d_w = 6
+  g_loss.backward();
+  EXPECT_DOUBLE_EQ(g_w.grad().item(), 6.0);
+}
+
+TEST(Autograd, DoubleBackwardOfCube) {
+  Tensor x = leaf({2.0}, {1});
+  const Tensor y = mul(square(x), x);  // x^3
+  const Tensor dy = gradients(y, {x}, Tensor(), /*create_graph=*/true)[0];
+  EXPECT_DOUBLE_EQ(dy.item(), 12.0);  // 3x^2
+  ASSERT_TRUE(dy.requires_grad());
+  dy.backward();
+  EXPECT_DOUBLE_EQ(x.grad().item(), 12.0);  // 6x
+}
+
+TEST(Autograd, GradientsLeavesDotGradAlone) {
+  Tensor x = leaf({1.0, 2.0}, {2});
+  const auto g = gradients(sum(square(x)), {x});
+  EXPECT_EQ(g[0].to_vector(), (std::vector<double>{2, 4}));
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Autograd, NonScalarBackwardNeedsGradient) {
+  Tensor x = leaf({1.0, 2.0}, {2});
+  const Tensor y = mul(x, 2.0);
+  EXPECT_THROW(y.backward(), AutogradError);
+  y.backward(Tensor::from_vector(std::vector<double>{1, 10}, {2}, DType::F64));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 20}));
+}
+
+TEST(Autograd, BroadcastGradientSumsToInputShape) {
+  Tensor b = leaf({1.0, 2.0, 3.0}, {3});
+  const Tensor a = Tensor::ones({4, 3}, DType::F64);
+  sum(add(a, b)).backward();
+  EXPECT_EQ(b.grad().to_vector(), (std::vector<double>{4, 4, 4}));
+}
+
+}  // namespace
+}  // namespace gan

@@ -1,0 +1,81 @@
+// Optimizer classes against hand-computed steps.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/ops.h"
+#include "core/optim.h"
+
+namespace gan {
+namespace {
+
+Tensor param(std::vector<double> v) {
+  Tensor t = Tensor::from_vector(v, {static_cast<int64_t>(v.size())}, DType::F64);
+  t.set_requires_grad(true);
+  return t;
+}
+
+void set_grad(Tensor& p, std::vector<double> g) {
+  p.set_grad(Tensor::from_vector(g, p.shape(), DType::F64));
+}
+
+TEST(Optim, AdamTwoStepsByHand) {
+  Tensor p = param({1.0, -2.0});
+  AdamParams h;  // DCGAN: lr 2e-4, betas 0.5 / 0.999
+  Adam adam({p}, h);
+  // Step 1, g = (0.5, -1): m = 0.5g, v = 0.001g^2; mhat = g, vhat = g^2 -> p -= lr * g/(|g| + eps)
+  set_grad(p, {0.5, -1.0});
+  adam.step();
+  const double lr = 2e-4, eps = 1e-8;
+  double e0 = 1.0 - lr * 0.5 / (0.5 + eps), e1 = -2.0 + lr * 1.0 / (1.0 + eps);
+  EXPECT_NEAR(p.to_vector()[0], e0, 1e-15);
+  EXPECT_NEAR(p.to_vector()[1], e1, 1e-15);
+  // Step 2, g = (0.25, 1): m = 0.5*0.25 + 0.5*0.25 = 0.25 for [0]; v = 0.999*0.00025 + 0.001*0.0625
+  set_grad(p, {0.25, 1.0});
+  adam.step();
+  auto expect = [&](double prev, double g1, double g2) {
+    const double m = 0.5 * (0.5 * g1) + 0.5 * g2;
+    const double v = 0.999 * (0.001 * g1 * g1) + 0.001 * g2 * g2;
+    const double mhat = m / (1 - 0.25), vhat = v / (1 - 0.999 * 0.999);
+    return prev - lr * mhat / (std::sqrt(vhat) + eps);
+  };
+  EXPECT_NEAR(p.to_vector()[0], expect(e0, 0.5, 0.25), 1e-15);
+  EXPECT_NEAR(p.to_vector()[1], expect(e1, -1.0, 1.0), 1e-15);
+  EXPECT_EQ(adam.steps(), 2);
+}
+
+TEST(Optim, SgdMomentumByHand) {
+  Tensor p = param({1.0});
+  SGD sgd({p}, SgdParams{0.1, 0.9, 0.0});
+  set_grad(p, {1.0});
+  sgd.step();  // buf = 1, p = 0.9
+  set_grad(p, {1.0});
+  sgd.step();  // buf = 1.9, p = 0.71
+  EXPECT_NEAR(p.item(), 0.71, 1e-15);
+}
+
+TEST(Optim, RmspropByHand) {
+  Tensor p = param({1.0});
+  RMSprop rms({p}, RmspropParams{0.01, 0.99, 1e-8, 0.0});
+  set_grad(p, {2.0});
+  rms.step();  // sq = 0.04, p -= 0.01 * 2 / (0.2 + eps)
+  EXPECT_NEAR(p.item(), 1.0 - 0.01 * 2.0 / (0.2 + 1e-8), 1e-15);
+}
+
+TEST(Optim, ParametersWithoutGradAreLeftAlone) {
+  Tensor p = param({1.0}), q = param({2.0});
+  Adam adam({p, q}, AdamParams{});
+  set_grad(p, {1.0});
+  adam.step();
+  EXPECT_NE(p.item(), 1.0);
+  EXPECT_EQ(q.item(), 2.0);
+}
+
+TEST(Optim, ClampParameters) {
+  Tensor p = param({-0.5, 0.005, 0.3});
+  clamp_parameters({p}, -0.01, 0.01);
+  EXPECT_EQ(p.to_vector(), (std::vector<double>{-0.01, 0.005, 0.01}));
+}
+
+}  // namespace
+}  // namespace gan

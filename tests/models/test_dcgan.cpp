@@ -1,0 +1,95 @@
+// DCGAN model shapes, initialisation, and a gradient reaching every parameter.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "layers/init.h"
+#include "models/dcgan.h"
+
+namespace gan {
+namespace {
+
+TEST(Dcgan, ShapesForEverySupportedSize) {
+  for (int64_t size : {28, 32, 64}) {
+    for (int64_t channels : {1, 3}) {
+      Generator gen(1);
+      DcganConfig cfg;
+      cfg.image_size = size;
+      cfg.channels = channels;
+      cfg.nz = 8;
+      cfg.ngf = cfg.ndf = 4;
+      DcganGenerator g(cfg, gen);
+      DcganDiscriminator d(cfg, gen);
+      NoGradGuard ng;
+      const Tensor img = g(Tensor::randn({2, 8}, gen));
+      EXPECT_EQ(img.shape(), (Shape{2, channels, size, size}));
+      const auto v = img.to_vector();
+      for (double x : v) ASSERT_TRUE(x >= -1.0 && x <= 1.0);
+      EXPECT_EQ(d(img).shape(), (Shape{2, 1}));
+    }
+  }
+}
+
+TEST(Dcgan, PaperDefaultsAt64HaveTheKnownParameterCounts) {
+  // The reference DCGAN at 64x64x3 (nz 100, ngf = ndf = 64): G 3,576,704 and
+  // D 2,765,568 parameters (conv weights without bias plus BN gamma/beta).
+  Generator gen(1);
+  DcganConfig cfg;
+  cfg.channels = 3;
+  EXPECT_EQ(DcganGenerator(cfg, gen).parameter_count(), 3576704);
+  EXPECT_EQ(DcganDiscriminator(cfg, gen).parameter_count(), 2765568);
+}
+
+TEST(Dcgan, InitFollowsThePaper) {
+  Generator gen(3);
+  DcganConfig cfg;
+  cfg.image_size = 32;
+  DcganGenerator g(cfg, gen);
+  dcgan_init(g, gen);
+  for (auto& [name, t] : g.named_parameters()) {
+    const auto v = t.to_vector();
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= v.size();
+    for (double x : v) s += (x - m) * (x - m);
+    s = std::sqrt(s / v.size());
+    if (t.dim() == 4) {
+      EXPECT_NEAR(m, 0.0, 0.005) << name;
+      EXPECT_NEAR(s, 0.02, 0.004) << name;
+    } else if (name.find("weight") != std::string::npos && v.size() >= 64) {
+      EXPECT_NEAR(m, 1.0, 0.01) << name;  // BN gamma ~ N(1, 0.02)
+    } else if (name.find("bias") != std::string::npos) {
+      EXPECT_EQ(s, 0.0) << name;  // BN beta = 0
+    }
+  }
+}
+
+TEST(Dcgan, GradientReachesEveryParameter) {
+  Generator gen(4);
+  DcganConfig cfg;
+  cfg.image_size = 28;
+  cfg.nz = 4;
+  cfg.ngf = cfg.ndf = 2;
+  DcganGenerator g(cfg, gen);
+  DcganDiscriminator d(cfg, gen);
+  const Tensor loss = mean(d(g(Tensor::randn({3, 4}, gen))));
+  loss.backward();
+  for (auto* m : {static_cast<Module*>(&g), static_cast<Module*>(&d)}) {
+    for (auto& [name, t] : m->named_parameters()) EXPECT_TRUE(t.grad().defined()) << name;
+  }
+}
+
+TEST(Dcgan, BadConfigAndInputsAreRejected) {
+  Generator gen(5);
+  DcganConfig cfg;
+  cfg.image_size = 48;
+  EXPECT_THROW(DcganGenerator(cfg, gen), ValueError);
+  cfg.image_size = 28;
+  DcganDiscriminator d(cfg, gen);
+  EXPECT_THROW(d(Tensor::zeros({1, 1, 32, 32})), ShapeError);
+}
+
+}  // namespace
+}  // namespace gan
