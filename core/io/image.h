@@ -1,0 +1,40 @@
+// Image files for training on folders of pictures: decoding (PNG, JPEG, BMP via
+// stb_image), the resize + center-crop preprocessing GAN data pipelines use to
+// get square inputs without distorting aspect ratio, and conversion to the
+// CHW float layout in [-1, 1] that a tanh generator produces.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gan::io {
+
+// An 8-bit image, pixels interleaved row by row (HWC): the value of channel c
+// at (x, y) is pixels[(y * width + x) * channels + c].
+struct Image {
+  int width = 0, height = 0, channels = 0;
+  std::vector<uint8_t> pixels;
+};
+
+// Decodes a PNG, JPEG or BMP file, converting it to `channels` channels
+// (1 = grayscale, 3 = RGB; alpha is dropped). IoError naming the file and the
+// decoder's reason if it is missing, corrupt or in another format; ValueError
+// if channels is not 1 or 3.
+Image load_image(const std::string& path, int channels);
+
+// Scales `image` so its shorter side becomes `size` (keeping the aspect ratio),
+// then cuts out the central size x size square. ValueError if size < 1 or the
+// image is empty.
+Image resize_center_crop(const Image& image, int size);
+
+// Writes the image as channels x height x width floats, mapping 0..255
+// linearly to -1..1. `out` must hold channels * height * width floats.
+void image_to_chw_float(const Image& image, float* out);
+
+// The image files (.png .jpg .jpeg .bmp, any letter case) directly inside
+// `dir`, as full paths sorted by name; subdirectories and hidden files (names
+// starting with '.') are skipped. IoError if `dir` is missing or holds none.
+std::vector<std::string> list_image_files(const std::string& dir);
+
+}  // namespace gan::io
