@@ -61,6 +61,16 @@ inline unsigned int grid_for(int64_t n, int threads = kThreadsPerBlock, int64_t 
 inline constexpr int64_t kMax32BitIndex = INT32_MAX;
 inline bool fits_32bit_index(int64_t n) { return n <= kMax32BitIndex; }
 
+// Calls f(uint32_t{}) when indices below n fit the 32-bit scheme, else
+// f(int64_t{}); f launches the kernel instantiated for decltype(its argument).
+template <typename F>
+void with_index_type(int64_t n, F&& f) {
+  if (fits_32bit_index(n))
+    f(uint32_t{});
+  else
+    f(int64_t{});
+}
+
 }  // namespace gan::cuda
 
 // Grid-stride loop over [0, n) with index type IndexT (int64_t or uint32_t).
