@@ -74,7 +74,11 @@ const Probe& probe() {
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
       (void)cudaGetLastError();
-      p.reason = ::gan::detail::concat("cudaGetDeviceCount failed: ", cudaGetErrorName(err), ": ", cudaGetErrorString(err));
+      p.reason = err == cudaErrorInsufficientDriver
+                     ? std::string("no NVIDIA driver is loaded, or it is older than this CUDA runtime "
+                                   "(cudaErrorInsufficientDriver)")
+                     : ::gan::detail::concat("cudaGetDeviceCount failed: ", cudaGetErrorName(err), ": ",
+                                             cudaGetErrorString(err));
     } else if (count <= 0) {
       p.reason = "the CUDA driver reports no devices";
     } else {

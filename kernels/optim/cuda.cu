@@ -7,7 +7,8 @@
 // computed once on the host in double and passed as float.
 //   Adam     g += wd*p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
 //            p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)
-//   SGD      g += wd*p; buf = momentum buf + g; p -= lr buf   (no buffer: p -= lr g)
+//   SGD      g += wd*p; buf = momentum buf + g; p -= lr buf   (momentum 0 or no buffer:
+//            p -= lr g, the buffer untouched)
 //   RMSprop  g += wd*p; sq = alpha sq + (1-alpha) g^2; p -= lr g / (sqrt(sq) + eps)
 //   clamp    p = min(max(p, lo), hi)
 // Cost (float32): Adam reads p, g, m, v and writes p, m, v: 28 B/element,
@@ -46,7 +47,7 @@ __global__ void sgd_kernel(float* param, const float* grad, float* buf, Index n,
   GAN_GRID_STRIDE_LOOP(Index, i, n) {
     const float p = param[i];
     float g = grad[i] + weight_decay * p;
-    if (buf != nullptr) {
+    if (buf != nullptr) {  // null when momentum == 0 (see sgd_step)
       g = momentum * buf[i] + g;
       buf[i] = g;
     }
@@ -101,10 +102,12 @@ void adam_step(float* param, const float* grad, float* m, float* v, int64_t n, c
 
 void sgd_step(float* param, const float* grad, float* momentum_buf, int64_t n, const SgdParams& p) {
   if (n <= 0) return;
+  // Momentum 0 is plain SGD: the buffer is neither read nor written (as in PyTorch).
+  float* buf = p.momentum != 0.0 ? momentum_buf : nullptr;
   with_index_type(n, [&](auto zero) {
     using Index = decltype(zero);
     sgd_kernel<Index><<<grid_for(n), kThreadsPerBlock, 0, current_stream()>>>(
-        param, grad, momentum_buf, static_cast<Index>(n), static_cast<float>(p.lr), static_cast<float>(p.momentum),
+        param, grad, buf, static_cast<Index>(n), static_cast<float>(p.lr), static_cast<float>(p.momentum),
         static_cast<float>(p.weight_decay));
   });
   GAN_CUDA_CHECK_LAST();
