@@ -91,8 +91,8 @@ void CachingAllocator::deallocate(void* ptr, std::size_t bytes) {
   GAN_CHECK(it != in_use_.end(), ValueError, "CUDA deallocate: pointer ", ptr,
             " was not allocated by the engine's allocator, or was freed twice");
   const std::size_t block_size = it->second;
-  GAN_CHECK(bytes > 0 && bytes <= block_size && round_size(bytes) <= block_size, ValueError, "CUDA deallocate: pointer ", ptr, " freed with ",
-            bytes, " bytes but its block holds ", block_size);
+  GAN_CHECK(bytes > 0 && bytes <= block_size && round_size(bytes) <= block_size, ValueError,
+            "CUDA deallocate: pointer ", ptr, " freed with ", bytes, " bytes but its block holds ", block_size);
   in_use_.erase(it);
   stats_.bytes_in_use -= block_size;
   // Stream-ordered reuse: the block may still be read or written by kernels

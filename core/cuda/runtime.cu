@@ -44,16 +44,16 @@ void throw_cuda_error(cudaError_t err, const char* expr, const char* file, int l
   // Clear the last-error slot: a non-sticky error (out of memory, a bad launch
   // configuration) must not be reported again by an unrelated later check.
   (void)cudaGetLastError();
-  std::string msg = ::gan::detail::concat("CUDA error: ", expr, " failed at ", file, ":", line, ": ", cudaGetErrorName(err), ": ",
-                           cudaGetErrorString(err), hint_for(err));
+  std::string msg = ::gan::detail::concat("CUDA error: ", expr, " failed at ", file, ":", line, ": ",
+                                          cudaGetErrorName(err), ": ", cudaGetErrorString(err), hint_for(err));
   if (err == cudaErrorMemoryAllocation) throw OutOfMemoryError(msg);
   throw CudaError(msg);
 }
 
 void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
   (void)cudaGetLastError();
-  throw CudaError(::gan::detail::concat("cuBLAS error: ", expr, " failed at ", file, ":", line, ": ", cublasGetStatusName(status),
-                         ": ", cublasGetStatusString(status)));
+  throw CudaError(::gan::detail::concat("cuBLAS error: ", expr, " failed at ", file, ":", line, ": ",
+                                        cublasGetStatusName(status), ": ", cublasGetStatusString(status)));
 }
 
 }  // namespace detail

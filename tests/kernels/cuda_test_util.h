@@ -64,7 +64,9 @@ inline std::vector<float> random_vector(size_t n, std::mt19937& rng, float lo = 
   return v;
 }
 
-inline std::vector<float> nan_vector(size_t n) { return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()); }
+inline std::vector<float> nan_vector(size_t n) {
+  return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN());
+}
 
 // A float array in device memory, owned.
 class DeviceBuffer {

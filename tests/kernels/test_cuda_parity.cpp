@@ -7,6 +7,12 @@
 //   1e-4  reductions (sum_to, batch-norm statistics and everything downstream,
 //         loss values, gemm with long K): float summation order differs
 // Without a device (or in a CPU-only build) every test here skips.
+//
+// On a GPU machine, first:
+//   build/tests/gan_tests --gtest_filter='Cuda*:CachingAllocator*'
+//   compute-sanitizer --tool memcheck  build/tests/gan_tests --gtest_filter='CudaParity.*'
+//   compute-sanitizer --tool racecheck build/tests/gan_tests --gtest_filter='CudaParity.SumTo*:CudaParity.BatchNorm*:CudaParity.Loss*'
+// (CUDA_LAUNCH_BLOCKING=1 pins an asynchronous fault to the launch that caused it.)
 #include <gtest/gtest.h>
 
 #include <cmath>
