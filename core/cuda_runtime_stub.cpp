@@ -2,6 +2,7 @@
 // no CUDA backend. Compiled to nothing when the CUDA backend is built.
 #ifndef GAN_HAVE_CUDA
 
+#include "core/cuda/allocator_stats.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 
@@ -25,6 +26,7 @@ void copy_host_to_device(void*, const void*, std::size_t) { no_backend(); }
 void copy_device_to_host(void*, const void*, std::size_t) { no_backend(); }
 void copy_device_to_device(void*, const void*, std::size_t) { no_backend(); }
 void synchronize() {}
+AllocatorStats allocator_stats() { return {}; }
 
 }  // namespace gan::cuda
 
