@@ -86,7 +86,7 @@ struct Conv2dBackward : Node {
       if (need_b) db = Tensor::empty({p.K}, x.dtype(), x.device());
       if (x.device().is_cuda()) {
         GAN_ON_CUDA(cuda::conv2d_backward_weight(xd.data<float>(), gd.data<float>(), dw.data<float>(),
-                                                 data_or_null<float>(db), p));
+                                                 db.defined() ? db.data<float>() : nullptr, p));
       } else {
         dispatch_float(x.dtype(), [&](auto t) {
           using T = decltype(t);
@@ -152,7 +152,7 @@ struct ConvTranspose2dBackward : Node {
       if (need_b) db = Tensor::empty({p.K}, x.dtype(), x.device());
       if (x.device().is_cuda()) {
         GAN_ON_CUDA(cuda::conv_transpose2d_backward_weight(xd.data<float>(), gd.data<float>(), dw.data<float>(),
-                                                           data_or_null<float>(db), p));
+                                                           db.defined() ? db.data<float>() : nullptr, p));
       } else {
         dispatch_float(x.dtype(), [&](auto t) {
           using T = decltype(t);

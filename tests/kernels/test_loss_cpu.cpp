@@ -21,7 +21,8 @@ T run_loss(LossKind k, const std::vector<T>& x, const std::vector<T>& t, std::ve
 
 TEST(LossCpu, MseAndL1ByHand) {
   // x - t = [1, 0, -2]. MSE: mean(1, 0, 4) = 5/3, grad 2(x-t)/3. L1: mean(1, 0, 2) = 1, grad sign(x-t)/3.
-  const std::vector<double> x = {1, 2, 3}, t = {0, 2, 5};
+  const std::vector<double> x = {1, 2, 3};
+  const std::vector<double> t = {0, 2, 5};
   std::vector<double> g;
   EXPECT_DOUBLE_EQ(run_loss(LossKind::MSE, x, t, &g), 5.0 / 3.0);
   EXPECT_DOUBLE_EQ(g[0], 2.0 / 3.0);
@@ -58,7 +59,10 @@ TEST(LossCpu, BceWithLogitsLargeLogits) {
   // grad (sigmoid(x) - t)/4 = [-s/4, -(1-s)/4, (1-s)/4, s/4] with s = sigmoid(-50) = 1.9287e-22.
   const double e = std::log1p(std::exp(-50.0));
   const double s = std::exp(-50.0) / (1.0 + std::exp(-50.0));
-  const std::vector<double> x = {50, -50, 50, -50}, t = {1, 1, 0, 0};
+  // Two declarations, not one: GCC 12 built x's and t's initializer lists wrongly
+  // when they shared one declaration (t read as {1, 1, 1, 1}).
+  const std::vector<double> x = {50, -50, 50, -50};
+  const std::vector<double> t = {1, 1, 0, 0};
   std::vector<double> g;
   EXPECT_DOUBLE_EQ(run_loss(LossKind::BCEWithLogits, x, t, &g), 25.0 + e);
   EXPECT_DOUBLE_EQ(g[0], -s / 4);
@@ -67,7 +71,8 @@ TEST(LossCpu, BceWithLogitsLargeLogits) {
   EXPECT_DOUBLE_EQ(g[3], s / 4);
 
   std::vector<float> gf;
-  const std::vector<float> xf = {50, -50, 1000, -1000}, tf = {1, 1, 0, 0};
+  const std::vector<float> xf = {50, -50, 1000, -1000};
+  const std::vector<float> tf = {1, 1, 0, 0};
   const float lf = run_loss(LossKind::BCEWithLogits, xf, tf, &gf);
   EXPECT_TRUE(std::isfinite(lf));
   EXPECT_NEAR(lf, (0.0 + 50.0 + 1000.0 + 0.0) / 4.0, 1e-4);
