@@ -16,23 +16,27 @@ CommandSpec train_spec() {
                 "from the latest checkpoint there. Give either --epochs or --steps.");
   c.add_string("dataset", "SPEC", "fashion-mnist | idx:PATH | folder:PATH", "fashion-mnist");
   c.add_choice("device", kDevices, "where to train; auto uses the GPU when there is one", "auto");
-  c.add_int("image-size", "N", "side of the square images; 0 = 28 on CPU, 64 on GPU", 0).at_least(0);
+  c.add_int("image-size", "N", "side of the square images: 28, 32 or 64; 0 = 28 on CPU, 64 on GPU", 0)
+      .at_least(0);
   c.add_int("channels", "N", "image channels; 0 = from the data", 0).at_least(0);
-  c.add_int("epochs", "N", "passes over the dataset", 0).at_least(0);
-  c.add_int("steps", "N", "training steps (instead of --epochs)", 0).at_least(0);
+  c.add_int("epochs", "N", "passes over the dataset; 0 = unset", 0).at_least(0);
+  c.add_int("steps", "N",
+            "total training steps (instead of --epochs); 0 = unset: 3000 on CPU, 5 epochs on GPU", 0)
+      .at_least(0);
   c.add_int("batch-size", "N", "images per step", 64).at_least(1);
   c.add_double("lr", "X", "Adam learning rate", 2e-4).at_least(0);
   c.add_double("beta1", "X", "Adam beta1", 0.5).at_least(0).at_most(1);
   c.add_double("beta2", "X", "Adam beta2", 0.999).at_least(0).at_most(1);
   c.add_int("nz", "N", "latent vector size", 100).at_least(1);
-  c.add_int("ngf", "N", "generator feature width; 0 = model default", 0).at_least(0);
-  c.add_int("ndf", "N", "discriminator feature width; 0 = model default", 0).at_least(0);
+  c.add_int("ngf", "N", "generator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
+  c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("seed", "N", "random seed", 1).at_least(0);
   c.add_string("out", "DIR", "run directory for checkpoints and samples", "runs/dcgan");
   c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = never", 200).at_least(0);
   c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", 1000)
       .at_least(0);
-  c.add_flag("resume", "continue from the latest checkpoint in --out");
+  c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
+  c.add_flag("resume", "continue the run in --out from its checkpoint (model options come from it)");
   c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
   c.add_flag("quiet", "no progress bar, only warnings and errors");
   return c;
