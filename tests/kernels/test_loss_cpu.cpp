@@ -59,8 +59,6 @@ TEST(LossCpu, BceWithLogitsLargeLogits) {
   // grad (sigmoid(x) - t)/4 = [-s/4, -(1-s)/4, (1-s)/4, s/4] with s = sigmoid(-50) = 1.9287e-22.
   const double e = std::log1p(std::exp(-50.0));
   const double s = std::exp(-50.0) / (1.0 + std::exp(-50.0));
-  // Two declarations, not one: GCC 12 built x's and t's initializer lists wrongly
-  // when they shared one declaration (t read as {1, 1, 1, 1}).
   const std::vector<double> x = {50, -50, 50, -50};
   const std::vector<double> t = {1, 1, 0, 0};
   std::vector<double> g;
