@@ -1,0 +1,88 @@
+// Helpers for the tests of the training app: a scratch directory per test, a
+// tiny synthetic MNIST-style data set written as IDX files, and in-process runs
+// of the `gan` command line.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/gan/app.h"
+#include "core/io/idx.h"
+#include "core/random.h"
+
+namespace gan::app::testing {
+
+// An empty directory GAN_TEST_TMPDIR/app/<suite>.<test>, created fresh.
+inline std::string scratch_dir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::filesystem::path dir = std::filesystem::path(GAN_TEST_TMPDIR) / "app" /
+                                    (std::string(info->test_suite_name()) + "." + info->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+// n images of size x size in an MNIST-style directory (train split): class 0 a
+// bright horizontal bar, class 1 a vertical one, at random positions on a dark,
+// lightly noisy background. Easy for a discriminator to tell from G's early noise.
+inline std::string write_bar_dataset(const std::string& dir, int64_t n, int64_t size = 28, uint64_t seed = 7) {
+  Generator gen(seed);
+  io::IdxArray images{{n, size, size}, std::vector<uint8_t>(static_cast<size_t>(n * size * size))};
+  io::IdxArray labels{{n}, std::vector<uint8_t>(static_cast<size_t>(n))};
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t cls = i % 2, at = 4 + static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(size - 8)));
+    labels.data[static_cast<size_t>(i)] = static_cast<uint8_t>(cls);
+    for (int64_t y = 0; y < size; ++y)
+      for (int64_t x = 0; x < size; ++x) {
+        const bool on = cls == 0 ? (y >= at && y < at + 3) : (x >= at && x < at + 3);
+        const auto noise = static_cast<uint8_t>(gen.next_below(20));
+        images.data[static_cast<size_t>((i * size + y) * size + x)] = on ? static_cast<uint8_t>(235 + noise) : noise;
+      }
+  }
+  std::filesystem::create_directories(dir);
+  io::write_idx(dir + "/train-images-idx3-ubyte", images);
+  io::write_idx(dir + "/train-labels-idx1-ubyte", labels);
+  return dir;
+}
+
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+};
+
+inline CliResult run_gan(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  CliResult r;
+  r.status = run_cli(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// The options of a tiny, fast DCGAN run on `data` writing into `out`.
+inline std::vector<std::string> tiny_train_args(const std::string& data, const std::string& out, int64_t steps) {
+  return {"train",      "--dataset", "idx:" + data, "--out",   out,  "--steps",       std::to_string(steps),
+          "--image-size", "28",      "--nz",        "8",       "--ngf", "8",          "--ndf",
+          "8",          "--batch-size", "8",        "--device", "cpu", "--log-every", "1",
+          "--sample-every", "0",     "--quiet"};
+}
+
+// Sets --name to value in args (replacing a given value), or adds the flag
+// --name when value is empty.
+inline void set_option(std::vector<std::string>& args, const std::string& name, const std::string& value) {
+  const std::string flag = "--" + name;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == flag && !value.empty()) {
+      args[i + 1] = value;
+      return;
+    }
+  }
+  args.push_back(flag);
+  if (!value.empty()) args.push_back(value);
+}
+
+}  // namespace gan::app::testing

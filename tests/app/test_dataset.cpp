@@ -1,0 +1,129 @@
+// The training data path: --dataset specs, resizing, channels, and the seeded
+// batch order the exact-resume guarantee rests on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "app_test_util.h"
+#include "apps/gan/dataset.h"
+#include "core/error.h"
+#include "core/io/png_grid.h"
+
+namespace gan::app {
+namespace {
+
+using testing::scratch_dir;
+using testing::write_bar_dataset;
+
+TEST(Dataset, IdxDirectoryLoadsWithLabels) {
+  const std::string dir = write_bar_dataset(scratch_dir() + "/data", 10);
+  const ImageSet set = load_image_set("idx:" + dir, 28, 0);
+  EXPECT_EQ(set.n, 10);
+  EXPECT_EQ(set.channels, 1);
+  EXPECT_EQ(set.size, 28);
+  EXPECT_EQ(set.num_classes, 10);
+  ASSERT_EQ(set.labels.size(), 10u);
+  EXPECT_EQ(set.labels[3], 1);
+  EXPECT_EQ(set.pixels.size(), 10u * 28 * 28);
+}
+
+TEST(Dataset, ResizesAndReplicatesGrayToThreeChannels) {
+  const std::string dir = write_bar_dataset(scratch_dir() + "/data", 4);
+  const ImageSet set = load_image_set("idx:" + dir, 64, 3);
+  EXPECT_EQ(set.size, 64);
+  EXPECT_EQ(set.channels, 3);
+  const int64_t plane = 64 * 64;
+  for (int64_t i = 0; i < 4; ++i) {
+    const uint8_t* img = set.pixels.data() + i * set.image_bytes();
+    EXPECT_TRUE(std::equal(img, img + plane, img + plane));
+    EXPECT_TRUE(std::equal(img, img + plane, img + 2 * plane));
+    EXPECT_GT(*std::max_element(img, img + plane), 200);  // the bar survived the resize
+  }
+}
+
+TEST(Dataset, FolderOfImagesIsCroppedToSquares) {
+  const std::string dir = scratch_dir() + "/pics";
+  std::filesystem::create_directories(dir);
+  // A wide and a tall RGB image, both must come out 32x32.
+  for (auto [w, h] : {std::pair{48, 32}, std::pair{20, 40}}) {
+    io::Image img;
+    img.width = w;
+    img.height = h;
+    img.channels = 3;
+    img.pixels.assign(static_cast<size_t>(w * h * 3), 100);
+    io::write_png(dir + "/img_" + std::to_string(w) + ".png", img);
+  }
+  const ImageSet set = load_image_set("folder:" + dir, 32, 0);
+  EXPECT_EQ(set.n, 2);
+  EXPECT_EQ(set.channels, 3);
+  EXPECT_TRUE(set.labels.empty());
+  for (uint8_t v : set.pixels) ASSERT_EQ(v, 100);
+}
+
+TEST(Dataset, BadSpecsSayWhatToDo) {
+  try {
+    load_image_set("cifar", 28, 0);
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("fashion-mnist, idx:DIR"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_image_set("idx:" + scratch_dir() + "/missing", 28, 0), IoError);
+  EXPECT_THROW(load_image_set("folder:", 28, 0), ValueError);
+  const std::string dir = write_bar_dataset(scratch_dir() + "/data", 4);
+  EXPECT_THROW(load_image_set("idx:" + dir, 28, 2), ValueError);
+}
+
+TEST(BatchLoader, EachEpochVisitsEveryImageOnceInASeededOrder) {
+  const std::string dir = write_bar_dataset(scratch_dir() + "/data", 20);
+  const ImageSet set = load_image_set("idx:" + dir, 28, 0);
+  BatchLoader loader(set, 6, 42);
+  EXPECT_EQ(loader.batches_per_epoch(), 3);  // 20 / 6, the tail of 2 is dropped
+  // Images are told apart by their pixels (the background noise makes each unique).
+  std::vector<std::set<std::vector<float>>> seen(2);
+  std::vector<std::vector<std::vector<float>>> order(2);
+  for (int b = 0; b < 6; ++b) {
+    const Batch batch = loader.next();
+    ASSERT_EQ(batch.images.shape(), (Shape{6, 1, 28, 28}));
+    ASSERT_EQ(batch.labels.size(), 6u);
+    for (int64_t i = 0; i < 6; ++i) {
+      order[b / 3].push_back(batch.images.slice(0, i, i + 1).to_vector<float>());
+      seen[b / 3].insert(order[b / 3].back());
+    }
+  }
+  EXPECT_EQ(seen[0].size(), 18u) << "an image came twice within epoch 0";
+  EXPECT_EQ(seen[1].size(), 18u) << "an image came twice within epoch 1";
+  EXPECT_NE(order[0], order[1]) << "epochs 0 and 1 should be shuffled differently";
+  // Values are in [-1, 1].
+  const std::vector<double> v = loader.make_batch(0).images.to_vector<double>();
+  EXPECT_GE(*std::min_element(v.begin(), v.end()), -1.0);
+  EXPECT_LE(*std::max_element(v.begin(), v.end()), 1.0);
+}
+
+TEST(BatchLoader, BatchBIsAPureFunctionOfSeedAndB) {
+  const std::string dir = write_bar_dataset(scratch_dir() + "/data", 20);
+  const ImageSet set = load_image_set("idx:" + dir, 28, 0);
+  BatchLoader from_start(set, 4, 9), resumed(set, 4, 9, /*first_batch=*/7), other_seed(set, 4, 10);
+  std::vector<Batch> seq;
+  for (int b = 0; b < 10; ++b) seq.push_back(from_start.next());
+  for (int b = 7; b < 10; ++b) {
+    const Batch r = resumed.next();
+    EXPECT_EQ(r.images.to_vector<float>(), seq[static_cast<size_t>(b)].images.to_vector<float>()) << "batch " << b;
+    EXPECT_EQ(r.labels, seq[static_cast<size_t>(b)].labels);
+  }
+  EXPECT_NE(other_seed.next().images.to_vector<float>(), seq[0].images.to_vector<float>());
+}
+
+TEST(BatchLoader, TooFewImagesForOneBatch) {
+  const std::string dir = write_bar_dataset(scratch_dir() + "/data", 3);
+  const ImageSet set = load_image_set("idx:" + dir, 28, 0);
+  try {
+    BatchLoader loader(set, 4, 1);
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("lower --batch-size"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace gan::app

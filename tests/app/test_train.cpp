@@ -1,0 +1,200 @@
+// The DCGAN training run end to end through the `gan` command line (in-process),
+// on a tiny synthetic data set: exact resumption, D learning to separate real
+// from fake, checkpoints that reject the wrong model or damage, sampling, and
+// clear errors for bad runs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app_test_util.h"
+#include "apps/gan/dcgan_trainer.h"
+#include "core/io/atomic_file.h"
+#include "core/io/checkpoint_format.h"
+#include "core/io/image.h"
+
+namespace gan::app {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliResult;
+using testing::run_gan;
+using testing::scratch_dir;
+using testing::tiny_train_args;
+using testing::write_bar_dataset;
+
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
+
+std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> b = io::read_file(path);
+  return std::string(b.begin(), b.end());
+}
+
+// The rows of losses.csv as parsed numbers (header dropped).
+std::vector<std::vector<double>> csv_rows(const std::string& path) {
+  std::istringstream in(read_text(path));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::vector<double>> rows;
+  while (std::getline(in, line)) {
+    std::vector<double> row;
+    std::istringstream fields(line);
+    for (std::string f; std::getline(fields, f, ',');) row.push_back(std::stod(f));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+TEST(Train, ResumedRunEqualsUninterruptedRunBitForBit) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 40);
+  // 12 steps straight (the epoch is 5 batches, so the data order crosses two epoch boundaries).
+  ASSERT_EQ(run_gan(tiny_train_args(data, dir + "/straight", 12)).status, 0);
+  // 5 steps, then a resume to 12 that repeats none of the model options.
+  const CliResult first = run_gan(tiny_train_args(data, dir + "/resumed", 5));
+  ASSERT_EQ(first.status, 0) << first.err;
+  const CliResult second = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "12", "--device", "cpu",
+                                    "--log-every", "1", "--sample-every", "0", "--quiet"});
+  ASSERT_EQ(second.status, 0) << second.err;
+
+  // The same losses at every step (the CSV prints 6 digits: compare the checkpoints for the bits).
+  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
+  EXPECT_EQ(csv_rows(dir + "/resumed/losses.csv").size(), 12u);
+  const io::Checkpoint a = io::load_checkpoint(dir + "/straight/checkpoint.ckpt");
+  const io::Checkpoint b = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
+  ASSERT_EQ(a.records.size(), b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    EXPECT_EQ(a.records[i].name, b.records[i].name);
+    EXPECT_TRUE(a.records[i].bytes == b.records[i].bytes) << a.records[i].name << " differs";
+  }
+  EXPECT_EQ(a.meta("step"), "12");
+  EXPECT_EQ(a.meta("noise_rng_counter"), b.meta("noise_rng_counter"));
+}
+
+TEST(Train, DiscriminatorLearnsToTellRealFromFake) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 64);
+  const CliResult r = run_gan(tiny_train_args(data, dir + "/run", 60));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto rows = csv_rows(dir + "/run/losses.csv");
+  ASSERT_EQ(rows.size(), 60u);
+  // Columns: step, loss_D, loss_G, D(x), D(G(z)). At the start D cannot tell
+  // (both near 0.5, loss_D near 2 ln 2); over a few dozen steps on bars vs G's
+  // early blur it learns to. (This run: the gap averages ~0.28 over steps 41..60,
+  // loss_D falls by ~0.33; the bounds leave about half of that as margin.)
+  EXPECT_NEAR(rows[0][3], 0.5, 0.1);
+  EXPECT_NEAR(rows[0][4], 0.5, 0.1);
+  EXPECT_NEAR(rows[0][1], 2 * std::log(2.0), 0.1);
+  double gap = 0, loss_d = 0;
+  for (size_t i = 40; i < 60; ++i) {
+    gap += (rows[i][3] - rows[i][4]) / 20;
+    loss_d += rows[i][1] / 20;
+  }
+  EXPECT_GT(gap, 0.15) << "mean D(x) - D(G(z)) over steps 41..60";
+  EXPECT_LT(loss_d, rows[0][1] - 0.15) << "mean loss_D over steps 41..60";
+}
+
+TEST(Train, WritesSampleGridsAndSampleCommandUsesTheCheckpoint) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 16);
+  std::vector<std::string> args = tiny_train_args(data, dir + "/run", 4);
+  testing::set_option(args, "sample-every", "2");
+  ASSERT_EQ(run_gan(args).status, 0);
+  for (const char* f : {"step_000002.png", "step_000004.png", "latest.png"})
+    EXPECT_TRUE(fs::exists(dir + "/run/samples/" + f)) << f;
+  // 64 fixed-noise samples of 28x28 in an 8x8 grid with 2-pixel padding: 8*30+2 = 242.
+  const io::Image grid = io::load_image(dir + "/run/samples/latest.png", 1);
+  EXPECT_EQ(grid.width, 242);
+  EXPECT_EQ(grid.height, 242);
+
+  const CliResult s = run_gan({"sample", "--checkpoint", dir + "/run/checkpoint.ckpt", "--n", "10", "--out",
+                               dir + "/grid.png", "--device", "cpu"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  const io::Image sampled = io::load_image(dir + "/grid.png", 1);
+  EXPECT_EQ(sampled.width, 4 * 30 + 2);  // ceil(sqrt(10)) = 4 columns, 3 rows
+  EXPECT_EQ(sampled.height, 3 * 30 + 2);
+}
+
+TEST(Train, CheckpointForAnotherModelOrDamagedIsRejected) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 16);
+  ASSERT_EQ(run_gan(tiny_train_args(data, dir + "/run", 2)).status, 0);
+  const std::string ckpt = dir + "/run/checkpoint.ckpt";
+
+  // Another model: restore into a trainer with wider layers.
+  TrainSettings s;
+  s.model.image_size = 28;
+  s.model.nz = 8;
+  s.model.ngf = 16;
+  s.model.ndf = 8;
+  DcganTrainer other(s);
+  try {
+    other.restore_state(io::load_checkpoint(ckpt), ckpt);
+    FAIL() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_CONTAINS(e.what(), "made for another model");
+    EXPECT_CONTAINS(e.what(), "ngf 8");
+  }
+  // A resume that contradicts the checkpoint's options is a usage error naming the option.
+  const CliResult conflict = run_gan({"train", "--out", dir + "/run", "--resume", "--steps", "4", "--ngf", "16",
+                                      "--device", "cpu", "--quiet"});
+  EXPECT_EQ(conflict.status, 2);
+  EXPECT_CONTAINS(conflict.err, "--ngf 16 differs from the resumed run's 8");
+
+  // One flipped byte: the checksum catches it, and `gan sample` says so.
+  std::vector<uint8_t> bytes = io::read_file(ckpt);
+  bytes[bytes.size() / 2] ^= 0x40;
+  io::write_file_atomic(dir + "/flipped.ckpt", bytes.data(), bytes.size());
+  CliResult r = run_gan({"sample", "--checkpoint", dir + "/flipped.ckpt", "--out", dir + "/g.png", "--device", "cpu"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "checksum");
+  // Truncated.
+  io::write_file_atomic(dir + "/short.ckpt", bytes.data(), bytes.size() / 3);
+  r = run_gan({"sample", "--checkpoint", dir + "/short.ckpt", "--out", dir + "/g.png", "--device", "cpu"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "short.ckpt");
+  EXPECT_FALSE(fs::exists(dir + "/g.png"));
+}
+
+TEST(Train, BadRunsFailClearlyAndLoseNothing) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 16);
+  // Options are given as name, value pairs (a flag with an empty value).
+  auto train = [&](const std::vector<std::pair<std::string, std::string>>& options) {
+    std::vector<std::string> args = tiny_train_args(data, dir + "/run", 2);
+    for (const auto& [name, value] : options) testing::set_option(args, name, value);
+    return run_gan(args);
+  };
+  // Nothing to resume yet.
+  CliResult r = train({{"resume", ""}});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "no checkpoint to resume");
+  // A finished run is not overwritten by a second one.
+  ASSERT_EQ(train({}).status, 0);
+  const std::string before = read_text(dir + "/run/losses.csv");
+  r = train({});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "pass --resume to continue it");
+  EXPECT_EQ(read_text(dir + "/run/losses.csv"), before);
+  // Resuming to a step already reached says how to ask for more.
+  r = train({{"resume", ""}});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "already done 2 steps");
+  // Both --steps and --epochs.
+  r = train({{"epochs", "1"}});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "either --steps or --epochs");
+  // An unknown data set, and an --out that is a file: errors before any training.
+  r = run_gan({"train", "--dataset", "imagenet", "--out", dir + "/x", "--device", "cpu", "--quiet"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "unknown --dataset 'imagenet'");
+  std::ofstream(dir + "/afile") << "x";
+  r = run_gan(tiny_train_args(data, dir + "/afile", 2));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "afile");
+  // An image size the model does not support.
+  r = train({{"image-size", "48"}, {"out", dir + "/y"}});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "28, 32 or 64");
+}
+
+}  // namespace
+}  // namespace gan::app
