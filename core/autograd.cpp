@@ -1,5 +1,6 @@
 #include "core/autograd.h"
 
+#include <cmath>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -10,11 +11,24 @@ namespace gan {
 
 namespace {
 thread_local bool t_grad_enabled = true;
-}
+thread_local bool t_anomaly_detection = false;
+}  // namespace
 
 bool grad_enabled() { return t_grad_enabled; }
 GradModeGuard::GradModeGuard(bool enabled) : previous_(t_grad_enabled) { t_grad_enabled = enabled; }
 GradModeGuard::~GradModeGuard() { t_grad_enabled = previous_; }
+
+bool anomaly_detection_enabled() { return t_anomaly_detection; }
+AnomalyGuard::AnomalyGuard() : previous_(t_anomaly_detection) { t_anomaly_detection = true; }
+AnomalyGuard::~AnomalyGuard() { t_anomaly_detection = previous_; }
+
+bool all_finite(const Tensor& t) {
+  if (t.numel() == 0) return true;
+  NoGradGuard no_grad;
+  // 0 * x is 0 for finite x and NaN for NaN or +-Inf, so the sum is finite
+  // exactly when every element is: one reduction on either backend.
+  return std::isfinite(sum(mul(t.detach(), 0.0)).item());
+}
 
 bool record(Tensor& out, const std::shared_ptr<Node>& node, std::vector<Tensor> inputs) {
   if (!grad_enabled()) return false;
@@ -90,6 +104,9 @@ void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, Le
       if (!input.defined() || !input.requires_grad() || !grads[i].defined()) continue;
       GAN_CHECK(grads[i].shape() == input.shape(), AutogradError, node->name(), " backward produced a gradient of shape ",
                 shape_str(grads[i].shape()), " for an input of shape ", shape_str(input.shape()));
+      GAN_CHECK(!t_anomaly_detection || all_finite(grads[i]), NumericalError, node->name(),
+                " produced a non-finite gradient (NaN or Inf) for its input ", i, " of shape ",
+                shape_str(input.shape()), " from a finite incoming gradient");
       if (input.grad_fn()) {
         Tensor& slot = node_grads[input.grad_fn().get()];
         slot = accumulate(slot, grads[i]);

@@ -52,6 +52,28 @@ class NoGradGuard : public GradModeGuard {
   NoGradGuard() : GradModeGuard(false) {}
 };
 
+// Anomaly detection: finding where a NaN or Inf first appears (`gan train`
+// replays a step that went non-finite with it on). While an AnomalyGuard is
+// alive, every gradient a backward node produces is checked, and so is the
+// output of every layer of a Sequential (layers/module.cpp); the first
+// non-finite value throws NumericalError naming the op or layer. Every check
+// waits for the device: a diagnosis mode, never on in normal training.
+bool anomaly_detection_enabled();
+
+class AnomalyGuard {
+ public:
+  AnomalyGuard();
+  ~AnomalyGuard();
+  AnomalyGuard(const AnomalyGuard&) = delete;
+  AnomalyGuard& operator=(const AnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when every element of t is finite (one reduction; waits for the device).
+bool all_finite(const Tensor& t);
+
 // Accumulates d(root)/d(leaf) * grad into every reachable leaf's .grad.
 void run_backward(const Tensor& root, const Tensor& grad, bool create_graph);
 

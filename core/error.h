@@ -22,6 +22,7 @@ class IoError : public Error { public: using Error::Error; };        // files: m
 class CudaError : public Error { public: using Error::Error; };      // a failed CUDA/cuBLAS call
 class OutOfMemoryError : public Error { public: using Error::Error; };
 class AutogradError : public Error { public: using Error::Error; };  // misuse of backward()
+class NumericalError : public Error { public: using Error::Error; }; // NaN or Inf where numbers must be finite
 
 namespace detail {
 template <typename... Args>

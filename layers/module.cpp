@@ -1,5 +1,13 @@
 #include "layers/module.h"
 
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <typeinfo>
+
+#include "core/autograd.h"
+#include "core/error.h"
+
 namespace gan {
 
 Tensor Module::register_parameter(const std::string& name, Tensor t) {
@@ -70,9 +78,26 @@ void Module::zero_grad() {
   for (Tensor& t : parameters()) t.zero_grad();
 }
 
+std::string Module::type_name() const {
+  // The class name without its namespace: "BatchNorm2d".
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(typeid(*this).name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : typeid(*this).name();
+  std::free(demangled);
+  const size_t colon = name.rfind("::");
+  return colon == std::string::npos ? name : name.substr(colon + 2);
+}
+
 Tensor Sequential::forward(const Tensor& x) {
+  GAN_CHECK(!anomaly_detection_enabled() || all_finite(x), NumericalError, "the input ", shape_str(x.shape()),
+            " holds NaN or Inf");
   Tensor h = x;
-  for (auto& layer : layers_) h = layer->forward(h);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = layers_[i]->forward(h);
+    GAN_CHECK(!anomaly_detection_enabled() || all_finite(h), NumericalError, "layer ", i, " (",
+              layers_[i]->type_name(), ") produced NaN or Inf in its output ", shape_str(h.shape()),
+              " from a finite input");
+  }
   return h;
 }
 

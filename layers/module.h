@@ -35,6 +35,8 @@ class Module {
   bool is_training() const { return training_; }
   void to(Device device);
   void zero_grad();
+  // The class name, for messages: "BatchNorm2d".
+  std::string type_name() const;
   // Calls f on this module and every descendant (for initialisation schemes).
   void apply(const std::function<void(Module&)>& f);
 

@@ -37,6 +37,11 @@ CommandSpec train_spec() {
       .at_least(0);
   c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
   c.add_flag("resume", "continue the run in --out from its checkpoint (model options come from it)");
+  c.add_choice("on-nan", {"stop", "rollback"},
+               "when a loss or gradient becomes NaN/Inf: stop, naming the step and the layer or op where it "
+               "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the "
+               "learning rate (at most 3 times)",
+               "stop");
   c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
   c.add_flag("quiet", "no progress bar, only warnings and errors");
   return c;

@@ -7,11 +7,16 @@
 // Nothing is lost when a run stops early: Ctrl-C finishes the current step and
 // writes a checkpoint; --resume continues from it with the same data order and
 // noise, so the result is what one uninterrupted run would have given.
+#include <fcntl.h>
 #include <omp.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -53,6 +58,40 @@ class InterruptScope {
  private:
   void (*previous_)(int);
 };
+
+// ---- the run directory --------------------------------------------------------------
+
+// Holds an exclusive lock on DIR/.lock for the run's lifetime: two runs writing
+// one directory would corrupt each other's logs.
+class RunDirLock {
+ public:
+  explicit RunDirLock(const std::string& dir) : path_(dir + "/.lock") {
+    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    GAN_CHECK(fd_ >= 0, IoError, "cannot create ", path_, ": ", std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw IoError("another 'gan train' is already running in " + dir + "; wait for it or use another --out");
+    }
+  }
+  ~RunDirLock() { ::close(fd_); }  // closing releases the lock
+  RunDirLock(const RunDirLock&) = delete;
+  RunDirLock& operator=(const RunDirLock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// A run killed while writing leaves its temporary file behind (the complete
+// file it was replacing is untouched); with the lock held, any such file is stale.
+void remove_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(".checkpoint.ckpt.tmp.", 0) == 0 || name.rfind(".losses.csv.tmp.", 0) == 0)
+      fs::remove(entry.path(), ec);
+  }
+}
 
 // ---- options -----------------------------------------------------------------------
 
@@ -145,6 +184,16 @@ std::string step_png(const std::string& dir, int64_t step) {
   return os.str();
 }
 
+// " (NVIDIA H100 ...)" or " with 2 threads": what the run's speed depends on.
+std::string where_running(Device device) {
+  if (device.is_cuda()) return " (" + cuda::device_name() + ")";
+  const int threads = omp_get_max_threads();
+  return " with " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+}
+
+// How often --on-nan rollback retries before giving up.
+constexpr int kMaxRollbacks = 3;
+
 std::string format_stats(const StepStats& s) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(3) << "loss_D " << s.loss_d << "  loss_G " << s.loss_g << "  D(x) "
@@ -165,6 +214,8 @@ int cmd_train(const ParsedArgs& a) {
   // The output directory first: a run that cannot save must not start.
   const std::string out = a.get_string("out");
   io::check_writable_dir(out);
+  const RunDirLock lock(out);
+  remove_stale_temporaries(out);
   const std::string ckpt_path = out + "/checkpoint.ckpt";
   const std::string samples_dir = out + "/samples";
   const bool resume = a.get_flag("resume");
@@ -190,8 +241,8 @@ int cmd_train(const ParsedArgs& a) {
   DcganTrainer trainer(run.train);
   if (resume) trainer.restore_state(resumed, ckpt_path);
   const int64_t start = trainer.steps_done();
-  BatchLoader loader(data, run.batch_size, stream_seed(run.train.seed, kDataStream), start);
-  const int64_t per_epoch = loader.batches_per_epoch();
+  auto loader = std::make_unique<BatchLoader>(data, run.batch_size, stream_seed(run.train.seed, kDataStream), start);
+  const int64_t per_epoch = loader->batches_per_epoch();
   int64_t total;
   if (by_steps) {
     total = a.get_int("steps");
@@ -213,9 +264,7 @@ int cmd_train(const ParsedArgs& a) {
         << " per epoch; DCGAN " << m.image_size << "x" << m.image_size << "x" << m.channels << " nz " << m.nz
         << " ngf " << m.ngf << " ndf " << m.ndf << " (G " << trainer.generator().parameter_count() << ", D "
         << trainer.discriminator().parameter_count() << " parameters) on " << device.str()
-        << (device.is_cuda() ? " (" + cuda::device_name() + ")" : " with " + std::to_string(omp_get_max_threads()) +
-                                                                   " threads")
-        << "\n"
+        << where_running(device) << "\n"
         << "gan train: " << (resume ? "resuming at step " + std::to_string(start) + ", " : "") << "training to step "
         << total << " (" << std::fixed << std::setprecision(1) << static_cast<double>(total) / per_epoch
         << " epochs); writing to " << out << "/\n";
@@ -236,24 +285,54 @@ int cmd_train(const ParsedArgs& a) {
                                nrow);
   };
 
-  CsvLog csv(out + "/losses.csv", {"step", "loss_D", "loss_G", "D_x", "D_G_z"}, resume ? start : -1);
+  const auto open_csv = [&](int64_t resume_step) {
+    return std::make_unique<CsvLog>(out + "/losses.csv", std::vector<std::string>{"step", "loss_D", "loss_G", "D_x", "D_G_z"},
+                                    resume_step);
+  };
+  auto csv = open_csv(resume ? start : -1);
   if (!resume) save();  // step 0: from now on the directory always holds a valid run
   const int64_t sample_every = a.get_int("sample-every"), checkpoint_every = a.get_int("checkpoint-every");
   const int64_t log_every = a.get_int("log-every");
+  const bool rollback_on_nan = a.get_string("on-nan") == "rollback";
+  int rollbacks = 0;
   ProgressOptions popt;
   popt.initial = start;
   ProgressBar bar(total, "train", log, popt);
   InterruptScope interrupt_scope;
   std::string postfix;
   for (int64_t step = start + 1; step <= total; ++step) {
-    const Tensor stats = trainer.step(loader.next().images);
+    const Batch batch = loader->next();
+    // One small device-to-host copy per step: the losses and a probe of every
+    // gradient, so a NaN is caught at the step it appears.
+    const StepStats s = DcganTrainer::read_stats(trainer.step(batch.images));
+    if (!s.finite()) {
+      const std::string where = trainer.locate_nonfinite(batch.images);
+      if (!rollback_on_nan || rollbacks == kMaxRollbacks) {
+        throw NumericalError("training produced NaN or Inf at " + where + ". The last good checkpoint is kept in " +
+                             ckpt_path +
+                             (rollback_on_nan ? " (after " + std::to_string(kMaxRollbacks) + " rollbacks); try a lower --lr"
+                                              : "; try a lower --lr, or --on-nan rollback"));
+      }
+      // Back to the last checkpoint with half the learning rate, and on from there.
+      const io::Checkpoint last = io::load_checkpoint(ckpt_path);
+      trainer.restore_state(last, ckpt_path);
+      run.train.adam.lr /= 2;
+      trainer.set_learning_rate(run.train.adam.lr);
+      ++rollbacks;
+      step = trainer.steps_done();
+      bar.finish();
+      log << "gan train: NaN/Inf at " << where << "; rolled back to step " << step << " (" << ckpt_path
+          << ") with --lr halved to " << run.train.adam.lr << " (rollback " << rollbacks << " of " << kMaxRollbacks
+          << ")\n";
+      loader.reset();
+      loader = std::make_unique<BatchLoader>(data, run.batch_size, stream_seed(run.train.seed, kDataStream), step);
+      csv.reset();
+      csv = open_csv(step);
+      continue;
+    }
     const bool last = step == total || g_interrupted;
     if (step % log_every == 0 || last) {
-      const StepStats s = DcganTrainer::read_stats(stats);
-      GAN_CHECK(std::isfinite(s.loss_d) && std::isfinite(s.loss_g), Error, "training diverged at step ", step,
-                ": loss_D ", s.loss_d, ", loss_G ", s.loss_g, ". The last good state is in ", ckpt_path,
-                "; try a lower --lr or another --seed");
-      csv.append(step, {s.loss_d, s.loss_g, s.d_real, s.d_fake});
+      csv->append(step, {s.loss_d, s.loss_g, s.d_real, s.d_fake});
       postfix = format_stats(s);
     }
     if ((sample_every > 0 && step % sample_every == 0) || last) write_samples(step);
@@ -268,7 +347,7 @@ int cmd_train(const ParsedArgs& a) {
   }
   if (!quiet) {
     bar.finish();
-    log << "gan train: done. samples: " << samples_dir << "/latest.png, losses: " << csv.path()
+    log << "gan train: done. samples: " << samples_dir << "/latest.png, losses: " << csv->path()
         << ", checkpoint: " << ckpt_path << "\n";
   }
   return 0;

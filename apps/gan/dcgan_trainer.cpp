@@ -1,5 +1,7 @@
 #include "apps/gan/dcgan_trainer.h"
 
+#include <cmath>
+
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -32,7 +34,37 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
   fixed_noise_ = Tensor::randn({settings.sample_count, settings.model.nz}, fixed, DType::F32, settings.device);
 }
 
+namespace {
+
+// Runs f; a NumericalError from anomaly detection gets `where` in front, so the
+// message says which network and pass it came from.
+template <typename F>
+auto located(const char* where, F&& f) {
+  try {
+    return f();
+  } catch (const NumericalError& e) {
+    throw NumericalError(std::string(where) + ": " + e.what());
+  }
+}
+
+// sum over the parameters of sum(0 * grad): 0 for finite gradients, NaN as soon
+// as one element anywhere is NaN or Inf. Device-side, read with the other stats.
+Tensor gradient_probe(const Module& m) {
+  NoGradGuard no_grad;
+  Tensor probe;
+  for (const Tensor& p : m.parameters()) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const Tensor term = sum(mul(g, 0.0));
+    probe = probe.defined() ? add(probe, term) : term;
+  }
+  return probe;
+}
+
+}  // namespace
+
 Tensor DcganTrainer::step(const Tensor& real_in) {
+  save_snapshot();
   const Tensor real = real_in.to(settings_.device);
   const int64_t batch = real.shape()[0];
   if (!ones_.defined() || ones_.shape()[0] != batch) {
@@ -42,32 +74,97 @@ Tensor DcganTrainer::step(const Tensor& real_in) {
   g_->train();
   d_->train();
   const Tensor z = Tensor::randn({batch, settings_.model.nz}, noise_gen_, DType::F32, settings_.device);
-  const Tensor fake = g_->forward(z);
+  const Tensor fake = located("generator forward", [&] { return g_->forward(z); });
 
   // 1. D step: real -> 1, detached fake -> 0.
-  const Tensor d_real = d_->forward(real);
-  const Tensor d_fake = d_->forward(fake.detach());
+  const Tensor d_real = located("discriminator forward on real images", [&] { return d_->forward(real); });
+  const Tensor d_fake = located("discriminator forward on fakes", [&] { return d_->forward(fake.detach()); });
   const Tensor loss_d = bce_with_logits(d_real, ones_) + bce_with_logits(d_fake, zeros_);
   opt_d_->zero_grad();
-  loss_d.backward();
+  located("discriminator backward (D step)", [&] { loss_d.backward(); return 0; });
+  const Tensor d_probe = gradient_probe(*d_);
   opt_d_->step();
 
   // 2. G step: the updated D on the same fakes, non-saturating loss.
-  const Tensor loss_g = bce_with_logits(d_->forward(fake), ones_);
+  const Tensor loss_g =
+      bce_with_logits(located("discriminator forward (G step)", [&] { return d_->forward(fake); }), ones_);
   opt_g_->zero_grad();
-  loss_g.backward();
+  located("backward through D and G (G step)", [&] { loss_g.backward(); return 0; });
+  const Tensor g_probe = gradient_probe(*g_);
   opt_g_->step();
   ++steps_;
 
-  NoGradGuard no_grad;
+  // Detached values only: nothing below is recorded.
   return concat({loss_d.detach().reshape({1}), loss_g.detach().reshape({1}), mean(sigmoid(d_real.detach())).reshape({1}),
-                 mean(sigmoid(d_fake.detach())).reshape({1})},
+                 mean(sigmoid(d_fake.detach())).reshape({1}), add(d_probe, g_probe).reshape({1})},
                 0);
+}
+
+bool StepStats::finite() const {
+  return std::isfinite(loss_d) && std::isfinite(loss_g) && std::isfinite(d_real) && std::isfinite(d_fake) &&
+         grads_finite;
 }
 
 StepStats DcganTrainer::read_stats(const Tensor& stats) {
   const std::vector<double> v = stats.to_vector<double>();
-  return {v.at(0), v.at(1), v.at(2), v.at(3)};
+  return {v.at(0), v.at(1), v.at(2), v.at(3), std::isfinite(v.at(4))};
+}
+
+std::vector<Tensor> DcganTrainer::mutable_state() const {
+  std::vector<Tensor> all;
+  for (const auto& named : {state_tensors(*g_), state_tensors(*d_), opt_g_->state(), opt_d_->state()})
+    for (const auto& [name, t] : named) all.push_back(t);
+  return all;
+}
+
+void DcganTrainer::save_snapshot() {
+  NoGradGuard no_grad;
+  const std::vector<Tensor> state = mutable_state();
+  if (snapshot_.empty())
+    for (const Tensor& t : state) snapshot_.push_back(Tensor::empty(t.shape(), t.dtype(), t.device()));
+  for (size_t i = 0; i < state.size(); ++i) snapshot_[i].copy_(state[i]);
+  snapshot_noise_counter_ = noise_gen_.counter();
+  snapshot_opt_steps_[0] = opt_g_->steps();
+  snapshot_opt_steps_[1] = opt_d_->steps();
+}
+
+void DcganTrainer::restore_snapshot() {
+  NoGradGuard no_grad;
+  std::vector<Tensor> state = mutable_state();
+  for (size_t i = 0; i < state.size(); ++i) state[i].copy_(snapshot_[i]);
+  noise_gen_.set_state(noise_gen_.seed(), snapshot_noise_counter_);
+  opt_g_->set_steps(snapshot_opt_steps_[0]);
+  opt_d_->set_steps(snapshot_opt_steps_[1]);
+  --steps_;
+}
+
+std::string DcganTrainer::locate_nonfinite(const Tensor& real) {
+  GAN_CHECK(!snapshot_.empty() && steps_ > 0, ValueError, "locate_nonfinite: no step to replay");
+  restore_snapshot();
+  const int64_t bad_step = steps_ + 1;
+  for (const auto& [name, t] : state_tensors(*g_))
+    if (!all_finite(t)) return "step " + std::to_string(bad_step) + " began with NaN/Inf in generator tensor " + name;
+  for (const auto& [name, t] : state_tensors(*d_))
+    if (!all_finite(t))
+      return "step " + std::to_string(bad_step) + " began with NaN/Inf in discriminator tensor " + name;
+  std::string where = "the replay of step " + std::to_string(bad_step) + " did not reproduce it";
+  try {
+    AnomalyGuard anomaly;
+    const StepStats s = read_stats(step(real));
+    if (!s.finite())
+      where = "step " + std::to_string(bad_step) + ": a loss was non-finite though every layer output and gradient "
+              "was finite (loss_D " + std::to_string(s.loss_d) + ", loss_G " + std::to_string(s.loss_g) + ")";
+  } catch (const NumericalError& e) {
+    where = "step " + std::to_string(bad_step) + ", " + e.what();
+  }
+  if (steps_ == bad_step) restore_snapshot();
+  return where;
+}
+
+void DcganTrainer::set_learning_rate(double lr) {
+  settings_.adam.lr = lr;
+  opt_g_->hyper.lr = lr;
+  opt_d_->hyper.lr = lr;
 }
 
 Tensor DcganTrainer::generate(const Tensor& z) {

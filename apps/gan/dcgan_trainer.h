@@ -34,11 +34,14 @@ struct TrainSettings {
   int64_t sample_count = 64;  // images in the fixed-noise sample grid
 };
 
-// Per-step numbers, read from the device in one copy (one sync) when logged.
+// Per-step numbers, read from the device in one copy (one sync).
 struct StepStats {
   double loss_d = 0, loss_g = 0;
   double d_real = 0;  // mean D(x): D's probability that a real image is real
   double d_fake = 0;  // mean D(G(z)) in the D step, before D's update
+  bool grads_finite = true;  // every gradient of the step was finite
+
+  bool finite() const;
 };
 
 class DcganTrainer {
@@ -46,10 +49,20 @@ class DcganTrainer {
   explicit DcganTrainer(const TrainSettings& settings);
 
   // One iteration on a real batch [B, C, S, S] (any device; moved to the
-  // trainer's). Returns the step's statistics as a 4-element device tensor
-  // (loss_D, loss_G, D(x), D(G(z))) without waiting for the device.
+  // trainer's). Returns the step's statistics as a device tensor without
+  // waiting for the device; read_stats() fetches them.
   Tensor step(const Tensor& real);
   static StepStats read_stats(const Tensor& stats);
+
+  // After a step whose stats were not finite: puts the trainer back to the
+  // state before that step (kept in memory by every step), replays the step on
+  // the same batch and noise with anomaly detection on (core/autograd.h), and
+  // returns where the first NaN/Inf appeared (or that it did not reproduce).
+  // The trainer is left in the state before the bad step.
+  std::string locate_nonfinite(const Tensor& real);
+
+  // Scales both optimizers' learning rate (a rollback after a NaN halves it).
+  void set_learning_rate(double lr);
 
   // G(z) with the generator in eval mode (running BN statistics), no graph.
   Tensor generate(const Tensor& z);
@@ -73,9 +86,17 @@ class DcganTrainer {
   std::shared_ptr<DcganGenerator> g_;
   std::shared_ptr<DcganDiscriminator> d_;
   std::unique_ptr<Adam> opt_g_, opt_d_;
+  // Everything a step changes, and a copy of it from before the last step.
+  std::vector<Tensor> mutable_state() const;
+  void save_snapshot();
+  void restore_snapshot();
+
   Tensor fixed_noise_;
   Tensor ones_, zeros_;  // BCE targets, cached per batch size
   int64_t steps_ = 0;
+  std::vector<Tensor> snapshot_;
+  uint64_t snapshot_noise_counter_ = 0;
+  int64_t snapshot_opt_steps_[2] = {0, 0};
 };
 
 // Model options written into every checkpoint's metadata, and read back: what

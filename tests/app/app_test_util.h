@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,10 +55,14 @@ struct CliResult {
   std::string out, err;
 };
 
+// Runs `gan args...` in-process. Handlers report progress and messages on
+// std::cerr, which is captured into `err` too for the duration.
 inline CliResult run_gan(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   CliResult r;
+  std::streambuf* saved = std::cerr.rdbuf(err.rdbuf());
   r.status = run_cli(args, out, err);
+  std::cerr.rdbuf(saved);
   r.out = out.str();
   r.err = err.str();
   return r;
@@ -75,11 +80,10 @@ inline std::vector<std::string> tiny_train_args(const std::string& data, const s
 // --name when value is empty.
 inline void set_option(std::vector<std::string>& args, const std::string& name, const std::string& value) {
   const std::string flag = "--" + name;
-  for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == flag && !value.empty()) {
-      args[i + 1] = value;
-      return;
-    }
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != flag) continue;
+    if (!value.empty()) args.at(i + 1) = value;
+    return;
   }
   args.push_back(flag);
   if (!value.empty()) args.push_back(value);
