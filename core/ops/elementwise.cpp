@@ -161,7 +161,18 @@ Tensor unary_forward(UnaryOp op, const Tensor& a, const char* name) {
 struct UnaryBackward : Node {
   UnaryOp op;
   explicit UnaryBackward(UnaryOp o) : op(o) {}
-  const char* name() const override { return "UnaryBackward"; }
+  const char* name() const override {
+    switch (op) {
+      case UnaryOp::Neg: return "NegBackward";
+      case UnaryOp::Exp: return "ExpBackward";
+      case UnaryOp::Log: return "LogBackward";
+      case UnaryOp::Sqrt: return "SqrtBackward";
+      case UnaryOp::Abs: return "AbsBackward";
+      case UnaryOp::Square: return "SquareBackward";
+      case UnaryOp::Sign: return "SignBackward";
+    }
+    return "UnaryBackward";
+  }
   std::vector<Tensor> backward(const Tensor& g) override {
     const Tensor& a = inputs[0];
     switch (op) {

@@ -2,9 +2,12 @@
 // double backward and gradients().
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "layers/layers.h"
 
 namespace gan {
 namespace {
@@ -114,6 +117,58 @@ TEST(Autograd, BroadcastGradientSumsToInputShape) {
   const Tensor a = Tensor::ones({4, 3}, DType::F64);
   sum(add(a, b)).backward();
   EXPECT_EQ(b.grad().to_vector(), (std::vector<double>{4, 4, 4}));
+}
+
+TEST(Autograd, AnomalyDetectionNamesTheNodeWithTheFirstNonFiniteGradient) {
+  // sqrt'(0) is infinite: the forward value is finite, the gradient is not.
+  Tensor x = leaf({0.0, 4.0}, {2});
+  const Tensor y = sum(mul(sqrt(x), 3.0));
+  EXPECT_NO_THROW(y.backward());  // off by default: Inf flows through silently
+  x.zero_grad();
+  AnomalyGuard anomaly;
+  try {
+    sum(mul(sqrt(x), 3.0)).backward();
+    FAIL() << "no NumericalError";
+  } catch (const NumericalError& e) {
+    EXPECT_NE(std::string(e.what()).find("SqrtBackward"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[2]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Autograd, AnomalyDetectionNamesTheLayerWithTheFirstNonFiniteOutput) {
+  Sequential net;
+  net.add(std::make_shared<ReLU>());
+  net.add(std::make_shared<Reshape>(Shape{2}));
+  net.add(std::make_shared<Sigmoid>());
+  const Tensor bad = Tensor::from_vector(std::vector<double>{1.0, std::numeric_limits<double>::quiet_NaN()}, {1, 2}, DType::F64);
+  const Tensor good = Tensor::from_vector(std::vector<double>{1.0, -2.0}, {1, 2}, DType::F64);
+  EXPECT_NO_THROW(net.forward(bad));
+  AnomalyGuard anomaly;
+  EXPECT_NO_THROW(net.forward(good));
+  try {
+    net.forward(bad);
+    FAIL() << "no NumericalError";
+  } catch (const NumericalError& e) {
+    EXPECT_NE(std::string(e.what()).find("input [1, 2] holds NaN"), std::string::npos) << e.what();
+  }
+  // A layer whose weight went NaN turns a finite input into NaN: it is named.
+  Generator gen(1);
+  auto fc = std::make_shared<Linear>(2, 2, gen);
+  fc->weight.fill_(std::numeric_limits<double>::infinity());
+  Sequential poisoned;
+  poisoned.add(std::make_shared<ReLU>());
+  poisoned.add(fc);
+  try {
+    poisoned.forward(good.to(DType::F32));
+    FAIL() << "no NumericalError";
+  } catch (const NumericalError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 1 (Linear) produced NaN or Inf in its output [1, 2]"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(all_finite(bad));
+  EXPECT_TRUE(all_finite(good));
+  EXPECT_EQ(ReLU().type_name(), "ReLU");
 }
 
 }  // namespace
