@@ -10,6 +10,7 @@ void DcganConfig::validate() const {
   GAN_CHECK(channels == 1 || channels == 3, ValueError, "DCGAN images must have 1 or 3 channels, got ", channels);
   GAN_CHECK(nz > 0 && ngf > 0 && ndf > 0, ValueError, "DCGAN nz, ngf and ndf must be positive, got nz ", nz,
             ", ngf ", ngf, ", ndf ", ndf);
+  GAN_CHECK(num_classes >= 0, ValueError, "DCGAN num_classes must be >= 0, got ", num_classes);
 }
 
 int64_t DcganConfig::stages() const {
@@ -25,7 +26,8 @@ DcganGenerator::DcganGenerator(const DcganConfig& cfg, Generator& gen) : config(
   // Channels at the base grid: ngf * 2^(stages-1), halving at each stage.
   int64_t ch = config.ngf << (stages - 1);
   // Conv layers followed by batch norm need no bias (BN's beta replaces it).
-  net_->add(std::make_shared<ConvTranspose2d>(config.nz, ch, config.base_size(), gen, 1, 0, 0, false));
+  net_->add(std::make_shared<ConvTranspose2d>(config.nz + config.num_classes, ch, config.base_size(), gen, 1, 0, 0,
+                                              false));
   net_->add(std::make_shared<BatchNorm2d>(ch));
   net_->add(std::make_shared<ReLU>());
   for (int64_t s = 1; s < stages; ++s) {
@@ -38,11 +40,34 @@ DcganGenerator::DcganGenerator(const DcganConfig& cfg, Generator& gen) : config(
   net_->add(std::make_shared<Tanh>());
 }
 
+namespace {
+
+// Checks a one-hot batch against a model's class count and batch size.
+void check_onehot(const char* who, const DcganConfig& config, const Tensor& onehot, int64_t batch) {
+  GAN_CHECK(config.num_classes > 0, ValueError, who, ": this model is unconditional; it takes no class labels");
+  GAN_CHECK(onehot.defined() && onehot.dim() == 2 && onehot.shape()[0] == batch &&
+                onehot.shape()[1] == config.num_classes,
+            ShapeError, who, ": class codes must be [", batch, ", ", config.num_classes, "] (one_hot of the labels), got ",
+            onehot.defined() ? shape_str(onehot.shape()) : "none");
+}
+
+}  // namespace
+
 Tensor DcganGenerator::forward(const Tensor& z) {
+  GAN_CHECK(config.num_classes == 0, ValueError, "generator: this model is conditional on ", config.num_classes,
+            " classes; pass class labels (forward(z, one_hot(labels)))");
   GAN_CHECK((z.dim() == 2 || z.dim() == 4) && z.shape()[1] == config.nz, ShapeError,
             "generator: noise must be [N, ", config.nz, "] or [N, ", config.nz, ", 1, 1], got ",
             shape_str(z.shape()));
   return net_->forward(z.dim() == 2 ? z.reshape({z.shape()[0], config.nz, 1, 1}) : z);
+}
+
+Tensor DcganGenerator::forward(const Tensor& z, const Tensor& class_onehot) {
+  GAN_CHECK(z.dim() == 2 && z.shape()[1] == config.nz, ShapeError, "generator: noise must be [N, ", config.nz,
+            "], got ", shape_str(z.shape()));
+  const int64_t n = z.shape()[0];
+  check_onehot("generator", config, class_onehot, n);
+  return net_->forward(concat({z, class_onehot}, 1).reshape({n, config.nz + config.num_classes, 1, 1}));
 }
 
 DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Generator& gen) : config(cfg) {
@@ -50,7 +75,7 @@ DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Generator& gen) :
   net_ = register_module("main", std::make_shared<Sequential>());
   const int64_t stages = config.stages();
   int64_t ch = config.ndf;
-  net_->add(std::make_shared<Conv2d>(config.channels, ch, 4, gen, 2, 1, false));
+  net_->add(std::make_shared<Conv2d>(config.channels + config.num_classes, ch, 4, gen, 2, 1, false));
   net_->add(std::make_shared<LeakyReLU>(0.2));
   for (int64_t s = 1; s < stages; ++s) {
     // Without batch norm the conv keeps its bias.
@@ -64,11 +89,38 @@ DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Generator& gen) :
 }
 
 Tensor DcganDiscriminator::forward(const Tensor& x) {
+  GAN_CHECK(config.num_classes == 0, ValueError, "discriminator: this model is conditional on ", config.num_classes,
+            " classes; pass class labels (forward(x, one_hot(labels)))");
+  check_images(x);
+  return net_->forward(x);
+}
+
+Tensor DcganDiscriminator::forward(const Tensor& x, const Tensor& class_onehot) {
+  check_images(x);
+  const int64_t n = x.shape()[0], k = config.num_classes, s = config.image_size;
+  check_onehot("discriminator", config, class_onehot, n);
+  const Tensor planes = expand(class_onehot.reshape({n, k, 1, 1}), {n, k, s, s});
+  return net_->forward(concat({x, planes}, 1));
+}
+
+void DcganDiscriminator::check_images(const Tensor& x) const {
   GAN_CHECK(x.dim() == 4 && x.shape()[1] == config.channels && x.shape()[2] == config.image_size &&
                 x.shape()[3] == config.image_size,
             ShapeError, "discriminator: images must be [N, ", config.channels, ", ", config.image_size, ", ",
             config.image_size, "], got ", shape_str(x.shape()));
-  return net_->forward(x);
+}
+
+Tensor one_hot(const std::vector<int64_t>& labels, int64_t num_classes, Device device) {
+  GAN_CHECK(num_classes > 0, ValueError, "one_hot: num_classes must be positive, got ", num_classes);
+  const auto n = static_cast<int64_t>(labels.size());
+  std::vector<float> codes(static_cast<size_t>(n * num_classes), 0.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t y = labels[static_cast<size_t>(i)];
+    GAN_CHECK(y >= 0 && y < num_classes, ValueError, "one_hot: label ", y, " at position ", i, " is outside [0, ",
+              num_classes, ")");
+    codes[static_cast<size_t>(i * num_classes + y)] = 1.0f;
+  }
+  return Tensor::from_vector(codes, {n, num_classes}, DType::F32, device);
 }
 
 }  // namespace gan

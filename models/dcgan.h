@@ -9,6 +9,12 @@
 // the first layer) + LeakyReLU(0.2) down to the base grid, then a Conv2d over
 // the whole grid to one logit per image [N, 1]. No sigmoid: the loss is
 // BCE-with-logits (or a WGAN critic score).
+//
+// Conditional DCGAN (num_classes > 0, after Mirza & Osindero 2014): the class
+// enters both networks as a one-hot code. G sees [z, onehot(y)] as its
+// nz + num_classes input channels; D sees the image with num_classes extra
+// planes, plane y all ones and the others zero, so every conv position of its
+// first layer knows the class it is judging.
 #pragma once
 
 #include <memory>
@@ -27,6 +33,7 @@ struct DcganConfig {
   int64_t ndf = 64;
   // false: the critic has no batch norm (WGAN-GP's gradient penalty is per sample).
   bool discriminator_batchnorm = true;
+  int64_t num_classes = 0;  // > 0: a conditional GAN over this many classes
 
   // Throws ValueError naming the bad field.
   void validate() const;
@@ -41,6 +48,8 @@ class DcganGenerator : public Module {
   DcganGenerator(const DcganConfig& config, Generator& gen);
   // z: [N, nz] or [N, nz, 1, 1] -> images [N, C, S, S] in [-1, 1]
   Tensor forward(const Tensor& z) override;
+  // The conditional form: class_onehot [N, num_classes] (see one_hot()).
+  Tensor forward(const Tensor& z, const Tensor& class_onehot);
   const DcganConfig config;
 
  private:
@@ -52,10 +61,16 @@ class DcganDiscriminator : public Module {
   DcganDiscriminator(const DcganConfig& config, Generator& gen);
   // images [N, C, S, S] -> logits [N, 1]
   Tensor forward(const Tensor& x) override;
+  Tensor forward(const Tensor& x, const Tensor& class_onehot);
   const DcganConfig config;
 
  private:
+  void check_images(const Tensor& x) const;
   std::shared_ptr<Sequential> net_;
 };
+
+// [N, num_classes] float32 one-hot rows for class ids in [0, num_classes)
+// (ValueError otherwise), on `device`. Not differentiable: a constant input.
+Tensor one_hot(const std::vector<int64_t>& labels, int64_t num_classes, Device device = Device::cpu());
 
 }  // namespace gan

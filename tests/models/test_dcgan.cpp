@@ -91,5 +91,33 @@ TEST(Dcgan, BadConfigAndInputsAreRejected) {
   EXPECT_THROW(d(Tensor::zeros({1, 1, 32, 32})), ShapeError);
 }
 
+TEST(Dcgan, ConditionalModelsTakeOneHotClasses) {
+  Generator gen(3);
+  DcganConfig cfg;
+  cfg.image_size = 28;
+  cfg.nz = 6;
+  cfg.ngf = cfg.ndf = 4;
+  cfg.num_classes = 10;
+  DcganGenerator g(cfg, gen);
+  DcganDiscriminator d(cfg, gen);
+  const Tensor y = one_hot({0, 9, 3}, 10);
+  EXPECT_EQ(y.to_vector<double>()[9 + 10], 1.0);
+  EXPECT_EQ(y.to_vector<double>()[0 + 10], 0.0);
+  const Tensor img = g.forward(Tensor::randn({3, 6}, gen), y);
+  EXPECT_EQ(img.shape(), (Shape{3, 1, 28, 28}));
+  EXPECT_EQ(d.forward(img, y).shape(), (Shape{3, 1}));
+  // The class changes the output: the same noise with another class differs.
+  const Tensor z = Tensor::randn({3, 6}, gen);
+  EXPECT_NE(g.forward(z, y).to_vector<double>(), g.forward(z, one_hot({1, 1, 1}, 10)).to_vector<double>());
+  // Unconditional calls on a conditional model, and the reverse, say what to do.
+  EXPECT_THROW(g.forward(z), ValueError);
+  EXPECT_THROW(d.forward(img), ValueError);
+  EXPECT_THROW(d.forward(img, one_hot({0, 1}, 10)), ShapeError);
+  EXPECT_THROW(one_hot({10}, 10), ValueError);
+  cfg.num_classes = 0;
+  DcganGenerator plain(cfg, gen);
+  EXPECT_THROW(plain.forward(z, y), ValueError);
+}
+
 }  // namespace
 }  // namespace gan
