@@ -67,8 +67,8 @@ UnetGenerator::UnetGenerator(const UnetGeneratorConfig& cfg, Generator& gen) : c
     block = std::make_shared<UnetBlock>(Kind::Middle, 8 * ngf, 8 * ngf, block, config, config.use_dropout, noise_, gen);
   for (int64_t outer : {4 * ngf, 2 * ngf, ngf})
     block = std::make_shared<UnetBlock>(Kind::Middle, outer, 2 * outer, block, config, false, noise_, gen);
-  root_ = register_module("model",
-                          std::make_shared<UnetBlock>(Kind::Outermost, config.out_channels, ngf, block, config, false, noise_, gen));
+  root_ = std::make_shared<UnetBlock>(Kind::Outermost, config.out_channels, ngf, block, config, false, noise_, gen);
+  register_module("model", root_);
 }
 
 Tensor UnetGenerator::forward(const Tensor& x) {

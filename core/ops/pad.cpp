@@ -1,7 +1,7 @@
 // reflection_pad2d: mirror padding of NCHW planes (kernels/reflection_pad2d).
-// Its backward is linear in the incoming gradient, so under create_graph it is
-// recorded as an op of its own (ReflectionPad2dAdjoint), whose backward is the
-// forward pad again: differentiable to any order.
+// Its backward, the pad's adjoint (a gather-sum kernel), is linear in the
+// incoming gradient; it is recorded as an op of its own whose backward is the
+// pad again, so the pad is differentiable to any order.
 #include "core/ops.h"
 #include "core/ops/dispatch.h"
 #include "kernels/reflection_pad2d/reflection_pad2d.h"
@@ -44,15 +44,6 @@ Tensor pad_kernel(const Tensor& src_in, const ReflectionPad2dParams& p, bool adj
   return out;
 }
 
-Tensor pad_adjoint(const Tensor& dy, const ReflectionPad2dParams& p);
-
-struct ReflectionPad2dBackward : Node {
-  ReflectionPad2dParams p;
-  explicit ReflectionPad2dBackward(const ReflectionPad2dParams& params) : p(params) {}
-  const char* name() const override { return "ReflectionPad2dBackward"; }
-  std::vector<Tensor> backward(const Tensor& g) override { return {pad_adjoint(g, p)}; }
-};
-
 // The backward of the adjoint is the pad itself.
 struct ReflectionPad2dAdjointBackward : Node {
   ReflectionPad2dParams p;
@@ -61,11 +52,19 @@ struct ReflectionPad2dAdjointBackward : Node {
   std::vector<Tensor> backward(const Tensor& g) override { return {reflection_pad2d(g, p.pad)}; }
 };
 
+// pad^T(dy), recorded when grad mode is on (create_graph).
 Tensor pad_adjoint(const Tensor& dy, const ReflectionPad2dParams& p) {
   Tensor dx = pad_kernel(dy, p, true);
   record(dx, std::make_shared<ReflectionPad2dAdjointBackward>(p), {dy});
   return dx;
 }
+
+struct ReflectionPad2dBackward : Node {
+  ReflectionPad2dParams p;
+  explicit ReflectionPad2dBackward(const ReflectionPad2dParams& params) : p(params) {}
+  const char* name() const override { return "ReflectionPad2dBackward"; }
+  std::vector<Tensor> backward(const Tensor& g) override { return {pad_adjoint(g, p)}; }
+};
 
 }  // namespace
 

@@ -101,8 +101,8 @@ TEST(InstanceNorm2dCpu, NullAffineIsUnitGammaZeroBeta) {
   cpu::instance_norm2d_forward(x.data(), ones.data(), zeros.data(), y1.data(), mean.data(), invstd.data(), p);
   cpu::instance_norm2d_forward<double>(x.data(), nullptr, nullptr, y2.data(), mean.data(), invstd.data(), p);
   EXPECT_EQ(y1, y2);
-  cpu::instance_norm2d_backward<double>(x.data(), dy.data(), ones.data(), mean.data(), invstd.data(), dx1.data(), nullptr,
-                                nullptr, p);
+  cpu::instance_norm2d_backward<double>(x.data(), dy.data(), ones.data(), mean.data(), invstd.data(), dx1.data(),
+                                        nullptr, nullptr, p);
   cpu::instance_norm2d_backward<double>(x.data(), dy.data(), nullptr, mean.data(), invstd.data(), dx2.data(),
                                         nullptr, nullptr, p);
   EXPECT_EQ(dx1, dx2);
