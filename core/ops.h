@@ -82,6 +82,21 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int64
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
                     const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
+// Instance norm — core/ops/instance_norm.cpp: each (n, c) plane normalised by
+// its own mean and biased variance over H*W (no running statistics: training and
+// eval are the same). gamma/beta [C] are both defined (affine) or both undefined.
+Tensor instance_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps = 1e-5);
+
+// ---- padding — core/ops/pad.cpp ----
+// Mirror padding of every plane of [N, C, H, W] by `pad` on each side (pad < H, W).
+Tensor reflection_pad2d(const Tensor& x, int64_t pad);
+
+// ---- dropout — core/ops/dropout.cpp ----
+// training: each element is zeroed with probability p and the rest scaled by
+// 1/(1-p); the mask is drawn from gen (the same mask on every device for the
+// same generator state). Not training, or p == 0: x itself, gen untouched.
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
+
 // ---- losses (mean over all elements) — core/ops/loss.cpp ----
 Tensor bce_loss(const Tensor& probabilities, const Tensor& targets);
 Tensor bce_with_logits(const Tensor& logits, const Tensor& targets);

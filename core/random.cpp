@@ -3,26 +3,11 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/philox.h"
+
 namespace gan {
 
 namespace {
-
-// Philox-4x32 round constants (from the paper).
-constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
-constexpr uint32_t kKey0 = 0x9E3779B9u, kKey1 = 0xBB67AE85u;
-
-std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
-  for (int round = 0; round < 10; ++round) {
-    const uint64_t p0 = static_cast<uint64_t>(kMul0) * ctr[0];
-    const uint64_t p1 = static_cast<uint64_t>(kMul1) * ctr[2];
-    const uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
-    const uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
-    ctr = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
-    key[0] += kKey0;
-    key[1] += kKey1;
-  }
-  return ctr;
-}
 
 // 32 random bits -> uniform double in [0, 1) (and (0, 1] for Box-Muller's log).
 double to_unit(uint32_t bits) { return bits * (1.0 / 4294967296.0); }
@@ -30,9 +15,14 @@ double to_unit(uint32_t bits) { return bits * (1.0 / 4294967296.0); }
 }  // namespace
 
 std::array<uint32_t, 4> Generator::next_block() {
-  const uint64_t c = counter_++;
-  return philox4x32_10({static_cast<uint32_t>(c), static_cast<uint32_t>(c >> 32), 0u, 0u},
-                       {static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32)});
+  const PhiloxBlock b = philox4x32_10(counter_++, seed_);
+  return {b.word[0], b.word[1], b.word[2], b.word[3]};
+}
+
+uint64_t Generator::reserve_blocks(uint64_t blocks) {
+  const uint64_t first = counter_;
+  counter_ += blocks;
+  return first;
 }
 
 double Generator::next_uniform() {

@@ -30,6 +30,11 @@ class Generator {
   // One uniform integer in [0, n) (for shuffling).
   uint64_t next_below(uint64_t n);
   double next_uniform();  // [0, 1)
+  // Reserves `blocks` consecutive Philox blocks for a caller that computes them
+  // itself with philox4x32_10(first + k, seed()) (core/philox.h), typically a
+  // kernel that draws per element on the device; returns the first counter.
+  // The state advances exactly as if the blocks had been drawn here.
+  uint64_t reserve_blocks(uint64_t blocks);
 
  private:
   std::array<uint32_t, 4> next_block();  // one Philox block = 4 x 32 random bits

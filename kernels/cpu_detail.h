@@ -9,6 +9,7 @@
 //    scheduling, so results are bitwise reproducible run to run.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

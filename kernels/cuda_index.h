@@ -13,14 +13,9 @@
 
 #include <cstdint>
 
+#include "core/host_device.h"
 #include "kernels/common.h"
 #include "kernels/elementwise/elementwise.h"
-
-#if defined(__CUDACC__)
-#define GAN_HOST_DEVICE __host__ __device__ __forceinline__
-#else
-#define GAN_HOST_DEVICE inline
-#endif
 
 namespace gan::cuda_index {
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace gan {
 
 namespace {
@@ -39,6 +41,35 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double momentum_, double eps_) : mome
   bias = register_parameter("bias", Tensor::zeros({channels}));
   running_mean = register_buffer("running_mean", Tensor::zeros({channels}));
   running_var = register_buffer("running_var", Tensor::ones({channels}));
+}
+
+InstanceNorm2d::InstanceNorm2d(int64_t channels_, bool affine, double eps_) : channels(channels_), eps(eps_) {
+  GAN_CHECK(channels > 0, ValueError, "InstanceNorm2d: channels must be positive, got ", channels);
+  if (affine) {
+    weight = register_parameter("weight", Tensor::ones({channels}));
+    bias = register_parameter("bias", Tensor::zeros({channels}));
+  }
+}
+
+Tensor InstanceNorm2d::forward(const Tensor& x) {
+  // With affine parameters the op checks the channel count; without, do it here.
+  GAN_CHECK(x.dim() != 4 || x.shape()[1] == channels, ShapeError, "InstanceNorm2d: input ", shape_str(x.shape()),
+            " has ", x.dim() == 4 ? x.shape()[1] : 0, " channels, but the layer was built for ", channels);
+  return instance_norm2d(x, weight, bias, eps);
+}
+
+std::shared_ptr<Module> make_norm2d(Norm norm, int64_t channels) {
+  if (norm == Norm::Batch) return std::make_shared<BatchNorm2d>(channels);
+  return std::make_shared<InstanceNorm2d>(channels);
+}
+
+ReflectionPad2d::ReflectionPad2d(int64_t pad_) : pad(pad_) {
+  GAN_CHECK(pad >= 0, ValueError, "ReflectionPad2d: pad must be >= 0, got ", pad);
+}
+
+Dropout::Dropout(double p_, std::shared_ptr<Generator> gen) : p(p_), gen_(std::move(gen)) {
+  GAN_CHECK(p >= 0.0 && p <= 1.0, ValueError, "Dropout: p must be in [0, 1], got ", p);
+  GAN_CHECK(gen_ != nullptr, ValueError, "Dropout: needs a random generator, got none");
 }
 
 Tensor Reshape::forward(const Tensor& x) {

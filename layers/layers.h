@@ -3,6 +3,8 @@
 // DCGAN scheme is applied on top by models/ (see layers/init.h).
 #pragma once
 
+#include <memory>
+
 #include "core/ops.h"
 #include "core/random.h"
 #include "layers/module.h"
@@ -45,6 +47,42 @@ class BatchNorm2d : public Module {
   Tensor weight, bias;               // gamma (1), beta (0)
   Tensor running_mean, running_var;  // buffers
   double momentum, eps;
+};
+
+// Per-(n, c)-plane normalisation (instance_norm2d). affine = false (CycleGAN's
+// setting) has no parameters; affine = true learns gamma (1) and beta (0) [C].
+class InstanceNorm2d : public Module {
+ public:
+  explicit InstanceNorm2d(int64_t channels, bool affine = false, double eps = 1e-5);
+  Tensor forward(const Tensor& x) override;
+  Tensor weight, bias;  // gamma, beta; undefined without affine
+  int64_t channels;
+  double eps;
+};
+
+// The normalisation layer after a convolution in the image-to-image models.
+enum class Norm { Batch, Instance };
+// BatchNorm2d(channels), or InstanceNorm2d(channels) without affine parameters.
+std::shared_ptr<Module> make_norm2d(Norm norm, int64_t channels);
+
+class ReflectionPad2d : public Module {
+ public:
+  explicit ReflectionPad2d(int64_t pad);
+  Tensor forward(const Tensor& x) override { return reflection_pad2d(x, pad); }
+  int64_t pad;
+};
+
+// Inverted dropout with probability p while training, the identity in eval
+// mode. The masks come from a Generator shared with the model that owns the
+// layer, so a model's dropout noise is one checkpointable (seed, counter) state.
+class Dropout : public Module {
+ public:
+  Dropout(double p, std::shared_ptr<Generator> gen);
+  Tensor forward(const Tensor& x) override { return dropout(x, p, is_training(), *gen_); }
+  double p;
+
+ private:
+  std::shared_ptr<Generator> gen_;
 };
 
 class ReLU : public Module {

@@ -53,10 +53,7 @@ Tensor batch_norm2d(const Tensor& x_in, const Tensor& gamma, const Tensor& beta,
   detail::check_same_device_dtype(op, {&x_in, &gamma, &beta, &running_mean, &running_var});
   GAN_CHECK(x_in.dim() == 4, ShapeError, op, ": input must be [N, C, H, W], got ", shape_str(x_in.shape()));
   const int64_t C = x_in.shape()[1];
-  for (const Tensor* t : {&gamma, &beta, &running_mean, &running_var}) {
-    GAN_CHECK(!t->defined() || (t->dim() == 1 && t->shape()[0] == C), ShapeError, op, ": per-channel tensor ",
-              shape_str(t->shape()), " does not match input ", shape_str(x_in.shape()), " with ", C, " channels");
-  }
+  detail::check_per_channel(op, x_in, {&gamma, &beta, &running_mean, &running_var});
   for (const Tensor* t : {&running_mean, &running_var}) {
     GAN_CHECK(!t->defined() || t->is_contiguous(), ValueError, op, ": running statistics must be contiguous");
   }

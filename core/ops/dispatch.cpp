@@ -31,6 +31,14 @@ void check_cuda_dtype(const char* op, const Tensor& t) {
             " (float64 is for CPU gradient checks)");
 }
 
+void check_per_channel(const char* op, const Tensor& x, std::initializer_list<const Tensor*> per_channel) {
+  const int64_t C = x.shape()[1];
+  for (const Tensor* t : per_channel) {
+    GAN_CHECK(!t->defined() || (t->dim() == 1 && t->shape()[0] == C), ShapeError, op, ": per-channel tensor ",
+              shape_str(t->shape()), " does not match input ", shape_str(x.shape()), " with ", C, " channels");
+  }
+}
+
 StridedLayout layout_of(const Tensor& t) {
   GAN_CHECK(t.dim() <= kMaxDims, ShapeError, "tensors of rank > ", kMaxDims, " are not supported, got ",
             shape_str(t.shape()));

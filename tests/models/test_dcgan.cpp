@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "layers/init.h"
+#include "model_test_util.h"
 #include "models/dcgan.h"
 
 namespace gan {
@@ -49,16 +50,12 @@ TEST(Dcgan, InitFollowsThePaper) {
   DcganGenerator g(cfg, gen);
   dcgan_init(g, gen);
   for (auto& [name, t] : g.named_parameters()) {
-    const auto v = t.to_vector();
-    double m = 0, s = 0;
-    for (double x : v) m += x;
-    m /= v.size();
-    for (double x : v) s += (x - m) * (x - m);
-    s = std::sqrt(s / v.size());
+    const auto [m, s] = test::mean_and_std(t);
+    const size_t size = static_cast<size_t>(t.numel());
     if (t.dim() == 4) {
       EXPECT_NEAR(m, 0.0, 0.005) << name;
       EXPECT_NEAR(s, 0.02, 0.004) << name;
-    } else if (name.find("weight") != std::string::npos && v.size() >= 64) {
+    } else if (name.find("weight") != std::string::npos && size >= 64) {
       EXPECT_NEAR(m, 1.0, 0.01) << name;  // BN gamma ~ N(1, 0.02)
     } else if (name.find("bias") != std::string::npos) {
       EXPECT_EQ(s, 0.0) << name;  // BN beta = 0

@@ -1,0 +1,120 @@
+// instance_norm2d: per-(n, c)-plane normalisation of NCHW tensors
+// (kernels/instance_norm2d). The backward pass is the fused kernel; under
+// create_graph it is the same formula written with differentiable ops, so a
+// critic with instance norm can be trained with a gradient penalty (WGAN-GP):
+// unlike batch norm, instance norm keeps the samples of a batch independent,
+// which the per-sample penalty assumes.
+#include "core/ops.h"
+#include "core/ops/dispatch.h"
+#include "kernels/instance_norm2d/instance_norm2d.h"
+
+namespace gan {
+
+using detail::data_or_null;
+using detail::dispatch_float;
+
+namespace {
+
+bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
+
+// The gradients of instance_norm2d from differentiable ops (recorded when grad
+// mode is on). The statistics are recomputed from x so that the result is a
+// function of x, gamma and g that can be differentiated again.
+std::vector<Tensor> composite_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                       double eps) {
+  const std::vector<int64_t> plane_dims{2, 3};
+  const Tensor centred = sub(x, mean(x, plane_dims, true));
+  const Tensor invstd = rdiv(1.0, sqrt(add(mean(square(centred), plane_dims, true), eps)));
+  const Tensor xhat = mul(centred, invstd);
+  Tensor dx, dgamma, dbeta;
+  if (x.requires_grad()) {
+    const Tensor gy = gamma.defined() ? mul(g, gamma.reshape({1, gamma.numel(), 1, 1})) : g;
+    // dx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat)), means over each plane
+    const Tensor inner = sub(sub(gy, mean(gy, plane_dims, true)), mul(xhat, mean(mul(gy, xhat), plane_dims, true)));
+    dx = mul(invstd, inner);
+  }
+  if (wants_grad(gamma)) dgamma = sum(mul(g, xhat), {0, 2, 3});
+  if (wants_grad(beta)) dbeta = sum(g, {0, 2, 3});
+  return {dx, dgamma, dbeta};
+}
+
+struct InstanceNorm2dBackward : Node {
+  InstanceNorm2dParams p;
+  Tensor save_mean, save_invstd;  // [N*C]
+  InstanceNorm2dBackward(const InstanceNorm2dParams& params, Tensor mean, Tensor invstd)
+      : p(params), save_mean(std::move(mean)), save_invstd(std::move(invstd)) {}
+  const char* name() const override { return "InstanceNorm2dBackward"; }
+  std::vector<Tensor> backward(const Tensor& g_in) override {
+    const Tensor& x_in = inputs[0];
+    const Tensor& gamma_in = inputs[1];
+    const Tensor& beta_in = inputs[2];
+    if (grad_enabled()) return composite_backward(g_in, x_in, gamma_in, beta_in, p.eps);
+
+    const Tensor x = x_in.detach(), gamma = gamma_in.defined() ? gamma_in.detach() : Tensor();
+    const Tensor g = g_in.detach().contiguous();
+    Tensor dx, dgamma, dbeta;
+    if (x_in.requires_grad()) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    if (wants_grad(gamma_in)) dgamma = Tensor::empty({p.C}, x.dtype(), x.device());
+    if (wants_grad(beta_in)) dbeta = Tensor::empty({p.C}, x.dtype(), x.device());
+    if (x.device().is_cuda()) {
+      GAN_ON_CUDA(cuda::instance_norm2d_backward(x.data<float>(), g.data<float>(), data_or_null<float>(gamma),
+                                                 save_mean.data<float>(), save_invstd.data<float>(),
+                                                 data_or_null<float>(dx), data_or_null<float>(dgamma),
+                                                 data_or_null<float>(dbeta), p));
+    } else {
+      dispatch_float(x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        cpu::instance_norm2d_backward<T>(x.data<T>(), g.data<T>(), data_or_null<T>(gamma), save_mean.data<T>(),
+                                         save_invstd.data<T>(), data_or_null<T>(dx), data_or_null<T>(dgamma),
+                                         data_or_null<T>(dbeta), p);
+      });
+    }
+    return {dx, dgamma, dbeta};
+  }
+};
+
+}  // namespace
+
+Tensor instance_norm2d(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, double eps) {
+  const char* op = "instance_norm2d";
+  detail::check_defined(op, x_in, "the input");
+  detail::check_same_device_dtype(op, {&x_in, &gamma, &beta});
+  GAN_CHECK(x_in.dim() == 4, ShapeError, op, ": input must be [N, C, H, W], got ", shape_str(x_in.shape()));
+  const int64_t C = x_in.shape()[1];
+  detail::check_per_channel(op, x_in, {&gamma, &beta});
+  GAN_CHECK(gamma.defined() == beta.defined(), ValueError, op,
+            ": give both gamma and beta (affine) or neither, not one of them");
+  GAN_CHECK(x_in.shape()[2] * x_in.shape()[3] > 1, ShapeError, op,
+            ": each plane needs more than one value (H*W > 1) to have a variance, got input ",
+            shape_str(x_in.shape()), "; stop downsampling before the normalised layer reaches 1x1");
+  GAN_CHECK(eps >= 0, ValueError, op, ": eps must be >= 0, got ", eps);
+
+  const Tensor x = x_in.contiguous();
+  InstanceNorm2dParams p;
+  p.N = x.shape()[0];
+  p.C = C;
+  p.HW = x.shape()[2] * x.shape()[3];
+  p.eps = eps;
+  const Tensor g = gamma.defined() ? gamma.detach().contiguous() : Tensor();
+  const Tensor b = beta.defined() ? beta.detach().contiguous() : Tensor();
+  const Tensor xd = x.detach();
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor save_mean = Tensor::empty({p.N * C}, x.dtype(), x.device());
+  Tensor save_invstd = Tensor::empty({p.N * C}, x.dtype(), x.device());
+  if (y.numel() == 0) return y;
+  if (x.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::instance_norm2d_forward(xd.data<float>(), data_or_null<float>(g), data_or_null<float>(b),
+                                              y.data<float>(), save_mean.data<float>(), save_invstd.data<float>(),
+                                              p));
+  } else {
+    dispatch_float(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::instance_norm2d_forward<T>(xd.data<T>(), data_or_null<T>(g), data_or_null<T>(b), y.data<T>(),
+                                      save_mean.data<T>(), save_invstd.data<T>(), p);
+    });
+  }
+  record(y, std::make_shared<InstanceNorm2dBackward>(p, save_mean, save_invstd), {x, gamma, beta});
+  return y;
+}
+
+}  // namespace gan
