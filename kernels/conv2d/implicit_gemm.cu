@@ -47,7 +47,6 @@
 // tile still computes 13/16 padding rows for C = 3; the Large tile runs one
 // block per SM at 166 registers; tensor cores (3xTF32) would be the next step.
 // Measure first.
-#include <algorithm>
 
 #include "core/cuda/cuda_check.h"
 #include "core/cuda/scratch.h"

@@ -150,8 +150,14 @@ void check_case(const ConvCase& c, std::mt19937& rng) {
   const typename Op::Params ps = Op::params(c, static_cast<int64_t>(images.size()));
   const std::vector<double> xs = to_double(take_images(x, x_image, images));
   const std::vector<double> dys = to_double(take_images(dy, y_image, images));
-  const std::vector<double> wd = to_double(w), bd = to_double(b), xd = to_double(x), dyd = to_double(dy);
-  std::vector<double> y_ref(dys.size()), dx_ref(xs.size()), dw_ref(w.size()), db_ref(b.size());
+  const std::vector<double> wd = to_double(w);
+  const std::vector<double> bd = to_double(b);
+  const std::vector<double> xd = to_double(x);
+  const std::vector<double> dyd = to_double(dy);
+  std::vector<double> y_ref(dys.size());
+  std::vector<double> dx_ref(xs.size());
+  std::vector<double> dw_ref(w.size());
+  std::vector<double> db_ref(b.size());
   Op::cpu_forward(xs.data(), wd.data(), c.bias ? bd.data() : nullptr, y_ref.data(), ps);
   Op::cpu_backward_data(dys.data(), wd.data(), dx_ref.data(), ps);
   Op::cpu_backward_weight(xd.data(), dyd.data(), dw_ref.data(), db_ref.data(), p);
@@ -259,6 +265,9 @@ TEST(CudaConv, EdgeShapes) {
   };
   check_cases<Conv2dOp>(conv, 31);
   check_cases<ConvTranspose2dOp>(conv_t, 32);
+  // And the small shapes the CPU-side emulation of the kernel checks (conv_test_util.h).
+  check_cases<Conv2dOp>(test::kConv2dEdgeCases, 33);
+  check_cases<ConvTranspose2dOp>(test::kConvTranspose2dEdgeCases, 34);
 }
 
 // Split-K adds its partials in a fixed order: the same inputs give the same bits.
