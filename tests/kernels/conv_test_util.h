@@ -10,6 +10,7 @@
 
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "tests/kernels/kernel_test_util.h"
 
 namespace gan::test {
 
@@ -102,6 +103,31 @@ struct ConvTranspose2dOp {
   template <typename T>
   static void cpu_backward_weight(const T* x, const T* dy, T* dw, T* db, const Params& p) {
     cpu::conv_transpose2d_backward_weight<T>(x, dy, dw, db, p);
+  }
+};
+
+// Random inputs (double) of one case and the CPU reference of all its passes,
+// for the host-side tests. seed advances by 4.
+template <typename Op>
+struct HostProblem {
+  typename Op::Params p;
+  std::vector<double> x, w, b, dy;                    // inputs
+  std::vector<double> y_ref, dx_ref, dw_ref, db_ref;  // forward (with bias when the case has one), gradients
+  const double* bias() const { return b.empty() ? nullptr : b.data(); }
+
+  HostProblem(const ConvCase& c, uint32_t& seed) : p(Op::params(c, c.N)) {
+    x = random_normal(p.N * p.C * p.H * p.W, seed++);
+    w = random_normal(Op::w_size(p), seed++);
+    const std::vector<double> bias_values = random_normal(p.K, seed++);
+    if (c.bias) b = bias_values;
+    dy = random_normal(p.N * p.K * p.P * p.Q, seed++);
+    y_ref.resize(dy.size());
+    dx_ref.resize(x.size());
+    dw_ref.resize(w.size());
+    db_ref.resize(static_cast<size_t>(p.K));
+    Op::cpu_forward(x.data(), w.data(), bias(), y_ref.data(), p);
+    Op::cpu_backward_data(dy.data(), w.data(), dx_ref.data(), p);
+    Op::cpu_backward_weight(x.data(), dy.data(), dw_ref.data(), db_ref.data(), p);
   }
 };
 

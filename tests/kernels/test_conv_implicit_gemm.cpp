@@ -193,34 +193,28 @@ using test::kConvTranspose2dEdgeCases;
 template <typename Op>
 void check_passes(const std::vector<ConvCase>& cases, uint32_t seed) {
   for (const ConvCase& cs : cases) {
-    const typename Op::Params p = Op::params(cs, cs.N);
-    const ConvFrame f = conv_frame(p);
-    const auto x = test::random_normal(p.N * p.C * p.H * p.W, seed++);
-    const auto w = test::random_normal(Op::w_size(p), seed++);
-    const auto b = test::random_normal(p.K, seed++);
-    const auto dy = test::random_normal(p.N * p.K * p.P * p.Q, seed++);
-    const double* bias = cs.bias ? b.data() : nullptr;
-    std::vector<double> y_ref(dy.size()), dx_ref(x.size()), dw_ref(w.size());
-    Op::cpu_forward(x.data(), w.data(), bias, y_ref.data(), p);
-    Op::cpu_backward_data(dy.data(), w.data(), dx_ref.data(), p);
-    Op::cpu_backward_weight(x.data(), dy.data(), dw_ref.data(), static_cast<double*>(nullptr), p);
+    const test::HostProblem<Op> t(cs, seed);
+    const ConvFrame f = conv_frame(t.p);
+    const double* w = t.w.data();
+    const double* x = t.x.data();
+    const double* dy = t.dy.data();
     for (const Variant& v : variants()) {
       SCOPED_TRACE(std::string(Op::kName) + " " + test::describe(cs) + ", " + describe(v));
-      auto y = poisoned(static_cast<int64_t>(y_ref.size()));
-      auto dx = poisoned(static_cast<int64_t>(dx_ref.size()));
-      auto dw = poisoned(static_cast<int64_t>(dw_ref.size()));
+      auto y = poisoned(static_cast<int64_t>(t.y_ref.size()));
+      auto dx = poisoned(static_cast<int64_t>(t.dx_ref.size()));
+      auto dw = poisoned(static_cast<int64_t>(t.dw_ref.size()));
       if (Op::kTransposed) {
-        scatter(f, v, w.data(), x.data(), bias, y.data());
-        gather(f, v, w.data(), dy.data(), nullptr, dx.data());
-        weight_grad(f, v, x.data(), dy.data(), dw.data());
+        scatter(f, v, w, x, t.bias(), y.data());
+        gather(f, v, w, dy, nullptr, dx.data());
+        weight_grad(f, v, x, dy, dw.data());
       } else {
-        gather(f, v, w.data(), x.data(), bias, y.data());
-        scatter(f, v, w.data(), dy.data(), nullptr, dx.data());
-        weight_grad(f, v, dy.data(), x.data(), dw.data());
+        gather(f, v, w, x, t.bias(), y.data());
+        scatter(f, v, w, dy, nullptr, dx.data());
+        weight_grad(f, v, dy, x, dw.data());
       }
-      EXPECT_LT(test::max_rel_error(y, y_ref), kTol) << "forward";
-      EXPECT_LT(test::max_rel_error(dx, dx_ref), kTol) << "backward-data";
-      EXPECT_LT(test::max_rel_error(dw, dw_ref), kTol) << "backward-weight";
+      EXPECT_LT(test::max_rel_error(y, t.y_ref), kTol) << "forward";
+      EXPECT_LT(test::max_rel_error(dx, t.dx_ref), kTol) << "backward-data";
+      EXPECT_LT(test::max_rel_error(dw, t.dw_ref), kTol) << "backward-weight";
     }
   }
 }

@@ -22,41 +22,34 @@ template <typename Op>
 void check_naive(const std::vector<test::ConvCase>& cases, uint32_t seed) {
   for (const test::ConvCase& cs : cases) {
     SCOPED_TRACE(std::string(Op::kName) + " " + test::describe(cs));
-    const typename Op::Params p = Op::params(cs, cs.N);
-    const ConvFrame f = conv_frame(p);
-    const auto x = test::random_normal(p.N * p.C * p.H * p.W, seed++);
-    const auto w = test::random_normal(Op::w_size(p), seed++);
-    const auto b = test::random_normal(p.K, seed++);
-    const auto dy = test::random_normal(p.N * p.K * p.P * p.Q, seed++);
-    const double* bias = cs.bias ? b.data() : nullptr;
-    std::vector<double> y_ref(dy.size()), dx_ref(x.size()), dw_ref(w.size()), db_ref(b.size());
-    Op::cpu_forward(x.data(), w.data(), bias, y_ref.data(), p);
-    Op::cpu_backward_data(dy.data(), w.data(), dx_ref.data(), p);
-    Op::cpu_backward_weight(x.data(), dy.data(), dw_ref.data(), db_ref.data(), p);
+    const test::HostProblem<Op> t(cs, seed);
+    const ConvFrame f = conv_frame(t.p);
+    const double* w = t.w.data();
+    const double* none = nullptr;
 
     // conv2d: x is the frame's in side, y its out side; conv_transpose2d the other way round.
-    std::vector<double> y(y_ref.size()), dx(dx_ref.size()), dw(dw_ref.size()), db(db_ref.size());
-    const double* out_side = Op::kTransposed ? x.data() : dy.data();
-    const double* in_side = Op::kTransposed ? dy.data() : x.data();
+    std::vector<double> y(t.y_ref.size()), dx(t.dx_ref.size()), dw(t.dw_ref.size()), db(t.db_ref.size());
+    const double* out_side = Op::kTransposed ? t.x.data() : t.dy.data();
+    const double* in_side = Op::kTransposed ? t.dy.data() : t.x.data();
     for (size_t i = 0; i < y.size(); ++i) {
       const auto e = static_cast<int64_t>(i);
-      y[i] = Op::kTransposed ? conv_naive::scatter_at(f, w.data(), x.data(), bias, e)
-                             : conv_naive::gather_at(f, w.data(), x.data(), bias, e);
+      y[i] = Op::kTransposed ? conv_naive::scatter_at(f, w, t.x.data(), t.bias(), e)
+                             : conv_naive::gather_at(f, w, t.x.data(), t.bias(), e);
     }
     for (size_t i = 0; i < dx.size(); ++i) {
       const auto e = static_cast<int64_t>(i);
-      dx[i] = Op::kTransposed ? conv_naive::gather_at(f, w.data(), dy.data(), static_cast<const double*>(nullptr), e)
-                              : conv_naive::scatter_at(f, w.data(), dy.data(), static_cast<const double*>(nullptr), e);
+      dx[i] = Op::kTransposed ? conv_naive::gather_at(f, w, t.dy.data(), none, e)
+                              : conv_naive::scatter_at(f, w, t.dy.data(), none, e);
     }
     for (size_t i = 0; i < dw.size(); ++i)
       dw[i] = conv_naive::weight_grad_at(f, out_side, in_side, static_cast<int64_t>(i));
     for (size_t c = 0; c < db.size(); ++c)
-      db[c] = conv_naive::bias_grad_at(dy.data(), p.N, p.K, p.P * p.Q, static_cast<int64_t>(c));
+      db[c] = conv_naive::bias_grad_at(t.dy.data(), t.p.N, t.p.K, t.p.P * t.p.Q, static_cast<int64_t>(c));
 
-    EXPECT_LT(test::max_rel_error(y, y_ref), kTol) << "forward";
-    EXPECT_LT(test::max_rel_error(dx, dx_ref), kTol) << "backward-data";
-    EXPECT_LT(test::max_rel_error(dw, dw_ref), kTol) << "backward-weight";
-    EXPECT_LT(test::max_rel_error(db, db_ref), kTol) << "bias gradient";
+    EXPECT_LT(test::max_rel_error(y, t.y_ref), kTol) << "forward";
+    EXPECT_LT(test::max_rel_error(dx, t.dx_ref), kTol) << "backward-data";
+    EXPECT_LT(test::max_rel_error(dw, t.dw_ref), kTol) << "backward-weight";
+    EXPECT_LT(test::max_rel_error(db, t.db_ref), kTol) << "bias gradient";
   }
 }
 
