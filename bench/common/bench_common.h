@@ -66,6 +66,24 @@ struct ConvOperand {
 };
 std::vector<ConvOperand> conv_operands(const ConvSizes& s, ConvPass pass);
 
+// The three passes of one implementation of a convolution (Params is
+// Conv2dParams or ConvTranspose2dParams), called without bias on buffers in
+// conv_operands() order.
+template <typename Params>
+struct ConvKernels {
+  void (*forward)(const float* x, const float* w, const float* b, float* y, const Params& p);
+  void (*backward_data)(const float* dy, const float* w, float* dx, const Params& p);
+  void (*backward_weight)(const float* x, const float* dy, float* dw, float* db, const Params& p);
+
+  void run(ConvPass pass, float* const* b, const Params& p) const {
+    switch (pass) {
+      case ConvPass::Forward: return forward(b[0], b[1], nullptr, b[2], p);
+      case ConvPass::BackwardData: return backward_data(b[0], b[1], b[2], p);
+      case ConvPass::BackwardWeight: return backward_weight(b[0], b[1], b[2], nullptr, p);
+    }
+  }
+};
+
 // The distinct batch-norm shapes of a DCGAN (channels and spatial size of the
 // conv output it normalises) and the layers that have them.
 struct BatchNormShape {

@@ -61,38 +61,34 @@ void register_cpu(const std::string& name, std::function<CpuCase()> make) {
       ->Unit(benchmark::kMicrosecond);
 }
 
-CpuCase conv_case(const ConvLayer& layer, int64_t batch, ConvPass pass) {
+template <typename Params>
+CpuCase conv_case(const Params& p, ConvPass pass, const ConvKernels<Params>& kernels) {
   CpuCase c;
+  c.label = describe(p);
+  c.flops = static_cast<double>(p.flops());
+  c.bytes = conv_min_bytes(conv_sizes(p));
+  std::vector<int64_t> counts;
+  for (const ConvOperand& o : conv_operands(conv_sizes(p), pass)) counts.push_back(o.count);
+  c.buffers = random_buffers(counts);
+  c.run = [p, pass, kernels](Buffers& b) {
+    std::vector<float*> ptrs;
+    for (auto& buffer : b) ptrs.push_back(buffer.data());
+    kernels.run(pass, ptrs.data(), p);
+  };
+  return c;
+}
+
+CpuCase conv_case(const ConvLayer& layer, int64_t batch, ConvPass pass) {
   if (layer.transposed) {
     const ConvTranspose2dParams p = conv_transpose2d_params(layer, batch);
-    c.label = describe(p);
-    c.flops = static_cast<double>(p.flops());
-    c.bytes = conv_min_bytes(conv_sizes(p));
-    std::vector<int64_t> counts;
-    for (const ConvOperand& o : conv_operands(conv_sizes(p), pass)) counts.push_back(o.count);
-    c.buffers = random_buffers(counts);
-    c.run = [p, pass](Buffers& b) {
-      if (pass == ConvPass::Forward) cpu::conv_transpose2d_forward<float>(b[0].data(), b[1].data(), nullptr, b[2].data(), p);
-      if (pass == ConvPass::BackwardData) cpu::conv_transpose2d_backward_data<float>(b[0].data(), b[1].data(), b[2].data(), p);
-      if (pass == ConvPass::BackwardWeight)
-        cpu::conv_transpose2d_backward_weight<float>(b[0].data(), b[1].data(), b[2].data(), nullptr, p);
-    };
-  } else {
-    const Conv2dParams p = conv2d_params(layer, batch);
-    c.label = describe(p);
-    c.flops = static_cast<double>(p.flops());
-    c.bytes = conv_min_bytes(conv_sizes(p));
-    std::vector<int64_t> counts;
-    for (const ConvOperand& o : conv_operands(conv_sizes(p), pass)) counts.push_back(o.count);
-    c.buffers = random_buffers(counts);
-    c.run = [p, pass](Buffers& b) {
-      if (pass == ConvPass::Forward) cpu::conv2d_forward<float>(b[0].data(), b[1].data(), nullptr, b[2].data(), p);
-      if (pass == ConvPass::BackwardData) cpu::conv2d_backward_data<float>(b[0].data(), b[1].data(), b[2].data(), p);
-      if (pass == ConvPass::BackwardWeight)
-        cpu::conv2d_backward_weight<float>(b[0].data(), b[1].data(), b[2].data(), nullptr, p);
-    };
+    return conv_case(p, pass,
+                     ConvKernels<ConvTranspose2dParams>{cpu::conv_transpose2d_forward<float>,
+                                                        cpu::conv_transpose2d_backward_data<float>,
+                                                        cpu::conv_transpose2d_backward_weight<float>});
   }
-  return c;
+  return conv_case(conv2d_params(layer, batch), pass,
+                   ConvKernels<Conv2dParams>{cpu::conv2d_forward<float>, cpu::conv2d_backward_data<float>,
+                                             cpu::conv2d_backward_weight<float>});
 }
 
 // Buffers: x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var.

@@ -92,77 +92,51 @@ Launch cudnn_conv_transpose2d_launch(std::shared_ptr<CudnnConv> conv, ConvPass p
   throw ValueError("bench: unknown convolution pass");
 }
 
-Launch engine_conv2d_launch(const Conv2dParams& p, ConvPass pass, bool naive) {
-  using namespace gan::cuda;
-  switch (pass) {
-    case ConvPass::Forward:
-      return [p, naive](float* const* b) {
-        (naive ? conv2d_forward_naive : conv2d_forward)(b[0], b[1], nullptr, b[2], p);
-      };
-    case ConvPass::BackwardData:
-      return [p, naive](float* const* b) {
-        (naive ? conv2d_backward_data_naive : conv2d_backward_data)(b[0], b[1], b[2], p);
-      };
-    case ConvPass::BackwardWeight:
-      return [p, naive](float* const* b) {
-        (naive ? conv2d_backward_weight_naive : conv2d_backward_weight)(b[0], b[1], b[2], nullptr, p);
-      };
-  }
-  throw ValueError("bench: unknown convolution pass");
-}
+const ConvKernels<Conv2dParams> kConv2dFast{gan::cuda::conv2d_forward, gan::cuda::conv2d_backward_data,
+                                             gan::cuda::conv2d_backward_weight};
+const ConvKernels<Conv2dParams> kConv2dNaive{gan::cuda::conv2d_forward_naive, gan::cuda::conv2d_backward_data_naive,
+                                              gan::cuda::conv2d_backward_weight_naive};
+const ConvKernels<ConvTranspose2dParams> kConvTransposeFast{gan::cuda::conv_transpose2d_forward,
+                                                            gan::cuda::conv_transpose2d_backward_data,
+                                                            gan::cuda::conv_transpose2d_backward_weight};
+const ConvKernels<ConvTranspose2dParams> kConvTransposeNaive{gan::cuda::conv_transpose2d_forward_naive,
+                                                             gan::cuda::conv_transpose2d_backward_data_naive,
+                                                             gan::cuda::conv_transpose2d_backward_weight_naive};
 
-Launch engine_conv_transpose2d_launch(const ConvTranspose2dParams& p, ConvPass pass, bool naive) {
-  using namespace gan::cuda;
-  switch (pass) {
-    case ConvPass::Forward:
-      return [p, naive](float* const* b) {
-        (naive ? conv_transpose2d_forward_naive : conv_transpose2d_forward)(b[0], b[1], nullptr, b[2], p);
-      };
-    case ConvPass::BackwardData:
-      return [p, naive](float* const* b) {
-        (naive ? conv_transpose2d_backward_data_naive : conv_transpose2d_backward_data)(b[0], b[1], b[2], p);
-      };
-    case ConvPass::BackwardWeight:
-      return [p, naive](float* const* b) {
-        (naive ? conv_transpose2d_backward_weight_naive : conv_transpose2d_backward_weight)(b[0], b[1], b[2],
-                                                                                             nullptr, p);
-      };
-  }
-  throw ValueError("bench: unknown convolution pass");
-}
-
-GpuOp conv_op(const ConvLayer& layer, int64_t batch, ConvPass pass, ConvImpl impl) {
+// One pass of one convolution: the engine's kernels checked against cuDNN, or cuDNN itself.
+template <typename Params>
+GpuOp conv_op(const Params& p, ConvPass pass, ConvImpl impl, const ConvKernels<Params>& engine, Launch cudnn,
+              const std::string& cudnn_choice) {
   GpuOp op;
-  const std::string key = bench_name(pass_suffix(pass), layer.name, batch, "");
-  std::string choice;
-  Launch cudnn_launch;
-  ConvSizes sizes{};
-  if (layer.transposed) {
-    const ConvTranspose2dParams p = conv_transpose2d_params(layer, batch);
-    sizes = conv_sizes(p);
-    op.label = describe(p);
-    op.flops = static_cast<double>(p.flops());
-    cudnn_launch = cudnn_conv_transpose2d_launch(cudnn_conv(key, adjoint_conv2d(p), adjoint_pass(pass), &choice), pass);
-    if (impl != ConvImpl::Cudnn) op.launch = engine_conv_transpose2d_launch(p, pass, impl == ConvImpl::Naive);
-  } else {
-    const Conv2dParams p = conv2d_params(layer, batch);
-    sizes = conv_sizes(p);
-    op.label = describe(p);
-    op.flops = static_cast<double>(p.flops());
-    cudnn_launch = cudnn_conv2d_launch(cudnn_conv(key, p, pass, &choice), pass);
-    if (impl != ConvImpl::Cudnn) op.launch = engine_conv2d_launch(p, pass, impl == ConvImpl::Naive);
-  }
-  op.bytes = conv_min_bytes(sizes);
-  const auto operands = conv_operands(sizes, pass);
+  op.label = describe(p);
+  op.flops = static_cast<double>(p.flops());
+  op.bytes = conv_min_bytes(conv_sizes(p));
+  const auto operands = conv_operands(conv_sizes(p), pass);
   for (size_t i = 0; i < operands.size(); ++i)
     op.buffers.push_back({operands[i].name, operands[i].count, i + 1 < operands.size() ? Role::Input : Role::Output});
   if (impl == ConvImpl::Cudnn) {
-    op.launch = cudnn_launch;
-    op.label += "; " + choice;
+    op.launch = std::move(cudnn);
+    op.label += "; " + cudnn_choice;
   } else {
-    op.reference = cudnn_launch;
+    op.launch = [p, pass, engine](float* const* b) { engine.run(pass, b, p); };
+    op.reference = std::move(cudnn);
   }
   return op;
+}
+
+GpuOp conv_op(const ConvLayer& layer, int64_t batch, ConvPass pass, ConvImpl impl) {
+  const std::string key = bench_name(pass_suffix(pass), layer.name, batch, "");
+  const bool naive = impl == ConvImpl::Naive;
+  std::string choice;
+  if (layer.transposed) {
+    const ConvTranspose2dParams p = conv_transpose2d_params(layer, batch);
+    auto cudnn = cudnn_conv(key, adjoint_conv2d(p), adjoint_pass(pass), &choice);
+    return conv_op(p, pass, impl, naive ? kConvTransposeNaive : kConvTransposeFast,
+                   cudnn_conv_transpose2d_launch(cudnn, pass), choice);
+  }
+  const Conv2dParams p = conv2d_params(layer, batch);
+  auto cudnn = cudnn_conv(key, p, pass, &choice);
+  return conv_op(p, pass, impl, naive ? kConv2dNaive : kConv2dFast, cudnn_conv2d_launch(cudnn, pass), choice);
 }
 
 BatchNorm2dParams batchnorm_params(const BatchNormShape& s, int64_t batch) {
