@@ -50,8 +50,9 @@ day=$(date +%F)
 raw="$BUILD_DIR/bench-results/$device-$day"
 report="bench/results/$device-$day.md"
 mkdir -p "$raw" bench/results
-gpu_state=$(nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu,utilization.gpu --format=csv | tr '\n' ';')
-echo "GPU: $gpu_state"
+gpu_fields="name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu,utilization.gpu"
+gpu_state="$gpu_fields = $(nvidia-smi --query-gpu="$gpu_fields" --format=csv,noheader | head -1)"
+echo "GPU (nvidia-smi): $gpu_state"
 
 # ---- dependencies carried as Debian packages (only what the system lacks) ----
 cmake_args=()
@@ -83,7 +84,7 @@ if [ -n "$CUDNN_ROOT" ]; then
 fi
 echo "cuDNN root: ${CUDNN_ROOT:-not found}"
 
-notes=(--note "Device: $gpu_state")
+notes=(--note "Device (nvidia-smi at the start): $gpu_state")
 if [ "$tests" = 1 ] && [ ! -f /usr/include/gtest/gtest.h ] && [ ! -f "$deps/usr/include/gtest/gtest.h" ]; then
   tests=0
   notes+=(--note "CUDA parity tests: not run (no GoogleTest; bench/fetch_gpu_deps.sh carries it)")
@@ -115,11 +116,11 @@ notes+=(--note "Command: bench/run_gpu.sh $args (build $BUILD_DIR, sm_$CUDA_ARCH
 if [ "$tests" = 1 ]; then
   stage "CUDA parity tests"
   rm -f "$raw/tests.log"
-  if "$BUILD_DIR/tests/gan_tests" --gtest_filter='*Cuda*:CachingAllocator*' --gtest_brief=1 > "$raw/tests.log" 2>&1; then
-    notes+=(--note "CUDA parity tests: passed ($(grep -c '^\[       OK \]' "$raw/tests.log" || true) shown; tests.log)")
-  else
-    notes+=(--note "CUDA parity tests: FAILED, numbers below are suspect (see tests.log)")
-  fi
+  "$BUILD_DIR/tests/gan_tests" --gtest_filter='*Cuda*:CachingAllocator*' --gtest_brief=1 > "$raw/tests.log" 2>&1 \
+    && verdict="passed" || verdict="FAILED: the numbers below are suspect"
+  counts=$(grep -E '^\[ +(PASSED|SKIPPED|FAILED) +\] [0-9]+ tests?' "$raw/tests.log" \
+    | sed -E 's/^\[ +([A-Z]+) +\] ([0-9]+) tests?.*/\2 \1/' | tr '\n' ' ' | tr '[:upper:]' '[:lower:]')
+  notes+=(--note "CUDA parity tests: $verdict (${counts% }; tests.log)")
   tail -5 "$raw/tests.log"
 fi
 
@@ -134,6 +135,7 @@ if [ "$kernels" = 1 ]; then
     # TF32 off process-wide as well: cuDNN and cuBLAS run true FP32 whatever a descriptor says.
     NVIDIA_TF32_OVERRIDE=0 "$BUILD_DIR/bench/bench_kernels_cuda" "${bench_args[@]}" \
       --benchmark_out="$raw/kernels.json" 2>&1 | tee "$raw/kernels.log" | grep -v -E '_(mean|stddev|cv)\b' || true
+    [ -s "$raw/kernels.json" ] || notes+=(--note "Kernel benchmarks: FAILED to run ($(tail -1 "$raw/kernels.log"))")
   else
     notes+=(--note "Kernel benchmarks: not built (no Google Benchmark or no cuDNN; see build.log)")
   fi
