@@ -60,6 +60,7 @@ def collect_runs(data):
             agg = b.get("aggregate_name")
             if agg == "median":
                 rec["time_s"] = b["real_time"] * scale
+                rec["cpu_time_s"] = b["cpu_time"] * scale
                 rec["counters"] = counters_of(b)
                 rec["label"] = b.get("label", "")
                 rec["repetitions"] = b.get("repetitions")
@@ -75,6 +76,7 @@ def collect_runs(data):
         items.sort(key=lambda b: b["real_time"])
         mid = items[len(items) // 2]
         rec["time_s"] = mid["real_time"] * TIME_UNIT_TO_S[mid.get("time_unit", "ns")]
+        rec["cpu_time_s"] = mid["cpu_time"] * TIME_UNIT_TO_S[mid.get("time_unit", "ns")]
         rec["counters"] = counters_of(mid)
         rec["label"] = mid.get("label", "")
         rec["repetitions"] = len(items)
@@ -146,15 +148,15 @@ def kernel_tables(data, out):
                        "| % of limit | rel err | shape; algorithm |")
             out.append("|---|---|---|--:|--:|--:|--:|--:|---|--:|--:|---|")
         else:
-            out.append(f"| layer | batch | time (µs) | cv | {flop_unit} | GB/s | shape |")
-            out.append("|---|---|--:|--:|--:|--:|---|")
+            out.append(f"| layer | batch | time (µs) | cv | main thread CPU (µs) | {flop_unit} | GB/s | shape |")
+            out.append("|---|---|--:|--:|--:|--:|--:|---|")
         for layer, batch, impl, rec in rows:
             if "time_s" not in rec:
                 msg = cell(rec.get("error", "no result"))
                 if gpu:
                     out.append(f"| {layer} | {batch} | {impl} | error | | | | | | | | {msg} |")
                 else:
-                    out.append(f"| {layer} | {batch} | error | | | | {msg} |")
+                    out.append(f"| {layer} | {batch} | error | | | | | {msg} |")
                 continue
             t = rec["time_s"]
             c = rec.get("counters", {})
@@ -164,7 +166,8 @@ def kernel_tables(data, out):
             cv = f"{100 * rec['cv']:.1f}%" if "cv" in rec else "—"
             label = cell(rec.get("label", ""))
             if not gpu:
-                out.append(f"| {layer} | {batch} | {time_cell(t)} | {cv} | {rate} | {bw} | {label} |")
+                cpu = time_cell(rec["cpu_time_s"]) if "cpu_time_s" in rec else "—"
+                out.append(f"| {layer} | {batch} | {time_cell(t)} | {cv} | {cpu} | {rate} | {bw} | {label} |")
                 continue
             ref = cudnn_time.get((op, layer, batch))
             vs = f"{ref / t:.2f}×" if ref and impl != "cudnn" else "—"
@@ -197,7 +200,9 @@ def context_lines(data, out):
         load = ", ".join(f"{x:.1f}" for x in ctx.get("load_avg", []))
         out.append(f"- CPU: {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
                    f"OpenMP threads {ctx.get('omp_max_threads', '?')}, load average at start {load or '?'}")
-        out.append("- Timing: wall clock per call (Google Benchmark real time), median of the repetitions")
+        out.append("- Timing: wall clock per call (Google Benchmark real time), median of the repetitions; "
+                   "'main thread CPU' is the calling thread's CPU time per call (the OpenMP workers' is not "
+                   "counted): far below the wall time means the threads waited, e.g. for cores other work held")
     out.append(f"- Run started {ctx.get('date', '?')} on host '{ctx.get('host_name', '?')}' "
                f"({ctx.get('executable', '?')})")
 

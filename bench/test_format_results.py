@@ -84,15 +84,17 @@ class CpuTable(unittest.TestCase):
             "context": {"backend": "cpu", "num_cpus": 2, "load_avg": [1.0, 0.5, 0.25], "omp_max_threads": "2"},
             "benchmarks": [
                 {"name": "conv2d_fwd/D2_28px/b64/cpu/real_time_median", "run_name": "conv2d_fwd/D2_28px/b64/cpu/real_time",
-                 "run_type": "aggregate", "aggregate_name": "median", "real_time": 50000.0, "time_unit": "us",
+                 "run_type": "aggregate", "aggregate_name": "median", "real_time": 50000.0, "cpu_time": 25000.0,
+                 "time_unit": "us",
                  "flop": 1.0e9, "bytes": 1.0e7, "label": "x[64,64,14,14]"},
             ],
         }
         out = []
         format_results.kernel_tables(data, out)
         text = "\n".join(out)
-        self.assertIn("| layer | batch | time (µs) | cv | GFLOP/s | GB/s | shape |", text)
-        self.assertEqual(row(text, "D2_28px", "b64"), ["D2_28px", "b64", "50,000", "—", "20", "0.2", "x[64,64,14,14]"])
+        self.assertIn("| layer | batch | time (µs) | cv | main thread CPU (µs) | GFLOP/s | GB/s | shape |", text)
+        self.assertEqual(row(text, "D2_28px", "b64"),
+                         ["D2_28px", "b64", "50,000", "—", "25,000", "20", "0.2", "x[64,64,14,14]"])
 
 
 if __name__ == "__main__":
