@@ -2,8 +2,9 @@
 """DCGAN 64x64 training iterations in PyTorch: the peer gan-engine is compared with.
 
 Not part of the engine (which has no Python and no framework inside); it runs
-on the GPU machine, whose python3 has PyTorch. The model and the step mirror
-models/dcgan.cpp and the engine's trainer:
+on the GPU machine, whose python3 has PyTorch. The model mirrors
+models/dcgan.cpp; the step is the standard DCGAN step (as in PyTorch's DCGAN
+example), the one bench_train_step is to time in the engine:
 
   G: ConvTranspose2d(nz->8ngf, 4, 1, 0) BN ReLU, then (ConvTranspose2d 4/2/1,
      BN, ReLU) x3 halving the channels, ConvTranspose2d(ngf->3, 4, 2, 1) Tanh;

@@ -1,5 +1,6 @@
 #include "bench/common/cudnn_ops.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>

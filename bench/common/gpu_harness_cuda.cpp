@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 
@@ -333,6 +335,9 @@ void register_gpu_benchmark(const std::string& name, std::function<GpuOp()> make
 
 const Ceilings& measure_ceilings() {
   gan::cuda::require_available();
+  // Free the last benchmark's buffers and graph while the CUDA runtime is
+  // still up (registered after the runtime started, so it runs before its teardown).
+  std::atexit([] { g_current = Current{}; });
   const cudaStream_t stream = gan::cuda::current_stream();
   int device = 0, driver = 0, runtime = 0;
   cudaDeviceProp prop{};
