@@ -22,6 +22,9 @@
 //      alone lasts kReplaySeconds or more is replayed alone, on set 0 (its
 //      inputs' trip from memory is noise next to its time). If the op cannot
 //      be captured, plain launches are timed instead (counter graph = 0).
+// GAN_BENCH_TIME_BUDGET_S (seconds, optional): benchmarks that would start
+// after it is spent are reported as errors ("not run") instead, so a run
+// under a hard time limit still ends with complete JSON.
 // Timing: each replay is bracketed by CUDA events and counted as L
 // iterations of L launches' event time (Google Benchmark's manual time), so
 // "Time" is the mean per launch within a repetition; the harness's defaults

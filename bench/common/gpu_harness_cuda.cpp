@@ -4,6 +4,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -291,15 +292,34 @@ struct Current {
 };
 Current g_current;
 
+// GAN_BENCH_TIME_BUDGET_S, if set: seconds from the first benchmark after
+// which benchmarks not yet started are reported as not run, so that a run
+// with a hard time limit still ends with a complete JSON file.
+double time_budget_s() {
+  static const double budget = [] {
+    const char* v = std::getenv("GAN_BENCH_TIME_BUDGET_S");
+    return v ? std::atof(v) : 0.0;
+  }();
+  return budget;
+}
+
 Prepared& prepared_for(int id, const std::function<GpuOp()>& make) {
+  using Clock = std::chrono::steady_clock;
+  static const Clock::time_point first = Clock::now();
   if (g_current.id != id) {
     g_current.prepared.reset();  // free the previous benchmark's memory first
     g_current.error.clear();
     g_current.id = id;
-    try {
-      g_current.prepared = std::make_unique<Prepared>(make());
-    } catch (const std::exception& e) {
-      g_current.error = e.what();
+    const double spent = std::chrono::duration<double>(Clock::now() - first).count();
+    if (time_budget_s() > 0 && spent > time_budget_s()) {
+      g_current.error = detail::concat("not run: the time budget (GAN_BENCH_TIME_BUDGET_S=", time_budget_s(),
+                                       " s) was spent before this benchmark");
+    } else {
+      try {
+        g_current.prepared = std::make_unique<Prepared>(make());
+      } catch (const std::exception& e) {
+        g_current.error = e.what();
+      }
     }
   }
   if (!g_current.prepared) throw CudaError(g_current.error);

@@ -14,6 +14,9 @@
 //   bce_logits, adam   engine only (cuDNN has no such op): judge them by the
 //       "%limit" counter, the fraction of the copy bandwidth they reach
 //
+// Order of the run: BCE, Adam, batch norm, the fast and cuDNN convolutions,
+// then the naive convolutions, so that a time budget (GAN_BENCH_TIME_BUDGET_S)
+// cuts the least informative rows.
 // Measurement (bench/common/gpu_harness.h): CUDA events around CUDA-graph
 // replays, inputs cycling through enough copies to miss in L2, 7 repetitions,
 // median; the ceilings (copy bandwidth and FP32 SGEMM) measured at start-up of
@@ -25,6 +28,7 @@
 // (bench/run_gpu.sh does this and writes the table.)
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench/common/bench_common.h"
 #include "bench/common/cudnn_ops.h"
@@ -41,14 +45,13 @@ namespace gan::bench {
 namespace {
 
 enum class ConvImpl { Fast, Naive, Cudnn };
-constexpr ConvImpl kConvImpls[] = {ConvImpl::Fast, ConvImpl::Naive, ConvImpl::Cudnn};
 const char* impl_name(ConvImpl i) { return i == ConvImpl::Fast ? "fast" : i == ConvImpl::Naive ? "naive" : "cudnn"; }
 
 using Launch = std::function<void(float* const*)>;
 
 // The cuDNN convolution for one (layer, batch, pass), with its algorithm
-// chosen. Kept between the fast, naive and cudnn benchmarks of that triple
-// (registered one after another) so cudnnFind runs once per triple.
+// chosen. Kept between consecutive benchmarks of that triple (fast and cudnn
+// are registered one after the other) so cudnnFind runs once for both.
 std::shared_ptr<CudnnConv> cudnn_conv(const std::string& key, const Conv2dParams& p, ConvPass pass,
                                       std::string* choice) {
   static std::string cached_key;
@@ -238,27 +241,11 @@ GpuOp adam_op(int64_t n) {
   return op;
 }
 
+// Order: the cheap benchmarks first and the naive convolutions last, so that
+// a run cut short by GAN_BENCH_TIME_BUDGET_S loses the least informative rows.
+// (bench/format_results.py puts the rows back in layer order.)
 void register_all() {
   const int64_t batches[] = {64, 128, 256};
-  for (const ConvLayer& layer : dcgan64_conv_layers()) {
-    for (ConvPass pass : kConvPasses) {
-      const std::string op = detail::concat(layer.transposed ? "convT_" : "conv2d_", pass_suffix(pass));
-      for (int64_t batch : batches)
-        for (ConvImpl impl : kConvImpls)
-          register_gpu_benchmark(bench_name(op, layer.name, batch, impl_name(impl)),
-                                 [&layer, batch, pass, impl] { return conv_op(layer, batch, pass, impl); });
-    }
-  }
-  for (const BatchNormShape& s : dcgan64_batchnorm_shapes()) {
-    for (int64_t batch : batches)
-      for (bool cudnn : {false, true})
-        register_gpu_benchmark(bench_name("bn_fwd_train", s.name, batch, cudnn ? "cudnn" : "engine"),
-                               [&s, batch, cudnn] { return batchnorm_forward_op(s, batch, cudnn); });
-    for (int64_t batch : batches)
-      for (bool cudnn : {false, true})
-        register_gpu_benchmark(bench_name("bn_bwd", s.name, batch, cudnn ? "cudnn" : "engine"),
-                               [&s, batch, cudnn] { return batchnorm_backward_op(s, batch, cudnn); });
-  }
   // BCE: one logit per image (what DCGAN computes; launch-bound), and 64M
   // elements to see the bandwidth.
   for (int64_t batch : batches)
@@ -272,6 +259,32 @@ void register_all() {
     register_gpu_benchmark(bench_name("adam", detail::concat(name, ".weight"), 0, "engine"), [n] { return adam_op(n); });
   }
   register_gpu_benchmark(bench_name("adam", "n67108864", 0, "engine"), [] { return adam_op(int64_t{1} << 26); });
+  for (const BatchNormShape& s : dcgan64_batchnorm_shapes()) {
+    for (int64_t batch : batches)
+      for (bool cudnn : {false, true})
+        register_gpu_benchmark(bench_name("bn_fwd_train", s.name, batch, cudnn ? "cudnn" : "engine"),
+                               [&s, batch, cudnn] { return batchnorm_forward_op(s, batch, cudnn); });
+    for (int64_t batch : batches)
+      for (bool cudnn : {false, true})
+        register_gpu_benchmark(bench_name("bn_bwd", s.name, batch, cudnn ? "cudnn" : "engine"),
+                               [&s, batch, cudnn] { return batchnorm_backward_op(s, batch, cudnn); });
+  }
+  for (ConvImpl impl_group : {ConvImpl::Fast, ConvImpl::Naive}) {
+    for (const ConvLayer& layer : dcgan64_conv_layers()) {
+      for (ConvPass pass : kConvPasses) {
+        const std::string op = detail::concat(layer.transposed ? "convT_" : "conv2d_", pass_suffix(pass));
+        for (int64_t batch : batches) {
+          // fast and cudnn together (they share cuDNN's algorithm search), naive in the second round.
+          const std::vector<ConvImpl> impls =
+              impl_group == ConvImpl::Fast ? std::vector<ConvImpl>{ConvImpl::Fast, ConvImpl::Cudnn}
+                                           : std::vector<ConvImpl>{ConvImpl::Naive};
+          for (ConvImpl impl : impls)
+            register_gpu_benchmark(bench_name(op, layer.name, batch, impl_name(impl)),
+                                   [&layer, batch, pass, impl] { return conv_op(layer, batch, pass, impl); });
+        }
+      }
+    }
+  }
 }
 
 void set_up_device() {
