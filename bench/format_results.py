@@ -10,7 +10,9 @@ Inputs (any combination):
   --note TEXT      a line for the header (device, command, ...); repeatable
 
 Kernel rows: benchmark names are <op>/<layer>/<batch>/<impl>[/...] (see
-bench/common/bench_common.h). For each row:
+bench/common/bench_common.h); one table per op, rows in model order (layers
+as the program first ran them, batches ascending, implementations side by
+side), whatever order the program ran them in. For each row:
   time        the median over repetitions of the per-launch time (the "median"
               aggregate; a lone repetition is used as it is)
   cv          the repetitions' standard deviation over their mean
@@ -94,6 +96,19 @@ def counters_of(b):
     return {k: v for k, v in b.items() if k not in STANDARD_KEYS and isinstance(v, (int, float))}
 
 
+OP_ORDER = ["convT_fwd", "convT_bwd_data", "convT_bwd_weight", "conv2d_fwd", "conv2d_bwd_data",
+            "conv2d_bwd_weight", "bn_fwd_train", "bn_bwd", "bce_logits", "adam"]
+IMPL_ORDER = ["fast", "naive", "cudnn", "engine", "cpu"]
+
+
+def batch_rank(batch):
+    return int(batch[1:]) if batch.startswith("b") and batch[1:].isdigit() else 1 << 30
+
+
+def impl_rank(impl):
+    return IMPL_ORDER.index(impl) if impl in IMPL_ORDER else len(IMPL_ORDER)
+
+
 def ceilings_of(context):
     try:
         return (float(context["ceiling_copy_bytes_per_s"]), float(context["ceiling_sgemm_flop_per_s"]))
@@ -128,17 +143,24 @@ def kernel_tables(data, out):
     ceilings = ceilings_of(context) if gpu else None
     runs = collect_runs(data)
 
-    # Group by op, keeping the program's order.
     by_op = OrderedDict()
     cudnn_time = {}
+    layer_seen = {}
     for rec in runs.values():
         key = split_name(rec["name"])
         if key is None:
             continue
         op, layer, batch, impl = key
         by_op.setdefault(op, []).append((layer, batch, impl, rec))
+        layer_seen.setdefault((op, layer), len(layer_seen))
         if impl == "cudnn" and "time_s" in rec:
             cudnn_time[(op, layer, batch)] = rec["time_s"]
+    # The program runs cheap benchmarks first and naive ones last; the table
+    # reads in model order: ops as in OP_ORDER, layers as first seen, batches
+    # ascending, then the implementations side by side.
+    ops = sorted(by_op, key=lambda op: (OP_ORDER.index(op) if op in OP_ORDER else len(OP_ORDER)))
+    by_op = OrderedDict((op, sorted(by_op[op], key=lambda r: (layer_seen[(op, r[0])], batch_rank(r[1]),
+                                                               impl_rank(r[2])))) for op in ops)
 
     flop_unit, flop_scale = ("TFLOP/s", 1e-12) if gpu else ("GFLOP/s", 1e-9)
     for op, rows in by_op.items():

@@ -78,6 +78,29 @@ class GpuTable(unittest.TestCase):
         self.assertIn("RuntimeError: sample failure", row(self.text, "torch.compile, cudnn.benchmark")[3])
 
 
+class RowOrder(unittest.TestCase):
+    def test_rows_come_back_in_model_order(self):
+        # The GPU program runs cheap ops first and naive convolutions last.
+        names = ["adam/n64/any/engine", "bn_bwd/C64x32x32/b64/engine", "convT_fwd/G1_64px/b256/fast",
+                 "convT_fwd/G1_64px/b256/cudnn", "convT_fwd/G1_64px/b64/fast", "convT_fwd/G2_64px/b64/fast",
+                 "convT_fwd/G1_64px/b64/naive", "convT_fwd/G1_64px/b256/naive"]
+        data = {"context": {"backend": "cuda"}, "benchmarks": [
+            {"name": n + "/manual_time_median", "run_name": n + "/manual_time", "run_type": "aggregate",
+             "aggregate_name": "median", "real_time": 1.0, "cpu_time": 1.0, "time_unit": "us", "bytes": 4.0}
+            for n in names]}
+        out = []
+        format_results.kernel_tables(data, out)
+        got = []
+        for line in "\n".join(out).splitlines():
+            if line.startswith("### "):
+                got.append(line[4:])
+            elif line.startswith("| ") and not line.startswith("| layer"):
+                got.append("/".join(c.strip() for c in line.strip("|").split(" | ")[:3]))
+        self.assertEqual(got, ["convT_fwd", "G1_64px/b64/fast", "G1_64px/b64/naive", "G1_64px/b256/fast",
+                               "G1_64px/b256/naive", "G1_64px/b256/cudnn", "G2_64px/b64/fast",
+                               "bn_bwd", "C64x32x32/b64/engine", "adam", "n64/any/engine"])
+
+
 class CpuTable(unittest.TestCase):
     def test_cpu_json_has_no_gpu_columns(self):
         data = {
