@@ -155,9 +155,8 @@ def main(argv):
         r.update(common)
         results.append(r)
         print(json.dumps(r), flush=True)
-    if args.json:
-        with open(args.json, "a") as f:
-            for r in results:
+        if args.json:  # one line per mode as it finishes: a run cut short keeps what it measured
+            with open(args.json, "a") as f:
                 f.write(json.dumps(r) + "\n")
 
     print(f"\nDCGAN 64x64, batch {args.batch}, {common['device']}, torch {common['torch']}, FP32 (TF32 off)")

@@ -6,10 +6,15 @@
 # then write bench/results/<device>-<date>.md.
 #
 #   bench/run_gpu.sh [--quick] [--no-tests] [--no-kernels] [--no-train] [--no-pytorch]
-#                    [--filter REGEX]
+#                    [--filter REGEX] [--budget SECONDS]
 #
 #   --quick       3 repetitions instead of 7, no torch.compile: about half the time
 #   --filter      only the kernel benchmarks matching REGEX (Google Benchmark syntax)
+#   --budget      finish within SECONDS (default 540 when $OUT is set, for a
+#                 10-minute call; otherwise none): after the build, the kernel
+#                 benchmarks get what is left minus PyTorch's share, and those
+#                 not started in time are listed as "not run" (the cheap ones
+#                 run first, the naive convolutions last)
 # Environment: BUILD_DIR (build-gpu), CUDA_ARCH (90), CUDNN_ROOT (found if unset).
 #
 # On a machine without network that lacks Google Benchmark, GoogleTest/GMock,
@@ -24,6 +29,8 @@ repo=$(pwd)
 
 args="$*"
 quick=0 tests=1 kernels=1 train=1 pytorch=1 filter=""
+budget=0
+[ -n "${OUT:-}" ] && budget=540
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -32,7 +39,8 @@ while [ $# -gt 0 ]; do
     --no-train) train=0 ;;
     --no-pytorch) pytorch=0 ;;
     --filter) filter="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --budget) budget="$2"; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run_gpu.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,6 +50,11 @@ BUILD_DIR=${BUILD_DIR:-build-gpu}
 CUDA_ARCH=${CUDA_ARCH:-90}
 start=$(date +%s)
 stage() { echo; echo "== [$(( $(date +%s) - start )) s] $*"; }
+# Seconds left of the budget, less `reserve` (0 means no budget).
+left() { local reserve=${1:-0}; [ "$budget" -gt 0 ] || { echo 0; return; }
+         local l=$(( budget - ($(date +%s) - start) - reserve )); echo $(( l > 30 ? l : 30 )); }
+# Runs a command under `timeout SECONDS` when a budget is set.
+bounded() { local s=$1; shift; if [ "$budget" -gt 0 ]; then timeout "$s" "$@"; else "$@"; fi; }
 
 command -v nvidia-smi >/dev/null || { echo "run_gpu.sh: nvidia-smi not found: this needs a machine with an NVIDIA GPU" >&2; exit 1; }
 gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
@@ -51,7 +64,7 @@ raw="$BUILD_DIR/bench-results/$device-$day"
 report="bench/results/$device-$day.md"
 mkdir -p "$raw" bench/results
 gpu_fields="name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu,utilization.gpu"
-gpu_state="$gpu_fields = $(nvidia-smi --query-gpu="$gpu_fields" --format=csv,noheader | head -1)"
+gpu_state="$gpu_fields = $(nvidia-smi --query-gpu="$gpu_fields" --format=csv,noheader 2>&1 | head -1 || true)"
 echo "GPU (nvidia-smi): $gpu_state"
 
 # ---- dependencies carried as Debian packages (only what the system lacks) ----
@@ -132,9 +145,16 @@ if [ "$kernels" = 1 ]; then
   stage "kernel benchmarks (bench_kernels_cuda)"
   rm -f "$raw/kernels.json"
   if [ -x "$BUILD_DIR/bench/bench_kernels_cuda" ]; then
+    # What the later stages need is kept back: PyTorch (with compilation) and the train step.
+    reserve=20
+    [ "$pytorch" = 1 ] && reserve=$(( reserve + (quick ? 60 : 150) ))
+    [ "$train" = 1 ] && [ -x "$BUILD_DIR/bench/bench_train_step" ] && reserve=$(( reserve + 60 ))
+    kernel_budget=$(left "$reserve")
+    [ "$kernel_budget" -gt 0 ] && echo "time budget for the kernel benchmarks: $kernel_budget s"
     # TF32 off process-wide as well: cuDNN and cuBLAS run true FP32 whatever a descriptor says.
-    NVIDIA_TF32_OVERRIDE=0 "$BUILD_DIR/bench/bench_kernels_cuda" "${bench_args[@]}" \
-      --benchmark_out="$raw/kernels.json" 2>&1 | tee "$raw/kernels.log" | grep -v -E '_(mean|stddev|cv)\b' || true
+    GAN_BENCH_TIME_BUDGET_S=$kernel_budget NVIDIA_TF32_OVERRIDE=0 bounded $(( kernel_budget + 60 )) \
+      "$BUILD_DIR/bench/bench_kernels_cuda" "${bench_args[@]}" --benchmark_out="$raw/kernels.json" 2>&1 \
+      | tee "$raw/kernels.log" | grep -v -E '_(mean|stddev|cv)\b' || true
     [ -s "$raw/kernels.json" ] || notes+=(--note "Kernel benchmarks: FAILED to run ($(tail -1 "$raw/kernels.log"))")
   else
     notes+=(--note "Kernel benchmarks: not built (no Google Benchmark or no cuDNN; see build.log)")
@@ -146,8 +166,8 @@ if [ "$train" = 1 ]; then
   stage "engine training step (bench_train_step)"
   rm -f "$raw/train.json"
   if [ -x "$BUILD_DIR/bench/bench_train_step" ]; then
-    "$BUILD_DIR/bench/bench_train_step" --benchmark_out_format=json --benchmark_out="$raw/train.json" 2>&1 \
-      | tee "$raw/train.log" || true
+    bounded "$(left 10)" "$BUILD_DIR/bench/bench_train_step" --benchmark_out_format=json \
+      --benchmark_out="$raw/train.json" 2>&1 | tee "$raw/train.log" || true
   else
     echo "bench_train_step does not exist yet (bench/train_step.cpp): skipped"
     notes+=(--note "Engine training step: bench_train_step does not exist yet, not measured")
@@ -161,7 +181,8 @@ if [ "$pytorch" = 1 ]; then
   py_args=(--json "$raw/pytorch.jsonl")
   [ "$quick" = 1 ] && py_args+=(--no-compile)
   if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-    PYTHONUNBUFFERED=1 python3 bench/pytorch_dcgan.py "${py_args[@]}" 2>&1 | tee "$raw/pytorch.log" || true
+    PYTHONUNBUFFERED=1 bounded "$(left 15)" python3 bench/pytorch_dcgan.py "${py_args[@]}" 2>&1 \
+      | tee "$raw/pytorch.log" || true
   else
     echo "python3 has no CUDA-enabled torch: skipped"
     notes+=(--note "PyTorch: not available on this machine, not measured")
@@ -184,5 +205,5 @@ if [ -n "${OUT:-}" ]; then
   done
   echo "copied the report and raw results to \$OUT"
 fi
-echo "kernel results: $(grep -c '^| ' "$report" || true) table rows, $(grep -c '| error |' "$report" || true) errors"
+echo "rows reporting an error or not run: $(grep -c '| error |' "$report" || true)"
 stage "done"
