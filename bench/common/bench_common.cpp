@@ -108,6 +108,16 @@ const std::vector<BatchNormShape>& dcgan28_batchnorm_shapes() {
   return shapes;
 }
 
+BatchNorm2dParams batchnorm_params(const BatchNormShape& s, int64_t batch) {
+  BatchNorm2dParams p;
+  p.N = batch, p.C = s.channels, p.HW = s.size * s.size;
+  return p;
+}
+
+std::string batchnorm_label(const BatchNormShape& s, int64_t batch) {
+  return detail::concat("x", shape_label({batch, s.channels, s.size, s.size}), " (", s.layers, ")");
+}
+
 double batchnorm_forward_bytes(int64_t n, int64_t channels) {
   return 8.0 * static_cast<double>(n) + 32.0 * static_cast<double>(channels);
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/batchnorm2d/batchnorm2d.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/conv_transpose2d/conv_transpose2d.h"
 
@@ -93,6 +94,8 @@ struct BatchNormShape {
 };
 const std::vector<BatchNormShape>& dcgan64_batchnorm_shapes();
 const std::vector<BatchNormShape>& dcgan28_batchnorm_shapes();
+BatchNorm2dParams batchnorm_params(const BatchNormShape& s, int64_t batch);
+std::string batchnorm_label(const BatchNormShape& s, int64_t batch);  // "x[128,256,8,8] (after G2, D3)"
 
 // Batch norm over n = N*C*HW elements and C channels, training mode.
 //   forward:  reads x, writes y (8n bytes); per channel reads gamma, beta and

@@ -93,10 +93,10 @@ CpuCase conv_case(const ConvLayer& layer, int64_t batch, ConvPass pass) {
 
 // Buffers: x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var.
 CpuCase batchnorm_forward_case(const BatchNormShape& s, int64_t batch) {
-  const BatchNorm2dParams p{batch, s.channels, s.size * s.size};
+  const BatchNorm2dParams p = batchnorm_params(s, batch);
   const int64_t n = p.N * p.C * p.HW, C = p.C;
   CpuCase c;
-  c.label = detail::concat("x", shape_label({p.N, p.C, s.size, s.size}), " (", s.layers, ")");
+  c.label = batchnorm_label(s, batch);
   c.flops = batchnorm_forward_flops(n);
   c.bytes = batchnorm_forward_bytes(n, C);
   c.buffers = random_buffers({n, C, C, n, C, C, C, C});
@@ -110,10 +110,10 @@ CpuCase batchnorm_forward_case(const BatchNormShape& s, int64_t batch) {
 
 // Buffers: x, dy, gamma, save_mean, save_invstd (from a forward pass), dx, dgamma, dbeta.
 CpuCase batchnorm_backward_case(const BatchNormShape& s, int64_t batch) {
-  const BatchNorm2dParams p{batch, s.channels, s.size * s.size};
+  const BatchNorm2dParams p = batchnorm_params(s, batch);
   const int64_t n = p.N * p.C * p.HW, C = p.C;
   CpuCase c;
-  c.label = detail::concat("x", shape_label({p.N, p.C, s.size, s.size}), " (", s.layers, ")");
+  c.label = batchnorm_label(s, batch);
   c.flops = batchnorm_backward_flops(n);
   c.bytes = batchnorm_backward_bytes(n, C);
   c.buffers = random_buffers({n, n, C, C, C, n, C, C});

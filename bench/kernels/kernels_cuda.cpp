@@ -49,6 +49,18 @@ const char* impl_name(ConvImpl i) { return i == ConvImpl::Fast ? "fast" : i == C
 
 using Launch = std::function<void(float* const*)>;
 
+// The implementation a benchmark times: the engine's, checked against cuDNN
+// first, or cuDNN's, whose label then says what cuDNN ran.
+void set_implementation(GpuOp& op, bool use_cudnn, Launch engine, Launch cudnn, const std::string& cudnn_note) {
+  if (use_cudnn) {
+    op.launch = std::move(cudnn);
+    op.label += "; " + cudnn_note;
+  } else {
+    op.launch = std::move(engine);
+    op.reference = std::move(cudnn);
+  }
+}
+
 // The cuDNN convolution for one (layer, batch, pass), with its algorithm
 // chosen. Kept between consecutive benchmarks of that triple (fast and cudnn
 // are registered one after the other) so cudnnFind runs once for both.
@@ -117,13 +129,8 @@ GpuOp conv_op(const Params& p, ConvPass pass, ConvImpl impl, const ConvKernels<P
   const auto operands = conv_operands(conv_sizes(p), pass);
   for (size_t i = 0; i < operands.size(); ++i)
     op.buffers.push_back({operands[i].name, operands[i].count, i + 1 < operands.size() ? Role::Input : Role::Output});
-  if (impl == ConvImpl::Cudnn) {
-    op.launch = std::move(cudnn);
-    op.label += "; " + cudnn_choice;
-  } else {
-    op.launch = [p, pass, engine](float* const* b) { engine.run(pass, b, p); };
-    op.reference = std::move(cudnn);
-  }
+  set_implementation(op, impl == ConvImpl::Cudnn, [p, pass, engine](float* const* b) { engine.run(pass, b, p); },
+                     std::move(cudnn), cudnn_choice);
   return op;
 }
 
@@ -142,16 +149,6 @@ GpuOp conv_op(const ConvLayer& layer, int64_t batch, ConvPass pass, ConvImpl imp
   return conv_op(p, pass, impl, naive ? kConv2dNaive : kConv2dFast, cudnn_conv2d_launch(cudnn, pass), choice);
 }
 
-BatchNorm2dParams batchnorm_params(const BatchNormShape& s, int64_t batch) {
-  BatchNorm2dParams p;
-  p.N = batch, p.C = s.channels, p.HW = s.size * s.size;
-  return p;
-}
-
-std::string batchnorm_label(const BatchNormShape& s, int64_t batch) {
-  return detail::concat("x", shape_label({batch, s.channels, s.size, s.size}), " (", s.layers, ")");
-}
-
 // Buffers: x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var.
 GpuOp batchnorm_forward_op(const BatchNormShape& s, int64_t batch, bool cudnn) {
   const BatchNorm2dParams p = batchnorm_params(s, batch);
@@ -165,13 +162,13 @@ GpuOp batchnorm_forward_op(const BatchNormShape& s, int64_t batch, bool cudnn) {
                 {"save_mean", C, Role::Output},  {"save_invstd", C, Role::Output},
                 {"running_mean", C, Role::InOut}, {"running_var", C, Role::InOut, 0.5f, 1.5f}};
   auto bn = std::make_shared<CudnnBatchNorm>(p);
-  const Launch with_cudnn = [bn](float* const* b) { bn->forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); };
-  const Launch with_engine = [p](float* const* b) {
-    gan::cuda::batchnorm2d_forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p);
-  };
-  op.launch = cudnn ? with_cudnn : with_engine;
-  if (!cudnn) op.reference = with_cudnn;
-  if (cudnn) op.label += "; cuDNN BatchNormalizationForwardTraining, SPATIAL";
+  set_implementation(
+      op, cudnn,
+      [p](float* const* b) {
+        gan::cuda::batchnorm2d_forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p);
+      },
+      [bn](float* const* b) { bn->forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); },
+      "cuDNN BatchNormalizationForwardTraining, SPATIAL");
   return op;
 }
 
@@ -193,13 +190,11 @@ GpuOp batchnorm_backward_op(const BatchNormShape& s, int64_t batch, bool cudnn) 
     GAN_CUDA_CHECK(cudaStreamSynchronize(gan::cuda::current_stream()));
   };
   auto bn = std::make_shared<CudnnBatchNorm>(p);
-  const Launch with_cudnn = [bn](float* const* b) { bn->backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); };
-  const Launch with_engine = [p](float* const* b) {
-    gan::cuda::batchnorm2d_backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p);
-  };
-  op.launch = cudnn ? with_cudnn : with_engine;
-  if (!cudnn) op.reference = with_cudnn;
-  if (cudnn) op.label += "; cuDNN BatchNormalizationBackward, SPATIAL";
+  set_implementation(
+      op, cudnn,
+      [p](float* const* b) { gan::cuda::batchnorm2d_backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p); },
+      [bn](float* const* b) { bn->backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); },
+      "cuDNN BatchNormalizationBackward, SPATIAL");
   return op;
 }
 
