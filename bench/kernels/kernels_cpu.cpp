@@ -117,7 +117,8 @@ CpuCase batchnorm_backward_case(const BatchNormShape& s, int64_t batch) {
   c.flops = batchnorm_backward_flops(n);
   c.bytes = batchnorm_backward_bytes(n, C);
   c.buffers = random_buffers({n, n, C, C, C, n, C, C});
-  std::vector<float> beta(static_cast<size_t>(C), 0.0f), y(static_cast<size_t>(n));
+  std::vector<float> beta(static_cast<size_t>(C), 0.0f);
+  std::vector<float> y(static_cast<size_t>(n));
   cpu::batchnorm2d_forward_train<float>(c.buffers[0].data(), c.buffers[2].data(), beta.data(), y.data(),
                                         c.buffers[3].data(), c.buffers[4].data(), nullptr, nullptr, p);
   c.run = [p](Buffers& b) {

@@ -209,8 +209,10 @@ GpuOp bce_op(int64_t n) {
                 {"grad", n, Role::Output}};
   op.launch = [n](float* const* b) { gan::cuda::loss_forward(LossKind::BCEWithLogits, b[0], b[1], n, b[2], b[3]); };
   op.reference = [n](float* const* b) {
-    const std::vector<float> input = download(b[0], n), target = download(b[1], n);
-    std::vector<float> loss(1), grad(static_cast<size_t>(n));
+    const std::vector<float> input = download(b[0], n);
+    const std::vector<float> target = download(b[1], n);
+    std::vector<float> loss(1);
+    std::vector<float> grad(static_cast<size_t>(n));
     cpu::loss_forward<float>(LossKind::BCEWithLogits, input.data(), target.data(), n, loss.data(), grad.data());
     upload(b[2], loss);
     upload(b[3], grad);
@@ -226,7 +228,9 @@ GpuOp adam_op(int64_t n) {
   op.buffers = {{"param", n, Role::InOut}, {"grad", n, Role::Input}, {"m", n, Role::InOut}, {"v", n, Role::InOut, 0.0f, 1.0f}};
   op.launch = [n](float* const* b) { gan::cuda::adam_step(b[0], b[1], b[2], b[3], n, AdamParams{}); };
   op.reference = [n](float* const* b) {
-    std::vector<float> param = download(b[0], n), m = download(b[2], n), v = download(b[3], n);
+    std::vector<float> param = download(b[0], n);
+    std::vector<float> m = download(b[2], n);
+    std::vector<float> v = download(b[3], n);
     const std::vector<float> grad = download(b[1], n);
     cpu::adam_step<float>(param.data(), grad.data(), m.data(), v.data(), n, AdamParams{});
     upload(b[0], param);
