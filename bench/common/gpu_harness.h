@@ -6,10 +6,10 @@
 // outputs another way (cuDNN, or the CPU kernel). Set-up, once per benchmark
 // and outside the timing:
 //   1. Buffers: a fixed-seed random fill on the host, uploaded once (never
-//      zeros). When one set of buffers fits in the GPU's L2 twice over, the
-//      set is cloned so that consecutive launches cycle through enough memory
-//      to miss in L2 (at most kMaxSets sets): the numbers are for data coming
-//      from device memory, as the bytes formula assumes.
+//      zeros). When one set of buffers is smaller than twice the GPU's L2, the
+//      set is cloned so that consecutive launches cycle through at least that
+//      much memory and miss in L2 (at most kMaxSets sets): the numbers are for
+//      data coming from device memory, as the bytes formula assumes.
 //   2. Check: the outputs are poisoned (NaN), the op runs once and every output
 //      must be finite; with a reference, ||out - ref|| / ||ref|| must be under
 //      kSanityBound (the correctness tests are tests/; this only keeps a broken
