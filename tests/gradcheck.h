@@ -4,10 +4,15 @@
 // L = sum(f(inputs) * R) (R a fixed random tensor, so every output element
 // matters with a different weight) with central differences
 // (L(x + h) - L(x - h)) / 2h for every element of every input.
+//
+// gradcheck_scalar does the same for a function that returns a scalar itself
+// and may run backward passes inside (a gradient penalty, a function of an
+// input gradient): it is what the double-backward tests use.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -23,6 +28,9 @@ struct GradcheckOptions {
   double step = 1e-6;
   double atol = 1e-7;  // |analytic - numeric| <= atol + rtol * |numeric|
   double rtol = 1e-5;
+  // gradcheck_scalar: check at most this many evenly spaced elements of each
+  // input (0: all). For functions that are expensive to evaluate.
+  int64_t max_elements = 0;
 };
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
@@ -61,6 +69,52 @@ inline int gradcheck(const Fn& f, std::vector<Tensor> inputs, const GradcheckOpt
       const double up = weighted_sum(f, inputs, weights);
       x[i] = saved - opt.step;
       const double down = weighted_sum(f, inputs, weights);
+      x[i] = saved;
+      const double numeric = (up - down) / (2 * opt.step);
+      if (!(std::abs(a[i] - numeric) <= opt.atol + opt.rtol * std::abs(numeric))) {
+        if (++failures <= 5) {
+          ADD_FAILURE() << "input " << k << " element " << i << ": analytic " << a[i] << " vs numeric " << numeric;
+        }
+      }
+    }
+  }
+  return failures;
+}
+
+using ScalarFn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// Compares gradients(f(inputs), inputs) with central differences of f, for every
+// element of every input that requires grad. f runs with grad mode on during the
+// differences too (it may call gradients() itself); it must be deterministic
+// (draw its random numbers from a Generator it seeds itself). A result that does
+// not require grad (f does not depend on the inputs through a recorded graph)
+// has analytic gradient zero. Returns the number of mismatching elements.
+inline int gradcheck_scalar(const ScalarFn& f, std::vector<Tensor> inputs, const GradcheckOptions& opt = {}) {
+  const Tensor out = f(inputs);
+  if (out.numel() != 1) {
+    ADD_FAILURE() << "gradcheck_scalar: f returned shape " << shape_str(out.shape()) << ", not a scalar";
+    return 1;
+  }
+  std::vector<Tensor> analytic;
+  if (out.requires_grad()) {
+    analytic = gradients(out, inputs);
+  } else {
+    for (const Tensor& in : inputs) analytic.push_back(Tensor::zeros(in.shape(), in.dtype()));
+  }
+  int failures = 0;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    Tensor& in = inputs[k];
+    if (!in.requires_grad()) continue;
+    const std::vector<double> a = analytic[k].to_vector<double>();
+    double* x = in.data<double>();  // leaves are contiguous
+    const int64_t every =
+        opt.max_elements > 0 ? std::max<int64_t>(1, (in.numel() + opt.max_elements - 1) / opt.max_elements) : 1;
+    for (int64_t i = 0; i < in.numel(); i += every) {
+      const double saved = x[i];
+      x[i] = saved + opt.step;
+      const double up = f(inputs).item();
+      x[i] = saved - opt.step;
+      const double down = f(inputs).item();
       x[i] = saved;
       const double numeric = (up - down) / (2 * opt.step);
       if (!(std::abs(a[i] - numeric) <= opt.atol + opt.rtol * std::abs(numeric))) {
