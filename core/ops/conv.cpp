@@ -192,6 +192,41 @@ Tensor conv_transpose2d_raw(const Tensor& x, const Tensor& w, const Tensor& b, c
   return y;
 }
 
+// The backward kernels of conv_transpose2d, nothing recorded: dx [N, C, H, W]
+// and dw [C, K, R, S] (and the bias gradient into *db when db is not null).
+Tensor conv_transpose2d_backward_data_raw(const Tensor& g_in, const Tensor& w_in, const ConvTranspose2dParams& p) {
+  const Tensor g = g_in.detach().contiguous(), w = w_in.detach().contiguous();
+  Tensor dx = Tensor::empty({p.N, p.C, p.H, p.W}, g.dtype(), g.device());
+  if (dx.numel() == 0) return dx;
+  if (g.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::conv_transpose2d_backward_data(g.data<float>(), w.data<float>(), dx.data<float>(), p));
+  } else {
+    dispatch_float(g.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::conv_transpose2d_backward_data<T>(g.data<T>(), w.data<T>(), dx.data<T>(), p);
+    });
+  }
+  return dx;
+}
+
+Tensor conv_transpose2d_backward_weight_raw(const Tensor& x_in, const Tensor& g_in, const ConvTranspose2dParams& p,
+                                            Tensor* db) {
+  const Tensor x = x_in.detach().contiguous(), g = g_in.detach().contiguous();
+  Tensor dw = Tensor::empty({p.C, p.K, p.R, p.S}, x.dtype(), x.device());
+  if (db) *db = Tensor::empty({p.K}, x.dtype(), x.device());
+  if (x.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::conv_transpose2d_backward_weight(x.data<float>(), g.data<float>(), dw.data<float>(),
+                                                       db ? db->data<float>() : nullptr, p));
+  } else {
+    dispatch_float(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::conv_transpose2d_backward_weight<T>(x.data<T>(), g.data<T>(), dw.data<T>(), db ? db->data<T>() : nullptr,
+                                               p);
+    });
+  }
+  return dw;
+}
+
 // The convolution whose backward-data is this transposed convolution: it maps
 // the transposed convolution's output [N, K, P, Q] back to its input [N, C, H, W].
 Conv2dParams adjoint_conv2d_params(const ConvTranspose2dParams& t) {
@@ -218,32 +253,9 @@ struct ConvTranspose2dBackward : Node {
       if (w.requires_grad()) dw = conv2d_weight_grad(g, x, adjoint_conv2d_params(p));
       if (need_b) db = conv_bias_grad(g);
     } else {
-      if (x.requires_grad()) {
-        dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-        const Tensor gd = g.detach(), wd = w.detach();
-        if (x.device().is_cuda()) {
-          GAN_ON_CUDA(cuda::conv_transpose2d_backward_data(gd.data<float>(), wd.data<float>(), dx.data<float>(), p));
-        } else {
-          dispatch_float(x.dtype(), [&](auto t) {
-            using T = decltype(t);
-            cpu::conv_transpose2d_backward_data<T>(gd.data<T>(), wd.data<T>(), dx.data<T>(), p);
-          });
-        }
-      }
+      if (x.requires_grad()) dx = conv_transpose2d_backward_data_raw(g, w, p);
       if (w.requires_grad() || need_b) {
-        const Tensor xd = x.detach(), gd = g.detach();
-        dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-        if (need_b) db = Tensor::empty({p.K}, x.dtype(), x.device());
-        if (x.device().is_cuda()) {
-          GAN_ON_CUDA(cuda::conv_transpose2d_backward_weight(xd.data<float>(), gd.data<float>(), dw.data<float>(),
-                                                             db.defined() ? db.data<float>() : nullptr, p));
-        } else {
-          dispatch_float(x.dtype(), [&](auto t) {
-            using T = decltype(t);
-            cpu::conv_transpose2d_backward_weight<T>(xd.data<T>(), gd.data<T>(), dw.data<T>(),
-                                                     db.defined() ? db.data<T>() : nullptr, p);
-          });
-        }
+        dw = conv_transpose2d_backward_weight_raw(x, g, p, need_b ? &db : nullptr);
         if (!w.requires_grad()) dw = Tensor();
       }
     }

@@ -9,6 +9,7 @@
 #include "apps/gan/classifier.h"
 #include "core/error.h"
 #include "core/io/checkpoint_format.h"
+#include "image_sets.h"
 #include "io/io_test_util.h"
 
 namespace gan::app {
@@ -20,15 +21,10 @@ using io::testing::scratch_dir;
 
 // Class k: a 7x7 block of 255 at column (k % 4) * 7, row (k / 4) * 7, on noise in [0, 64).
 io::LabeledImages block_images(int64_t n, int64_t classes, Generator& gen) {
-  io::LabeledImages d;
-  d.n = n;
-  d.h = d.w = 28;
-  std::vector<double> noise(static_cast<size_t>(n * 28 * 28));
-  gen.fill_uniform(noise.data(), static_cast<int64_t>(noise.size()), 0.0, 64.0);
-  for (double v : noise) d.pixels.push_back(static_cast<uint8_t>(v));
+  io::LabeledImages d = testing::noise_images(n, 64.0, gen);
   for (int64_t i = 0; i < n; ++i) {
     const int64_t k = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(classes)));
-    d.labels.push_back(static_cast<uint8_t>(k));
+    d.labels[static_cast<size_t>(i)] = static_cast<uint8_t>(k);
     for (int64_t r = 0; r < 7; ++r)
       for (int64_t c = 0; c < 7; ++c) d.pixels[static_cast<size_t>(i * 784 + ((k / 4) * 7 + r) * 28 + (k % 4) * 7 + c)] = 255;
   }

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
+#include "image_sets.h"
 
 namespace gan::app {
 namespace {
@@ -190,24 +191,13 @@ TEST(ClassCoverage, CollapsedUniformAndByHand) {
   EXPECT_THROW(class_coverage({0}, 1), ValueError);
 }
 
-io::LabeledImages random_images(int64_t n, Generator& gen) {
-  io::LabeledImages d;
-  d.n = n;
-  d.h = d.w = 28;
-  std::vector<double> u(static_cast<size_t>(n * 28 * 28));
-  gen.fill_uniform(u.data(), static_cast<int64_t>(u.size()), 0.0, 256.0);
-  for (double v : u) d.pixels.push_back(static_cast<uint8_t>(v));
-  for (int64_t i = 0; i < n; ++i) d.labels.push_back(static_cast<uint8_t>(i % 10));
-  return d;
-}
-
 TEST(EvaluateGenerator, IdenticalImagesAndACollapsedGenerator) {
   Generator gen(4);
   ClassifierConfig cfg;
   cfg.width = 2;
   cfg.feature_dim = 8;
   FashionClassifier classifier(cfg, gen);
-  const io::LabeledImages real = random_images(40, gen);
+  const io::LabeledImages real = testing::noise_images(40, 256.0, gen);
   // A "generator" that replays the real images in order: the statistics are identical.
   int64_t next = 0;
   const ImageSource replay = [&](int64_t count) {
