@@ -81,9 +81,11 @@ SymmetricEigen symmetric_eigen(const std::vector<double>& input, int64_t n) {
 
   Matrix a = input;
   symmetrize(a, n);
+  // The rotations are accumulated into V^T, whose rows p and q are contiguous
+  // (V's columns would be strided); transposed once at the end.
+  Matrix vt(static_cast<size_t>(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i) vt[i * n + i] = 1.0;
   SymmetricEigen e;
-  e.vectors.assign(static_cast<size_t>(n * n), 0.0);
-  for (int64_t i = 0; i < n; ++i) e.vectors[i * n + i] = 1.0;
 
   // Stop once the off-diagonal mass is ~machine precision relative to the
   // whole matrix; convergence is quadratic, so this costs one extra sweep at most.
@@ -108,24 +110,33 @@ SymmetricEigen symmetric_eigen(const std::vector<double>& input, int64_t n) {
         a[p * n + p] -= t * apq;
         a[q * n + q] += t * apq;
         a[p * n + q] = a[q * n + p] = 0.0;
-        // The other entries of rows/columns p and q mix by the same rotation.
+        // The other entries of rows/columns p and q mix by the same rotation
+        // (read from rows p and q, which are contiguous; the columns mirror them).
+        double* row_p = a.data() + p * n;
+        double* row_q = a.data() + q * n;
         for (int64_t r = 0; r < n; ++r) {
           if (r == p || r == q) continue;
-          const double arp = a[r * n + p], arq = a[r * n + q];
-          a[r * n + p] = a[p * n + r] = c * arp - s * arq;
-          a[r * n + q] = a[q * n + r] = s * arp + c * arq;
+          const double arp = row_p[r], arq = row_q[r];
+          row_p[r] = a[r * n + p] = c * arp - s * arq;
+          row_q[r] = a[r * n + q] = s * arp + c * arq;
         }
-        // Accumulate V <- V J: columns p and q of V.
+        // Accumulate V <- V J, i.e. rows p and q of V^T.
+        double* vt_p = vt.data() + p * n;
+        double* vt_q = vt.data() + q * n;
         for (int64_t r = 0; r < n; ++r) {
-          const double vrp = e.vectors[r * n + p], vrq = e.vectors[r * n + q];
-          e.vectors[r * n + p] = c * vrp - s * vrq;
-          e.vectors[r * n + q] = s * vrp + c * vrq;
+          const double vp = vt_p[r], vq = vt_q[r];
+          vt_p[r] = c * vp - s * vq;
+          vt_q[r] = s * vp + c * vq;
         }
       }
     }
   }
   e.values.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) e.values[i] = a[i * n + i];
+  e.vectors.resize(static_cast<size_t>(n * n));
+  for (int64_t i = 0; i < n; ++i) {
+    e.values[i] = a[i * n + i];
+    for (int64_t j = 0; j < n; ++j) e.vectors[j * n + i] = vt[i * n + j];
+  }
   return e;
 }
 

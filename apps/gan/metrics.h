@@ -44,7 +44,7 @@ struct SymmetricEigen {
 // Eigendecomposition A = V diag(values) V^T of a symmetric matrix by the cyclic
 // Jacobi method: sweep over every off-diagonal pair (p, q), zeroing a[p][q]
 // with a plane rotation, until the off-diagonal part is negligible (its
-// Frobenius norm below 1e-15 of A's) . Slow for large n (O(n^3) per sweep,
+// Frobenius norm below 1e-15 of A's). Slow for large n (O(n^3) per sweep,
 // typically 6-10 sweeps) but simple, accurate to rounding, and
 // unconditionally convergent; the metric's matrices are at most a few hundred
 // wide. ValueError if `a` is not n x n, not symmetric (relative 1e-9), or

@@ -14,9 +14,9 @@ namespace {
 TEST(FashionClassifier, ShapesAndParameterCount) {
   Generator gen(1);
   FashionClassifier model(ClassifierConfig{}, gen);
-  // conv 1->32 3x3: 288 + 32; conv 32->64 4x4: 32768 + 64; conv 64->128 4x4: 131072 + 128;
-  // linear 6272->128: 802816 + 128; linear 128->10: 1280 + 10.
-  EXPECT_EQ(model.parameter_count(), 320 + 32832 + 131200 + 802944 + 1290);
+  // conv 1->16 3x3: 144 + 16; conv 16->32 4x4: 8192 + 32; conv 32->64 4x4: 32768 + 64;
+  // linear 3136->128: 401408 + 128; linear 128->10: 1280 + 10.
+  EXPECT_EQ(model.parameter_count(), 160 + 8224 + 32832 + 401536 + 1290);
   const Tensor x = Tensor::rand({3, 1, 28, 28}, gen, DType::F32, Device::cpu(), -1.0, 1.0);
   const Tensor feats = model.features(x);
   EXPECT_EQ(feats.shape(), (Shape{3, 128}));
