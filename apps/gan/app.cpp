@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "apps/gan/classifier.h"
 #include "apps/gan/commands.h"
 #include "core/version.h"
 
@@ -63,6 +64,7 @@ Cli make_cli() {
   Cli cli("gan", "Train and sample GANs with a from-scratch deep-learning engine.", gan::version());
   cli.add(train_spec(), cmd_train);
   cli.add(sample_spec(), cmd_sample);
+  cli.add(classifier_train_spec(), cmd_classifier_train);
   return cli;
 }
 

@@ -1,10 +1,21 @@
 // conv2d and conv_transpose2d ops. The two are adjoint: conv2d's gradient
 // w.r.t. its input is a transposed convolution with the same weight, and vice
-// versa. The fast path calls the backward kernels directly; under create_graph
-// the input gradient is computed with the other (recorded) op so it can be
-// differentiated again, as WGAN-GP needs. Weight/bias gradients are always
-// computed by the kernels and are not themselves differentiable (see
-// docs/autograd.md).
+// versa. The fast path (grad mode off during backward) calls the backward
+// kernels directly.
+//
+// Under create_graph every gradient is itself a recorded op, so it can be
+// differentiated again (WGAN-GP differentiates the input gradient w.r.t. the
+// weights). A convolution F(x, w) = y has two adjoints, both bilinear:
+//   D(g, w) = dx  (backward-data)      W(x, g) = dw  (backward-weight)
+// and the gradients of each of the three are the other two:
+//   F(x, w):  dx = D(g, w)    dw = W(x, g)
+//   D(g, w):  dg = F(r, w)    dw = W(r, g)      (r: the gradient reaching dx)
+//   W(x, g):  dx = D(g, r)    dg = F(x, r)      (r: the gradient reaching dw)
+// so recording D and W as ops (conv2d_input_grad, conv2d_weight_grad below)
+// closes the algebra: convolutions are differentiable to any order. The bias
+// gradient is a recorded sum of g over (N, H, W). conv_transpose2d(x, w) is
+// D(x, w) of the convolution that maps its output back to its input, so its
+// gradients are F and W of that convolution.
 #include "core/ops.h"
 #include "core/ops/dispatch.h"
 #include "kernels/conv2d/conv2d.h"
@@ -52,6 +63,90 @@ Tensor conv2d_raw(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2
   return y;
 }
 
+// The backward-data kernel: dx [N, C, H, W] = D(g, w), nothing recorded.
+Tensor conv2d_backward_data_raw(const Tensor& g_in, const Tensor& w_in, const Conv2dParams& p) {
+  const Tensor g = g_in.detach().contiguous(), w = w_in.detach().contiguous();
+  Tensor dx = Tensor::empty({p.N, p.C, p.H, p.W}, g.dtype(), g.device());
+  if (dx.numel() == 0) return dx;
+  if (g.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::conv2d_backward_data(g.data<float>(), w.data<float>(), dx.data<float>(), p));
+  } else {
+    dispatch_float(g.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::conv2d_backward_data<T>(g.data<T>(), w.data<T>(), dx.data<T>(), p);
+    });
+  }
+  return dx;
+}
+
+// The backward-weight kernel: dw [K, C, R, S] = W(x, g) and, when db is not
+// null, the bias gradient into *db. Nothing recorded.
+Tensor conv2d_backward_weight_raw(const Tensor& x_in, const Tensor& g_in, const Conv2dParams& p, Tensor* db) {
+  const Tensor x = x_in.detach().contiguous(), g = g_in.detach().contiguous();
+  Tensor dw = Tensor::empty({p.K, p.C, p.R, p.S}, x.dtype(), x.device());
+  if (db) *db = Tensor::empty({p.K}, x.dtype(), x.device());
+  if (x.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::conv2d_backward_weight(x.data<float>(), g.data<float>(), dw.data<float>(),
+                                             db ? db->data<float>() : nullptr, p));
+  } else {
+    dispatch_float(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::conv2d_backward_weight<T>(x.data<T>(), g.data<T>(), dw.data<T>(), db ? db->data<T>() : nullptr, p);
+    });
+  }
+  return dw;
+}
+
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const Conv2dParams& p);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const Conv2dParams& p);
+
+// Node of dx = D(g, w).
+struct Conv2dInputGradBackward : Node {
+  Conv2dParams p;
+  explicit Conv2dInputGradBackward(const Conv2dParams& params) : p(params) {}
+  const char* name() const override { return "Conv2dInputGradBackward"; }
+  std::vector<Tensor> backward(const Tensor& r) override {
+    const Tensor& g = inputs[0];
+    const Tensor& w = inputs[1];
+    return {g.requires_grad() ? conv2d(r, w, Tensor(), p.stride, p.pad) : Tensor(),
+            w.requires_grad() ? conv2d_weight_grad(r, g, p) : Tensor()};
+  }
+};
+
+// Node of dw = W(x, g).
+struct Conv2dWeightGradBackward : Node {
+  Conv2dParams p;
+  explicit Conv2dWeightGradBackward(const Conv2dParams& params) : p(params) {}
+  const char* name() const override { return "Conv2dWeightGradBackward"; }
+  std::vector<Tensor> backward(const Tensor& r) override {
+    const Tensor& x = inputs[0];
+    const Tensor& g = inputs[1];
+    return {x.requires_grad() ? conv2d_input_grad(g, r, p) : Tensor(),
+            g.requires_grad() ? conv2d(x, r, Tensor(), p.stride, p.pad) : Tensor()};
+  }
+};
+
+// D(g, w) as a recorded op. Unlike conv_transpose2d(g, w) it takes the input
+// size from p, so a stride that does not divide H and W evenly in different
+// ways (5x6 input, stride 2) still gets the right shape.
+Tensor conv2d_input_grad(const Tensor& g_in, const Tensor& w_in, const Conv2dParams& p) {
+  const Tensor g = g_in.contiguous(), w = w_in.contiguous();
+  Tensor dx = conv2d_backward_data_raw(g, w, p);
+  record(dx, std::make_shared<Conv2dInputGradBackward>(p), {g, w});
+  return dx;
+}
+
+// W(x, g) as a recorded op.
+Tensor conv2d_weight_grad(const Tensor& x_in, const Tensor& g_in, const Conv2dParams& p) {
+  const Tensor x = x_in.contiguous(), g = g_in.contiguous();
+  Tensor dw = conv2d_backward_weight_raw(x, g, p, nullptr);
+  record(dw, std::make_shared<Conv2dWeightGradBackward>(p), {x, g});
+  return dw;
+}
+
+// The bias gradient of either convolution as a recorded op: g summed over N, H, W.
+Tensor conv_bias_grad(const Tensor& g) { return sum(g, {0, 2, 3}); }
+
 struct Conv2dBackward : Node {
   Conv2dParams p;
   explicit Conv2dBackward(const Conv2dParams& params) : p(params) {}
@@ -60,41 +155,19 @@ struct Conv2dBackward : Node {
     const Tensor& x = inputs[0];
     const Tensor& w = inputs[1];
     const bool has_bias = inputs.size() > 2 && inputs[2].defined();
+    const bool need_b = has_bias && inputs[2].requires_grad();
     const Tensor g = g_in.contiguous();
     Tensor dx, dw, db;
-    if (x.requires_grad()) {
-      if (grad_enabled()) {
-        const int64_t output_padding = p.H + 2 * p.pad - ((p.P - 1) * p.stride + p.R);
-        dx = conv_transpose2d(g, w, Tensor(), p.stride, p.pad, output_padding);
-      } else {
-        dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-        const Tensor gd = g.detach(), wd = w.detach();
-        if (x.device().is_cuda()) {
-          GAN_ON_CUDA(cuda::conv2d_backward_data(gd.data<float>(), wd.data<float>(), dx.data<float>(), p));
-        } else {
-          dispatch_float(x.dtype(), [&](auto t) {
-            using T = decltype(t);
-            cpu::conv2d_backward_data<T>(gd.data<T>(), wd.data<T>(), dx.data<T>(), p);
-          });
-        }
+    if (grad_enabled()) {  // create_graph: every gradient recorded (see the top of this file)
+      if (x.requires_grad()) dx = conv2d_input_grad(g, w, p);
+      if (w.requires_grad()) dw = conv2d_weight_grad(x, g, p);
+      if (need_b) db = conv_bias_grad(g);
+    } else {
+      if (x.requires_grad()) dx = conv2d_backward_data_raw(g, w, p);
+      if (w.requires_grad() || need_b) {
+        dw = conv2d_backward_weight_raw(x, g, p, need_b ? &db : nullptr);
+        if (!w.requires_grad()) dw = Tensor();
       }
-    }
-    const bool need_b = has_bias && inputs[2].requires_grad();
-    if (w.requires_grad() || need_b) {
-      const Tensor xd = x.detach(), gd = g.detach();
-      dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-      if (need_b) db = Tensor::empty({p.K}, x.dtype(), x.device());
-      if (x.device().is_cuda()) {
-        GAN_ON_CUDA(cuda::conv2d_backward_weight(xd.data<float>(), gd.data<float>(), dw.data<float>(),
-                                                 db.defined() ? db.data<float>() : nullptr, p));
-      } else {
-        dispatch_float(x.dtype(), [&](auto t) {
-          using T = decltype(t);
-          cpu::conv2d_backward_weight<T>(xd.data<T>(), gd.data<T>(), dw.data<T>(),
-                                         db.defined() ? db.data<T>() : nullptr, p);
-        });
-      }
-      if (!w.requires_grad()) dw = Tensor();
     }
     std::vector<Tensor> grads{dx, dw};
     if (inputs.size() > 2) grads.push_back(db);
@@ -119,6 +192,51 @@ Tensor conv_transpose2d_raw(const Tensor& x, const Tensor& w, const Tensor& b, c
   return y;
 }
 
+// The backward kernels of conv_transpose2d, nothing recorded: dx [N, C, H, W]
+// and dw [C, K, R, S] (and the bias gradient into *db when db is not null).
+Tensor conv_transpose2d_backward_data_raw(const Tensor& g_in, const Tensor& w_in, const ConvTranspose2dParams& p) {
+  const Tensor g = g_in.detach().contiguous(), w = w_in.detach().contiguous();
+  Tensor dx = Tensor::empty({p.N, p.C, p.H, p.W}, g.dtype(), g.device());
+  if (dx.numel() == 0) return dx;
+  if (g.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::conv_transpose2d_backward_data(g.data<float>(), w.data<float>(), dx.data<float>(), p));
+  } else {
+    dispatch_float(g.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::conv_transpose2d_backward_data<T>(g.data<T>(), w.data<T>(), dx.data<T>(), p);
+    });
+  }
+  return dx;
+}
+
+Tensor conv_transpose2d_backward_weight_raw(const Tensor& x_in, const Tensor& g_in, const ConvTranspose2dParams& p,
+                                            Tensor* db) {
+  const Tensor x = x_in.detach().contiguous(), g = g_in.detach().contiguous();
+  Tensor dw = Tensor::empty({p.C, p.K, p.R, p.S}, x.dtype(), x.device());
+  if (db) *db = Tensor::empty({p.K}, x.dtype(), x.device());
+  if (x.device().is_cuda()) {
+    GAN_ON_CUDA(cuda::conv_transpose2d_backward_weight(x.data<float>(), g.data<float>(), dw.data<float>(),
+                                                       db ? db->data<float>() : nullptr, p));
+  } else {
+    dispatch_float(x.dtype(), [&](auto t) {
+      using T = decltype(t);
+      cpu::conv_transpose2d_backward_weight<T>(x.data<T>(), g.data<T>(), dw.data<T>(), db ? db->data<T>() : nullptr,
+                                               p);
+    });
+  }
+  return dw;
+}
+
+// The convolution whose backward-data is this transposed convolution: it maps
+// the transposed convolution's output [N, K, P, Q] back to its input [N, C, H, W].
+Conv2dParams adjoint_conv2d_params(const ConvTranspose2dParams& t) {
+  Conv2dParams p;
+  p.N = t.N, p.C = t.K, p.H = t.P, p.W = t.Q;
+  p.K = t.C, p.R = t.R, p.S = t.S, p.stride = t.stride, p.pad = t.pad;
+  p.P = t.H, p.Q = t.W;
+  return p;
+}
+
 struct ConvTranspose2dBackward : Node {
   ConvTranspose2dParams p;
   explicit ConvTranspose2dBackward(const ConvTranspose2dParams& params) : p(params) {}
@@ -127,40 +245,19 @@ struct ConvTranspose2dBackward : Node {
     const Tensor& x = inputs[0];
     const Tensor& w = inputs[1];
     const bool has_bias = inputs.size() > 2 && inputs[2].defined();
+    const bool need_b = has_bias && inputs[2].requires_grad();
     const Tensor g = g_in.contiguous();
     Tensor dx, dw, db;
-    if (x.requires_grad()) {
-      if (grad_enabled()) {
-        dx = conv2d(g, w, Tensor(), p.stride, p.pad);
-      } else {
-        dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-        const Tensor gd = g.detach(), wd = w.detach();
-        if (x.device().is_cuda()) {
-          GAN_ON_CUDA(cuda::conv_transpose2d_backward_data(gd.data<float>(), wd.data<float>(), dx.data<float>(), p));
-        } else {
-          dispatch_float(x.dtype(), [&](auto t) {
-            using T = decltype(t);
-            cpu::conv_transpose2d_backward_data<T>(gd.data<T>(), wd.data<T>(), dx.data<T>(), p);
-          });
-        }
+    if (grad_enabled()) {  // create_graph: y = D(x, w) of the adjoint convolution
+      if (x.requires_grad()) dx = conv2d(g, w, Tensor(), p.stride, p.pad);
+      if (w.requires_grad()) dw = conv2d_weight_grad(g, x, adjoint_conv2d_params(p));
+      if (need_b) db = conv_bias_grad(g);
+    } else {
+      if (x.requires_grad()) dx = conv_transpose2d_backward_data_raw(g, w, p);
+      if (w.requires_grad() || need_b) {
+        dw = conv_transpose2d_backward_weight_raw(x, g, p, need_b ? &db : nullptr);
+        if (!w.requires_grad()) dw = Tensor();
       }
-    }
-    const bool need_b = has_bias && inputs[2].requires_grad();
-    if (w.requires_grad() || need_b) {
-      const Tensor xd = x.detach(), gd = g.detach();
-      dw = Tensor::empty(w.shape(), w.dtype(), w.device());
-      if (need_b) db = Tensor::empty({p.K}, x.dtype(), x.device());
-      if (x.device().is_cuda()) {
-        GAN_ON_CUDA(cuda::conv_transpose2d_backward_weight(xd.data<float>(), gd.data<float>(), dw.data<float>(),
-                                                           db.defined() ? db.data<float>() : nullptr, p));
-      } else {
-        dispatch_float(x.dtype(), [&](auto t) {
-          using T = decltype(t);
-          cpu::conv_transpose2d_backward_weight<T>(xd.data<T>(), gd.data<T>(), dw.data<T>(),
-                                                   db.defined() ? db.data<T>() : nullptr, p);
-        });
-      }
-      if (!w.requires_grad()) dw = Tensor();
     }
     std::vector<Tensor> grads{dx, dw};
     if (inputs.size() > 2) grads.push_back(db);

@@ -1,5 +1,8 @@
 // Losses: one fused kernel pass computes the mean loss and its gradient; the
-// gradient is kept and scaled by the incoming gradient in backward.
+// gradient is kept and scaled by the incoming gradient in backward. Under
+// create_graph the kept gradient would be a constant of the second pass (a
+// silently wrong second derivative), so backward recomputes it from recorded
+// ops instead; bce_loss on probabilities refuses (use bce_with_logits).
 #include "core/ops.h"
 #include "core/ops/dispatch.h"
 #include "kernels/loss/loss.h"
@@ -27,10 +30,26 @@ struct LossBackward : Node {
   const char* name() const override { return "LossBackward"; }
   std::vector<Tensor> backward(const Tensor& g) override {
     // g is the gradient of a scalar: broadcasting multiplies every element.
-    const Tensor gi = mul(grad_input, g);
+    const Tensor gi = mul(grad_enabled() ? recorded_grad_input() : grad_input, g);
     // For MSE and L1 the loss depends on (input - target) only.
     const bool symmetric = kind == LossKind::MSE || kind == LossKind::L1;
     return {inputs[0].requires_grad() ? gi : Tensor(), inputs[1].requires_grad() && symmetric ? neg(gi) : Tensor()};
+  }
+
+  // d(mean loss)/d(input) from differentiable ops (the formulas of kernels/loss/loss.h).
+  Tensor recorded_grad_input() const {
+    const Tensor& x = inputs[0];
+    const Tensor& t = inputs[1];
+    const double inv_n = 1.0 / static_cast<double>(x.numel());
+    switch (kind) {
+      case LossKind::BCEWithLogits: return mul(sub(sigmoid(x), t), inv_n);
+      case LossKind::MSE: return mul(sub(x, t), 2.0 * inv_n);
+      case LossKind::L1: return mul(sign(sub(x, t)), inv_n);  // piecewise constant: no second derivative
+      case LossKind::BCE: break;
+    }
+    throw AutogradError(
+        "bce_loss does not support double backward (create_graph): its clamped logs have no cheap differentiable "
+        "form; apply bce_with_logits to the logits instead (also more accurate)");
   }
 };
 
