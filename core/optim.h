@@ -25,6 +25,8 @@ class Optimizer {
   virtual std::vector<std::pair<std::string, Tensor>> state() = 0;
   int64_t steps() const { return steps_; }
   void set_steps(int64_t s) { steps_ = s; }
+  virtual double lr() const = 0;
+  virtual void set_lr(double lr) = 0;
   const std::vector<Tensor>& params() const { return params_; }
 
  protected:
@@ -39,6 +41,8 @@ class Adam : public Optimizer {
   Adam(std::vector<Tensor> params, AdamParams hyper);
   void step() override;
   std::vector<std::pair<std::string, Tensor>> state() override;
+  double lr() const override { return hyper.lr; }
+  void set_lr(double lr) override { hyper.lr = lr; }
   AdamParams hyper;
 
  private:
@@ -50,6 +54,8 @@ class SGD : public Optimizer {
   SGD(std::vector<Tensor> params, SgdParams hyper);
   void step() override;
   std::vector<std::pair<std::string, Tensor>> state() override;
+  double lr() const override { return hyper.lr; }
+  void set_lr(double lr) override { hyper.lr = lr; }
   SgdParams hyper;
 
  private:
@@ -61,6 +67,8 @@ class RMSprop : public Optimizer {
   RMSprop(std::vector<Tensor> params, RmspropParams hyper);
   void step() override;
   std::vector<std::pair<std::string, Tensor>> state() override;
+  double lr() const override { return hyper.lr; }
+  void set_lr(double lr) override { hyper.lr = lr; }
   RmspropParams hyper;
 
  private:

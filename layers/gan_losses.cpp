@@ -97,6 +97,11 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_out) {
 }
 
 Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Generator& gen, double lambda) {
+  return gradient_penalty([&](const Tensor& x) { return critic(x); }, real, fake, gen, lambda);
+}
+
+Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, const Tensor& fake,
+                        Generator& gen, double lambda) {
   const char* op = "gradient_penalty";
   GAN_CHECK(real.defined() && fake.defined(), ValueError, op, ": real and fake batches must be defined");
   GAN_CHECK(real.shape() == fake.shape(), ShapeError, op, ": real ", shape_str(real.shape()), " and fake ",

@@ -23,6 +23,7 @@
 //            ICCV 2017 (the a = 0, b = c = 1 coding).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,5 +61,9 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_out);
 // parameters; add it to discriminator_loss() before backward().
 Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Generator& gen,
                         double lambda = 10.0);
+// The same for a critic given as a function (a conditional critic with its
+// class codes bound: the codes are constants, only the images are interpolated).
+Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, const Tensor& fake,
+                        Generator& gen, double lambda = 10.0);
 
 }  // namespace gan

@@ -4,6 +4,7 @@
 
 #include "apps/gan/classifier.h"
 #include "apps/gan/commands.h"
+#include "layers/gan_losses.h"
 #include "core/version.h"
 
 namespace gan::app {
@@ -25,9 +26,18 @@ CommandSpec train_spec() {
             "total training steps (instead of --epochs); 0 = unset: 3000 on CPU, 5 epochs on GPU", 0)
       .at_least(0);
   c.add_int("batch-size", "N", "images per step", 64).at_least(1);
-  c.add_double("lr", "X", "Adam learning rate", 2e-4).at_least(0);
-  c.add_double("beta1", "X", "Adam beta1", 0.5).at_least(0).at_most(1);
-  c.add_double("beta2", "X", "Adam beta2", 0.999).at_least(0).at_most(1);
+  c.add_choice("loss", gan_loss_names(),
+               "GAN objective: bce (the minimax game, non-saturating G loss), wgan (weight clipping, RMSprop), "
+               "wgan-gp (gradient penalty, no batch norm in the critic), hinge, lsgan (least squares)",
+               "bce");
+  c.add_flag("conditional", "class-conditional GAN: labels of the data set go to G and D");
+  c.add_double("lr", "X", "learning rate (wgan: 5e-5, wgan-gp: 1e-4 unless given)", 2e-4).at_least(0);
+  c.add_double("beta1", "X", "Adam beta1 (wgan-gp: 0 unless given)", 0.5).at_least(0).at_most(1);
+  c.add_double("beta2", "X", "Adam beta2 (wgan-gp: 0.9 unless given)", 0.999).at_least(0).at_most(1);
+  c.add_int("n-critic", "N", "D updates per G update; 0 = the loss's (5 for wgan and wgan-gp, else 1)", 0)
+      .at_least(0);
+  c.add_double("clip", "X", "wgan: clamp D's weights to [-X, X]", 0.01).at_least(0);
+  c.add_double("gp-lambda", "X", "wgan-gp: weight of the gradient penalty", 10).at_least(0);
   c.add_int("nz", "N", "latent vector size", 100).at_least(1);
   c.add_int("ngf", "N", "generator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
@@ -36,6 +46,14 @@ CommandSpec train_spec() {
   c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = never", 200).at_least(0);
   c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", 1000)
       .at_least(0);
+  c.add_int("eval-every", "N",
+            "every N steps, log the Fashion-MNIST feature distance and class coverage of 28x28 samples (needs "
+            "--classifier); not Inception FID. 0 = never",
+            0)
+      .at_least(0);
+  c.add_string("classifier", "PATH", "classifier checkpoint for --eval-every (from 'gan classifier train')",
+               "runs/classifier.ckpt");
+  c.add_int("eval-samples", "N", "generated images per evaluation", 2000).at_least(2);
   c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
   c.add_flag("resume", "continue the run in --out from its checkpoint (model options come from it)");
   c.add_choice("on-nan", {"stop", "rollback"},

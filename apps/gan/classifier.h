@@ -16,15 +16,13 @@
 #include <vector>
 
 #include "apps/gan/cli.h"
+#include "apps/gan/dataset.h"  // kFashionMnistDir
 #include "core/device.h"
 #include "core/io/idx.h"
 #include "core/tensor.h"
 #include "models/classifier.h"
 
 namespace gan::app {
-
-// Where Debian's dataset-fashion-mnist package puts the IDX files.
-inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 struct ClassifierTrainSettings {
   int64_t epochs = 3;

@@ -1,6 +1,7 @@
 #include "apps/gan/csv_log.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -59,7 +60,9 @@ void CsvLog::append(int64_t step, const std::vector<double>& values) {
   std::string row = std::to_string(step);
   char buf[32];
   for (double v : values) {
-    std::snprintf(buf, sizeof buf, ",%.6g", v);
+    row += ',';
+    if (std::isnan(v)) continue;  // not measured at this step: an empty field
+    std::snprintf(buf, sizeof buf, "%.6g", v);
     row += buf;
   }
   row += "\n";

@@ -21,7 +21,8 @@ class CsvLog {
   CsvLog(const CsvLog&) = delete;
   CsvLog& operator=(const CsvLog&) = delete;
 
-  // One row: the step, then one value per column after "step".
+  // One row: the step, then one value per column after "step"; NaN means not
+  // measured at this step and is written as an empty field.
   void append(int64_t step, const std::vector<double>& values);
   const std::string& path() const { return path_; }
 

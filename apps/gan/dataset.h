@@ -22,6 +22,7 @@
 
 namespace gan::app {
 
+// Where Debian's dataset-fashion-mnist package puts the IDX files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 // n images of channels x size x size bytes, planar (CHW), image after image.

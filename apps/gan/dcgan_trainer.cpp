@@ -1,6 +1,8 @@
 #include "apps/gan/dcgan_trainer.h"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -19,8 +21,34 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
+TrainSettings TrainSettings::for_loss(GanLoss loss) {
+  TrainSettings s;
+  s.loss = loss;
+  switch (loss) {
+    case GanLoss::WGAN:  // Arjovsky et al. 2017, Algorithm 1
+      s.lr = 5e-5;
+      s.n_critic = 5;
+      break;
+    case GanLoss::WGAN_GP:  // Gulrajani et al. 2017, Algorithm 1
+      s.lr = 1e-4;
+      s.beta1 = 0.0;
+      s.beta2 = 0.9;
+      s.n_critic = 5;
+      s.model.discriminator_batchnorm = false;
+      break;
+    case GanLoss::BCE:
+    case GanLoss::Hinge:
+    case GanLoss::LSGAN:
+      break;  // the DCGAN recipe: Adam 2e-4, betas 0.5 / 0.999, one D update per G update
+  }
+  return s;
+}
+
 DcganTrainer::DcganTrainer(const TrainSettings& settings)
     : settings_(settings), noise_gen_(stream_seed(settings.seed, kNoiseStream)) {
+  GAN_CHECK(settings.n_critic >= 1, ValueError, "n_critic must be at least 1, got ", settings.n_critic);
+  GAN_CHECK(settings.loss != GanLoss::WGAN_GP || !settings.model.discriminator_batchnorm, ValueError,
+            "wgan-gp needs a critic without batch norm (the gradient penalty is per sample)");
   Generator init(stream_seed(settings.seed, kInitStream));
   g_ = std::make_shared<DcganGenerator>(settings.model, init);
   d_ = std::make_shared<DcganDiscriminator>(settings.model, init);
@@ -28,10 +56,56 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
   dcgan_init(*d_, init);
   g_->to(settings.device);
   d_->to(settings.device);
-  opt_g_ = std::make_unique<Adam>(g_->parameters(), settings.adam);
-  opt_d_ = std::make_unique<Adam>(d_->parameters(), settings.adam);
+  opt_g_ = make_optimizer(g_->parameters());
+  opt_d_ = make_optimizer(d_->parameters());
+
+  // The sample grid: a conditional model shows one row per class with the same
+  // noise down each column, so a column is one "style" drawn as every class.
   Generator fixed(stream_seed(settings.seed, kFixedNoiseStream));
-  fixed_noise_ = Tensor::randn({settings.sample_count, settings.model.nz}, fixed, DType::F32, settings.device);
+  const int64_t classes = settings.model.num_classes, nz = settings.model.nz;
+  if (classes > 0) {
+    const int64_t cols = sample_grid_columns();
+    const std::vector<float> column_noise = Tensor::randn({cols, nz}, fixed).to_vector<float>();
+    std::vector<float> z;
+    for (int64_t c = 0; c < classes; ++c) {
+      z.insert(z.end(), column_noise.begin(), column_noise.end());
+      fixed_labels_.insert(fixed_labels_.end(), static_cast<size_t>(cols), c);
+    }
+    fixed_noise_ = Tensor::from_vector(z, {classes * cols, nz}, DType::F32, settings.device);
+  } else {
+    fixed_noise_ = Tensor::randn({settings.sample_count, nz}, fixed, DType::F32, settings.device);
+  }
+}
+
+std::unique_ptr<Optimizer> DcganTrainer::make_optimizer(const std::vector<Tensor>& params) const {
+  if (settings_.loss == GanLoss::WGAN) {
+    RmspropParams h;
+    h.lr = settings_.lr;
+    return std::make_unique<RMSprop>(params, h);
+  }
+  AdamParams h;
+  h.lr = settings_.lr;
+  h.beta1 = settings_.beta1;
+  h.beta2 = settings_.beta2;
+  return std::make_unique<Adam>(params, h);
+}
+
+int64_t DcganTrainer::sample_grid_columns() const {
+  return settings_.model.num_classes > 0 ? 8 : static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(
+                                                    settings_.sample_count))));
+}
+
+Tensor DcganTrainer::class_codes(const std::vector<int64_t>& labels) const {
+  if (settings_.model.num_classes == 0) return Tensor();
+  return one_hot(labels, settings_.model.num_classes, settings_.device);
+}
+
+Tensor DcganTrainer::run_g(const Tensor& z, const Tensor& codes) {
+  return codes.defined() ? g_->forward(z, codes) : g_->forward(z);
+}
+
+Tensor DcganTrainer::run_d(const Tensor& x, const Tensor& codes) {
+  return codes.defined() ? d_->forward(x, codes) : d_->forward(x);
 }
 
 namespace {
@@ -61,42 +135,72 @@ Tensor gradient_probe(const Module& m) {
   return probe;
 }
 
+// What the stats report as D(x) / D(G(z)): BCE's logits as probabilities,
+// other losses' raw critic scores.
+Tensor mean_output(GanLoss loss, const Tensor& out) {
+  NoGradGuard no_grad;
+  return mean(loss == GanLoss::BCE ? sigmoid(out.detach()) : out.detach()).reshape({1});
+}
+
 }  // namespace
 
-Tensor DcganTrainer::step(const Tensor& real_in) {
+Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
+  GAN_CHECK(static_cast<int64_t>(batches.size()) == settings_.n_critic, ValueError, "trainer step: got ",
+            batches.size(), " real batches for ", settings_.n_critic, " critic updates");
   save_snapshot();
-  const Tensor real = real_in.to(settings_.device);
-  const int64_t batch = real.shape()[0];
-  if (!ones_.defined() || ones_.shape()[0] != batch) {
-    ones_ = Tensor::ones({batch, 1}, DType::F32, settings_.device);
-    zeros_ = Tensor::zeros({batch, 1}, DType::F32, settings_.device);
-  }
   g_->train();
   d_->train();
-  const Tensor z = Tensor::randn({batch, settings_.model.nz}, noise_gen_, DType::F32, settings_.device);
-  const Tensor fake = located("generator forward", [&] { return g_->forward(z); });
+  const int64_t nz = settings_.model.nz;
 
-  // 1. D step: real -> 1, detached fake -> 0.
-  const Tensor d_real = located("discriminator forward on real images", [&] { return d_->forward(real); });
-  const Tensor d_fake = located("discriminator forward on fakes", [&] { return d_->forward(fake.detach()); });
-  const Tensor loss_d = bce_with_logits(d_real, ones_) + bce_with_logits(d_fake, zeros_);
-  opt_d_->zero_grad();
-  located("discriminator backward (D step)", [&] { loss_d.backward(); return 0; });
-  const Tensor d_probe = gradient_probe(*d_);
-  opt_d_->step();
+  // 1. n_critic D updates.
+  Tensor fake, codes, loss_d, d_real, d_fake, d_probe;
+  for (const Batch& batch : batches) {
+    const Tensor real = batch.images.to(settings_.device);
+    const int64_t n = real.shape()[0];
+    GAN_CHECK(settings_.model.num_classes == 0 || static_cast<int64_t>(batch.labels.size()) == n, ValueError,
+              "a conditional model needs the class label of every image; the data set has none (use an "
+              "IDX data set such as fashion-mnist)");
+    codes = class_codes(batch.labels);
+    const Tensor z = Tensor::randn({n, nz}, noise_gen_, DType::F32, settings_.device);
+    if (settings_.n_critic == 1) {
+      fake = located("generator forward", [&] { return run_g(z, codes); });  // reused by the G update
+    } else {
+      NoGradGuard no_grad;  // G is not being trained here
+      fake = located("generator forward", [&] { return run_g(z, codes); });
+    }
+    d_real = located("discriminator forward on real images", [&] { return run_d(real, codes); });
+    d_fake = located("discriminator forward on fakes", [&] { return run_d(fake.detach(), codes); });
+    loss_d = discriminator_loss(settings_.loss, d_real, d_fake);
+    if (settings_.loss == GanLoss::WGAN_GP) {
+      loss_d = add(loss_d, located("gradient penalty", [&] {
+                     return gradient_penalty([&](const Tensor& x) { return run_d(x, codes); }, real, fake,
+                                             noise_gen_, settings_.gp_lambda);
+                   }));
+    }
+    opt_d_->zero_grad();
+    located("discriminator backward (D update)", [&] { loss_d.backward(); return 0; });
+    const Tensor probe = gradient_probe(*d_);
+    d_probe = d_probe.defined() ? add(d_probe, probe) : probe;
+    opt_d_->step();
+    if (settings_.loss == GanLoss::WGAN) clamp_parameters(d_->parameters(), -settings_.clip, settings_.clip);
+  }
 
-  // 2. G step: the updated D on the same fakes, non-saturating loss.
-  const Tensor loss_g =
-      bce_with_logits(located("discriminator forward (G step)", [&] { return d_->forward(fake); }), ones_);
+  // 2. One G update: the updated D on the fakes (fresh ones after several D updates).
+  if (settings_.n_critic > 1) {
+    const Tensor z = Tensor::randn({fake.shape()[0], nz}, noise_gen_, DType::F32, settings_.device);
+    fake = located("generator forward (G update)", [&] { return run_g(z, codes); });
+  }
+  const Tensor loss_g = generator_loss(
+      settings_.loss, located("discriminator forward (G update)", [&] { return run_d(fake, codes); }));
   opt_g_->zero_grad();
-  located("backward through D and G (G step)", [&] { loss_g.backward(); return 0; });
+  located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
   const Tensor g_probe = gradient_probe(*g_);
   opt_g_->step();
   ++steps_;
 
   // Detached values only: nothing below is recorded.
-  return concat({loss_d.detach().reshape({1}), loss_g.detach().reshape({1}), mean(sigmoid(d_real.detach())).reshape({1}),
-                 mean(sigmoid(d_fake.detach())).reshape({1}), add(d_probe, g_probe).reshape({1})},
+  return concat({loss_d.detach().reshape({1}), loss_g.detach().reshape({1}), mean_output(settings_.loss, d_real),
+                 mean_output(settings_.loss, d_fake), add(d_probe, g_probe).reshape({1})},
                 0);
 }
 
@@ -138,7 +242,7 @@ void DcganTrainer::restore_snapshot() {
   --steps_;
 }
 
-std::string DcganTrainer::locate_nonfinite(const Tensor& real) {
+std::string DcganTrainer::locate_nonfinite(const std::vector<Batch>& batches) {
   GAN_CHECK(!snapshot_.empty() && steps_ > 0, ValueError, "locate_nonfinite: no step to replay");
   restore_snapshot();
   const int64_t bad_step = steps_ + 1;
@@ -150,7 +254,7 @@ std::string DcganTrainer::locate_nonfinite(const Tensor& real) {
   std::string where = "the replay of step " + std::to_string(bad_step) + " did not reproduce it";
   try {
     AnomalyGuard anomaly;
-    const StepStats s = read_stats(step(real));
+    const StepStats s = read_stats(step(batches));
     if (!s.finite())
       where = "step " + std::to_string(bad_step) + ": a loss was non-finite though every layer output and gradient "
               "was finite (loss_D " + std::to_string(s.loss_d) + ", loss_G " + std::to_string(s.loss_g) + ")";
@@ -161,21 +265,37 @@ std::string DcganTrainer::locate_nonfinite(const Tensor& real) {
   return where;
 }
 
-void DcganTrainer::set_learning_rate(double lr) {
-  settings_.adam.lr = lr;
-  opt_g_->hyper.lr = lr;
-  opt_d_->hyper.lr = lr;
-}
-
-Tensor DcganTrainer::generate(const Tensor& z) {
+Tensor DcganTrainer::generate(const Tensor& z, const std::vector<int64_t>& labels) {
   NoGradGuard no_grad;
   g_->eval();
-  Tensor images = g_->forward(z.to(settings_.device));
+  Tensor images = run_g(z.to(settings_.device), class_codes(labels));
   g_->train();
   return images;
 }
 
+Tensor DcganTrainer::sample_grid() { return generate(fixed_noise_, fixed_labels_); }
+
+void DcganTrainer::set_learning_rate(double lr) {
+  settings_.lr = lr;
+  opt_g_->set_lr(lr);
+  opt_d_->set_lr(lr);
+}
+
 // ---- checkpoints ------------------------------------------------------------------
+
+std::string format_exact(double v) {
+  std::ostringstream os;
+  os << std::setprecision(17) << v;
+  return os.str();
+}
+
+std::string describe(const DcganConfig& c) {
+  std::ostringstream os;
+  os << "image size " << c.image_size << ", channels " << c.channels << ", nz " << c.nz << ", ngf " << c.ngf
+     << ", ndf " << c.ndf << (c.discriminator_batchnorm ? "" : ", no batch norm in D");
+  if (c.num_classes > 0) os << ", conditional on " << c.num_classes << " classes";
+  return os.str();
+}
 
 void put_model_meta(io::Checkpoint& ck, const DcganConfig& c) {
   ck.put_meta("model", "dcgan");
@@ -185,9 +305,8 @@ void put_model_meta(io::Checkpoint& ck, const DcganConfig& c) {
   ck.put_meta("ngf", std::to_string(c.ngf));
   ck.put_meta("ndf", std::to_string(c.ndf));
   ck.put_meta("discriminator_batchnorm", c.discriminator_batchnorm ? "1" : "0");
+  ck.put_meta("num_classes", std::to_string(c.num_classes));
 }
-
-namespace {
 
 int64_t meta_int(const io::Checkpoint& ck, const std::string& key, const std::string& source) {
   const std::string v = ck.meta(key);
@@ -200,8 +319,6 @@ int64_t meta_int(const io::Checkpoint& ck, const std::string& key, const std::st
   throw IoError(source + ": metadata '" + key + "' is '" + v + "', not an integer: the checkpoint is damaged");
 }
 
-}  // namespace
-
 DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source) {
   GAN_CHECK(ck.has_meta("model") && ck.meta("model") == "dcgan", IoError, source,
             ": not a DCGAN checkpoint (metadata 'model' is ", ck.has_meta("model") ? ck.meta("model") : "missing",
@@ -213,6 +330,7 @@ DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source)
   c.ngf = meta_int(ck, "ngf", source);
   c.ndf = meta_int(ck, "ndf", source);
   c.discriminator_batchnorm = meta_int(ck, "discriminator_batchnorm", source) != 0;
+  c.num_classes = meta_int(ck, "num_classes", source);
   try {
     c.validate();
   } catch (const ValueError& e) {
@@ -230,6 +348,13 @@ io::Checkpoint DcganTrainer::save_state() const {
   ck.put_meta("noise_rng_counter", std::to_string(noise_gen_.counter()));
   ck.put_meta("optG.steps", std::to_string(opt_g_->steps()));
   ck.put_meta("optD.steps", std::to_string(opt_d_->steps()));
+  // The training recipe (lr reflects any --on-nan rollback halving).
+  ck.put_meta("loss", gan_loss_name(settings_.loss));
+  ck.put_meta("n_critic", std::to_string(settings_.n_critic));
+  for (const auto& [key, value] : {std::pair{"lr", settings_.lr}, {"beta1", settings_.beta1},
+                                   {"beta2", settings_.beta2}, {"clip", settings_.clip},
+                                   {"gp_lambda", settings_.gp_lambda}})
+    ck.put_meta(key, format_exact(value));
   save_tensors(ck, "G.", state_tensors(*g_));
   save_tensors(ck, "D.", state_tensors(*d_));
   save_tensors(ck, "optG.", opt_g_->state());
@@ -242,11 +367,13 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   const DcganConfig& mine = settings_.model;
   GAN_CHECK(saved.image_size == mine.image_size && saved.channels == mine.channels && saved.nz == mine.nz &&
                 saved.ngf == mine.ngf && saved.ndf == mine.ndf &&
-                saved.discriminator_batchnorm == mine.discriminator_batchnorm,
-            IoError, source, ": made for another model (image size ", saved.image_size, ", channels ",
-            saved.channels, ", nz ", saved.nz, ", ngf ", saved.ngf, ", ndf ", saved.ndf,
-            "); this run asks for image size ", mine.image_size, ", channels ", mine.channels, ", nz ", mine.nz,
-            ", ngf ", mine.ngf, ", ndf ", mine.ndf);
+                saved.discriminator_batchnorm == mine.discriminator_batchnorm && saved.num_classes == mine.num_classes,
+            IoError, source, ": made for another model (", describe(saved), "); this run asks for ", describe(mine));
+  GAN_CHECK(ck.has_meta("loss") && ck.meta("loss") == gan_loss_name(settings_.loss) &&
+                meta_int(ck, "n_critic", source) == settings_.n_critic,
+            IoError, source, ": made with --loss ", ck.has_meta("loss") ? ck.meta("loss") : "?", " and n_critic ",
+            ck.has_meta("n_critic") ? ck.meta("n_critic") : "?", "; this run uses --loss ",
+            gan_loss_name(settings_.loss), " and n_critic ", settings_.n_critic);
   const uint64_t seed = static_cast<uint64_t>(meta_int(ck, "seed", source));
   GAN_CHECK(seed == settings_.seed, IoError, source, ": made with --seed ", seed, ", this run has --seed ",
             settings_.seed, "; resume with the same seed");

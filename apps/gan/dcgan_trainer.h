@@ -1,44 +1,67 @@
-// The DCGAN training step and everything a run must carry across a restart.
+// The training step of the DCGAN family (plain, conditional, any GAN loss of
+// layers/gan_losses.h) and everything a run must carry across a restart.
 //
-// One step() is one iteration of the GAN minimax game (Goodfellow et al. 2014,
-// with the DCGAN recipe of Radford et al. 2016):
-//   1. D step: D sees a real batch (target 1) and a batch of fakes G(z) cut
-//      from the graph with detach() (target 0); loss_D = BCE(real) + BCE(fake);
-//      one Adam step on D.
-//   2. G step: D, just updated, looks again at the same G(z) (not detached);
-//      G minimises BCE(D(G(z)), 1), the non-saturating loss; one Adam step on G.
-// Losses are BCE-with-logits: D ends in a logit, never a sigmoid.
+// One step() is one iteration of the GAN game (Goodfellow et al. 2014, with the
+// DCGAN recipe of Radford et al. 2016):
+//   1. n_critic discriminator (critic) updates, each on its own real batch and
+//      a batch of fakes G(z) cut from the graph with detach(); the loss is the
+//      chosen GAN loss's D side, plus the gradient penalty for wgan-gp, and
+//      after each update WGAN clips D's weights.
+//   2. one generator update: D, just updated, looks at G(z) (not detached) and
+//      G minimises the loss's G side (for bce the non-saturating
+//      BCE(D(G(z)), 1)). With n_critic = 1 the fakes of the D update are
+//      reused, as in the DCGAN paper's reference code; otherwise fresh noise.
+// D ends in a logit or critic score, never a sigmoid.
+//
+// Conditional (model.num_classes > 0): every batch's class labels go to D with
+// the real images, and the fakes are generated for the same labels, so both
+// sides of D (and WGAN-GP's interpolates) see one class distribution.
 //
 // Random streams, all derived from the one --seed: weight init, the per-step
-// noise, the fixed noise of the sample grids, and the data order (the
-// loader's). The checkpoint stores the weights, BN statistics, both optimizers'
-// moments and step counts, and the noise stream's position, so a resumed run
-// continues exactly like an uninterrupted one.
+// noise (z and the penalty's interpolation weights), the fixed noise of the
+// sample grids, and the data order (the loader's). The checkpoint stores the
+// weights, BN statistics, both optimizers' state and step counts, and the
+// noise stream's position, so a resumed run continues exactly like an
+// uninterrupted one.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "apps/gan/dataset.h"
 #include "core/io/checkpoint_format.h"
 #include "core/optim.h"
 #include "core/random.h"
+#include "layers/gan_losses.h"
 #include "models/dcgan.h"
 
 namespace gan::app {
 
 struct TrainSettings {
   DcganConfig model;
-  AdamParams adam;  // lr, beta1, beta2 as the DCGAN paper: 2e-4, 0.5, 0.999
+  GanLoss loss = GanLoss::BCE;
+  // Adam (beta1, beta2) for every loss but wgan, which uses RMSprop (as its paper).
+  double lr = 2e-4, beta1 = 0.5, beta2 = 0.999;
+  int64_t n_critic = 1;     // D updates per G update
+  double clip = 0.01;       // wgan: D's weights are clamped to [-clip, clip]
+  double gp_lambda = 10.0;  // wgan-gp: the penalty's weight
   uint64_t seed = 1;
   Device device = Device::cpu();
-  int64_t sample_count = 64;  // images in the fixed-noise sample grid
+  int64_t sample_count = 64;  // images in the fixed-noise sample grid (unconditional)
+
+  // The published recipe of a loss: optimizer settings, n_critic, and whether
+  // D keeps batch norm (wgan-gp: no, the penalty is per sample). The model's
+  // other options are left as they are.
+  static TrainSettings for_loss(GanLoss loss);
 };
 
 // Per-step numbers, read from the device in one copy (one sync).
 struct StepStats {
   double loss_d = 0, loss_g = 0;
-  double d_real = 0;  // mean D(x): D's probability that a real image is real
-  double d_fake = 0;  // mean D(G(z)) in the D step, before D's update
+  // Mean D(x) and D(G(z)) in the last D update, before it: probabilities for
+  // bce (D's belief that the image is real), raw critic scores otherwise.
+  double d_real = 0, d_fake = 0;
   bool grads_finite = true;  // every gradient of the step was finite
 
   bool finite() const;
@@ -48,26 +71,32 @@ class DcganTrainer {
  public:
   explicit DcganTrainer(const TrainSettings& settings);
 
-  // One iteration on a real batch [B, C, S, S] (any device; moved to the
-  // trainer's). Returns the step's statistics as a device tensor without
-  // waiting for the device; read_stats() fetches them.
-  Tensor step(const Tensor& real);
+  // Real batches a step consumes (n_critic).
+  int64_t batches_per_step() const { return settings_.n_critic; }
+
+  // One iteration on batches_per_step() real batches (images on any device,
+  // moved to the trainer's; labels needed when conditional). Returns the
+  // step's statistics as a device tensor without waiting for the device;
+  // read_stats() fetches them.
+  Tensor step(const std::vector<Batch>& batches);
   static StepStats read_stats(const Tensor& stats);
 
   // After a step whose stats were not finite: puts the trainer back to the
   // state before that step (kept in memory by every step), replays the step on
-  // the same batch and noise with anomaly detection on (core/autograd.h), and
-  // returns where the first NaN/Inf appeared (or that it did not reproduce).
-  // The trainer is left in the state before the bad step.
-  std::string locate_nonfinite(const Tensor& real);
+  // the same batches and noise with anomaly detection on (core/autograd.h),
+  // and returns where the first NaN/Inf appeared (or that it did not
+  // reproduce). The trainer is left in the state before the bad step.
+  std::string locate_nonfinite(const std::vector<Batch>& batches);
 
-  // Scales both optimizers' learning rate (a rollback after a NaN halves it).
+  // Images of the fixed sample grid, in eval mode, no graph: for a
+  // conditional model one row per class (the same noise down each column).
+  Tensor sample_grid();
+  int64_t sample_grid_columns() const;
+  // G(z) (for given labels when conditional) in eval mode, no graph.
+  Tensor generate(const Tensor& z, const std::vector<int64_t>& labels = {});
+
+  // Both optimizers' learning rate (a rollback after a NaN halves it).
   void set_learning_rate(double lr);
-
-  // G(z) with the generator in eval mode (running BN statistics), no graph.
-  Tensor generate(const Tensor& z);
-  // The fixed noise batch of the sample grids ([sample_count, nz], on the device).
-  const Tensor& fixed_noise() const { return fixed_noise_; }
 
   int64_t steps_done() const { return steps_; }
   const TrainSettings& settings() const { return settings_; }
@@ -75,24 +104,30 @@ class DcganTrainer {
   DcganDiscriminator& discriminator() { return *d_; }
 
   // The whole training state (see above) as a checkpoint, and back. restore()
-  // checks that the checkpoint was made with the same model options and names
-  // the first difference otherwise (IoError).
+  // checks that the checkpoint was made with the same model and loss and names
+  // the first difference otherwise (IoError); it validates everything before
+  // changing anything.
   io::Checkpoint save_state() const;
   void restore_state(const io::Checkpoint& checkpoint, const std::string& source);
 
  private:
-  TrainSettings settings_;
-  Generator noise_gen_;
-  std::shared_ptr<DcganGenerator> g_;
-  std::shared_ptr<DcganDiscriminator> d_;
-  std::unique_ptr<Adam> opt_g_, opt_d_;
+  Tensor class_codes(const std::vector<int64_t>& labels) const;  // undefined when unconditional
+  Tensor run_g(const Tensor& z, const Tensor& codes);
+  Tensor run_d(const Tensor& x, const Tensor& codes);
+  std::unique_ptr<Optimizer> make_optimizer(const std::vector<Tensor>& params) const;
+
   // Everything a step changes, and a copy of it from before the last step.
   std::vector<Tensor> mutable_state() const;
   void save_snapshot();
   void restore_snapshot();
 
+  TrainSettings settings_;
+  Generator noise_gen_;
+  std::shared_ptr<DcganGenerator> g_;
+  std::shared_ptr<DcganDiscriminator> d_;
+  std::unique_ptr<Optimizer> opt_g_, opt_d_;
   Tensor fixed_noise_;
-  Tensor ones_, zeros_;  // BCE targets, cached per batch size
+  std::vector<int64_t> fixed_labels_;
   int64_t steps_ = 0;
   std::vector<Tensor> snapshot_;
   uint64_t snapshot_noise_counter_ = 0;
@@ -103,8 +138,15 @@ class DcganTrainer {
 // `gan sample` needs to rebuild the generator.
 void put_model_meta(io::Checkpoint& checkpoint, const DcganConfig& config);
 DcganConfig model_from_meta(const io::Checkpoint& checkpoint, const std::string& source);
+// An integer metadata value; IoError naming the file when absent or not a number.
+int64_t meta_int(const io::Checkpoint& checkpoint, const std::string& key, const std::string& source);
+// A double as text that reads back to the same bits (for metadata).
+std::string format_exact(double v);
+// "image size 28, channels 1, nz 100, ngf 32, ndf 32[, ...]" for messages.
+std::string describe(const DcganConfig& config);
 
-// The generator alone from a training checkpoint (for `gan sample`), on `device`, in eval mode.
+// The generator alone from a training checkpoint (for `gan sample` and `gan
+// eval`), on `device`, in eval mode.
 std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device);
 
 // Seeds of the run's independent random streams, derived from --seed.

@@ -117,6 +117,17 @@ void ProgressBar::update(int64_t done, const std::string& postfix) {
   if (due) emit(now, false);
 }
 
+void ProgressBar::message(const std::string& text) {
+  if (line_open_) {
+    // Clear the bar's line, print the message in its place; the next update redraws the bar below.
+    out_ << '\r' << std::string(last_width_, ' ') << '\r';
+    line_open_ = false;
+    last_width_ = 0;
+    drawn_ = false;  // redraw at the next update, not only when due
+  }
+  out_ << text << '\n' << std::flush;
+}
+
 void ProgressBar::finish() {
   if (finished_) return;
   finished_ = true;

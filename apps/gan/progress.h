@@ -39,6 +39,9 @@ class ProgressBar {
 
   // `done` is the absolute count (not an increment); `postfix` is shown after the bar.
   void update(int64_t done, const std::string& postfix = "");
+  // Prints a line of text (a warning, an evaluation) above the bar: on a
+  // terminal the bar's line is cleared first and redrawn at the next update.
+  void message(const std::string& text);
   // Draws the final state (average rate, total time) and ends the line. Idempotent.
   void finish();
 

@@ -243,9 +243,13 @@ TEST(Cli, HelpTableIsAlignedAndFitsEightyColumns) {
   for (std::string line; std::getline(in, line);) {
     EXPECT_LE(line.size(), 80u) << line;
     if (!line.starts_with("  --")) continue;
-    // The help text starts after the name column's padding (two or more spaces).
+    // The help text starts after the name column's padding (two or more spaces),
+    // or, for a name too long for the column, on the next line.
     const size_t gap = line.find("  ", 2);
-    ASSERT_NE(gap, std::string::npos) << line;
+    if (gap == std::string::npos) {
+      EXPECT_GT(line.size(), 30u) << "a short option name without its help: " << line;
+      continue;
+    }
     const size_t start = line.find_first_not_of(' ', gap);
     if (column == std::string::npos) column = start;
     EXPECT_EQ(start, column) << line;

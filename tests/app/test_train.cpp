@@ -42,7 +42,8 @@ std::vector<std::vector<double>> csv_rows(const std::string& path) {
   while (std::getline(in, line)) {
     std::vector<double> row;
     std::istringstream fields(line);
-    for (std::string f; std::getline(fields, f, ',');) row.push_back(std::stod(f));
+    // An empty field (a metric not measured at that step) reads as NaN.
+    for (std::string f; std::getline(fields, f, ',');) row.push_back(f.empty() ? std::nan("") : std::stod(f));
     rows.push_back(row);
   }
   return rows;
