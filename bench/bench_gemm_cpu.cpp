@@ -42,6 +42,7 @@ const GemmCase kCases[] = {
     {"D3_fwd_dense", false, true, 64, 1, 3136},
     {"square", false, false, 256, 256, 256},
     {"square", false, false, 1024, 1024, 1024},
+    {"square_nt", false, true, 1024, 1024, 1024},  // a Linear layer's x @ w^T
     {"square_tt", true, true, 1024, 1024, 1024},
 };
 

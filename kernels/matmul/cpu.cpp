@@ -13,9 +13,10 @@
 //    micro-kernel reads both with unit stride. Packing is where the transposes
 //    are handled (a transposed operand is copied with a small in-register
 //    transpose that GCC generates for the fixed-width loop);
-//  - edges: op(B)'s last sliver is zero-padded to NR columns and only the
-//    valid columns are written back; the last MR sliver of rows runs a
-//    micro-kernel instantiated for exactly that many rows (no wasted FLOPs).
+//  - edges: the last MR sliver of rows runs a micro-kernel instantiated for
+//    exactly that many rows (no wasted FLOPs); op(B)'s last sliver is
+//    zero-padded to NR columns, computed by a half-width micro-kernel when it
+//    has at most NR/2 columns, and only the valid columns are written back.
 //    A product with one column (N == 1, a matrix-vector product) is computed
 //    as its transpose, a one-row product with the same memory layout, so that
 //    the vector runs along NR; a 1 x 1 result is a plain dot product;
@@ -131,25 +132,26 @@ inline void write_row(T* __restrict c, const T* __restrict acc, int64_t n, T alp
 }
 
 // C[0:Rows, 0:n] = alpha * a^T b + beta * C for a packed A sliver a (kc x MR,
-// first Rows used) and a packed B sliver b (kc x NR); n <= NR columns are kept.
-template <typename T, int Rows>
+// first Rows used) and a packed B sliver b (kc x NR, first Cols used); n <= Cols
+// columns are kept.
+template <typename T, int Rows, int Cols>
 void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c, int64_t ldc, int64_t n,
                   T alpha, T beta) {
   constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
   // acc starts as the k = 0 term rather than as zeros: GCC would zero the
   // array's stack copy (a memset per call) as well as the registers.
-  T acc[Rows][NR];
+  T acc[Rows][Cols];
   for (int i = 0; i < Rows; ++i)
 #pragma omp simd
-    for (int j = 0; j < NR; ++j) acc[i][j] = a[i] * b[j];
+    for (int j = 0; j < Cols; ++j) acc[i][j] = a[i] * b[j];
   for (int64_t k = 1; k < kc; ++k) {
     a += MR;
     b += NR;
     for (int i = 0; i < Rows; ++i)
-      // Without `simd`, GCC 12 unrolls this loop first when NR <= 16 and then
-      // vectorises across i, spilling acc; with it, acc[i] is NR/lanes vectors.
+      // Without `simd`, GCC 12 unrolls this loop first when Cols <= 16 and then
+      // vectorises across i, spilling acc; with it, acc[i] is Cols/lanes vectors.
 #pragma omp simd
-      for (int j = 0; j < NR; ++j) acc[i][j] += a[i] * b[j];
+      for (int j = 0; j < Cols; ++j) acc[i][j] += a[i] * b[j];
   }
   for (int i = 0; i < Rows; ++i) write_row(c + i * ldc, acc[i], n, alpha, beta);
 }
@@ -157,13 +159,21 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* _
 template <typename T>
 using MicroKernel = void (*)(int64_t, const T*, const T*, T*, int64_t, int64_t, T, T);
 
-// micro_kernels<T>[r - 1] computes r rows, r = 1..MR.
-template <typename T, size_t... R>
+// micro_kernels<T, Cols>[r - 1] computes r rows, r = 1..MR.
+template <typename T, int Cols, size_t... R>
 constexpr std::array<MicroKernel<T>, sizeof...(R)> micro_kernel_table(std::index_sequence<R...>) {
-  return {&micro_kernel<T, static_cast<int>(R) + 1>...};
+  return {&micro_kernel<T, static_cast<int>(R) + 1, Cols>...};
 }
+template <typename T, int Cols>
+constexpr auto micro_kernels = micro_kernel_table<T, Cols>(std::make_index_sequence<Blocking<T>::MR>{});
+
+// The kernel for a rows x n block: the half-width one when n <= NR/2.
 template <typename T>
-constexpr auto micro_kernels = micro_kernel_table<T>(std::make_index_sequence<Blocking<T>::MR>{});
+MicroKernel<T> micro_kernel_for(int64_t rows, int64_t n) {
+  constexpr int NR = Blocking<T>::NR;
+  const size_t r = static_cast<size_t>(rows - 1);
+  return n <= NR / 2 ? micro_kernels<T, NR / 2>[r] : micro_kernels<T, NR>[r];
+}
 
 // ---- driver -----------------------------------------------------------------------
 
@@ -216,10 +226,9 @@ struct Gemm {
       for (int64_t i = i0; i < i1; i += MR) {
         const int64_t rows = std::min<int64_t>(MR, i1 - i);
         pack_panel<MR>(A + i * a_row + k0 * a_depth, a_row, a_depth, rows, kc, ap);
-        const MicroKernel<T> kernel = micro_kernels<T>[static_cast<size_t>(rows - 1)];
         for (int64_t s = 0; s < slivers; ++s) {
-          const int64_t j = j0 + s * NR;
-          kernel(kc, ap, bp + s * kc * NR, C + i * N + j, N, std::min<int64_t>(NR, j1 - j), alpha, beta_k);
+          const int64_t j = j0 + s * NR, n = std::min<int64_t>(NR, j1 - j);
+          micro_kernel_for<T>(rows, n)(kc, ap, bp + s * kc * NR, C + i * N + j, N, n, alpha, beta_k);
         }
       }
     }
