@@ -93,9 +93,10 @@ constexpr int64_t kParallelMacs = int64_t{1} << 18;
 // Packs `lines` (<= W) lines of a panel, each kc long, interleaved:
 // dst[k*W + l] = src[l*line_stride + k*step], zero for lines <= l < W.
 // step == 1 (the lines are contiguous: rows of A, columns of a transposed B)
-// makes this a transpose; line_stride == 1 a copy of kc short runs. Each case
-// is a loop GCC vectorises: permutes for the transpose, vector copies (masked
-// at an edge) otherwise; `simd` stops it from calling memmove for every run.
+// makes this a transpose; line_stride == 1 a copy of kc short runs. Both are
+// loops GCC vectorises: permutes for the transpose; masked vector copies, which
+// zero-pad an edge panel in the same pass, for the runs (`simd` also stops GCC
+// from calling memmove for every run).
 template <int W, typename T>
 void pack_panel(const T* __restrict src, int64_t line_stride, int64_t step, int64_t lines, int64_t kc,
                 T* __restrict dst) {
