@@ -1,5 +1,6 @@
 // Internal helpers shared by the CPU kernels (kernels/*/cpu.cpp). Not part of
-// the kernel interface: nothing outside kernels/ should include this.
+// the kernel interface: nothing outside kernels/ (and their tests) should
+// include this.
 //
 // Threading rules every CPU kernel follows:
 //  - OpenMP over an outer loop, only when the loop has enough work

@@ -4,12 +4,19 @@
 //   backward-data   dx_n           = col2im( w^T [CRS, K] @ dy_n [K, PQ] )
 //   backward-weight dw [K, CRS]    = sum_n dy_n [K, PQ] @ col(x_n)^T   (db = sum dy)
 //
+// A kernel that covers the whole unpadded input (a 1x1 output, like the DCGAN
+// discriminator's last layer) makes col(x_n) = x_n: the layer is fully
+// connected and each pass is one gemm over all images, with x as [N, CRS]:
+//   y [N, K] = x @ w^T,   dx [N, CRS] = dy @ w,   dw [K, CRS] = dy^T @ x.
+// (Per image it would be a matrix-vector product plus an im2col of CRS rows of
+// one element each, mostly overhead.)
+//
 // Threads: images in parallel (each thread its own column buffer) or, with
 // fewer images than threads, one image at a time with a parallel gemm; the
 // weight gradient is one gemm per fixed chunk of images. Every sum runs in an
 // order that does not depend on the thread count (see im2col.h).
 // Cost: 2*N*K*C*R*S*P*Q FLOPs per pass, plus C*R*S*P*Q column elements written
-// and read per image.
+// and read per image (none when fully connected).
 #include "kernels/conv2d/conv2d.h"
 
 #include "core/error.h"
@@ -35,9 +42,19 @@ Conv2dParams make_conv2d_params(int64_t N, int64_t C, int64_t H, int64_t W, int6
 
 namespace cpu {
 
+namespace {
+bool fully_connected(const Conv2dParams& p) { return p.pad == 0 && p.R == p.H && p.S == p.W; }
+}  // namespace
+
 template <typename T>
 void conv2d_forward(const T* x, const T* w, const T* b, T* y, const Conv2dParams& p) {
   const int64_t CRS = p.C * p.R * p.S, PQ = p.P * p.Q;
+  if (fully_connected(p)) {
+    detail::gemm<T>(false, true, p.N, p.K, CRS, T(1), x, w, T(0), y, true);
+    if (b)
+      for (int64_t n = 0; n < p.N; ++n) detail::add_bias(y + n * p.K, b, p.K, 1);
+    return;
+  }
   detail::for_each_image<T>(p.N, CRS * PQ, [&](int64_t n, T* col, bool parallel) {
     detail::im2col(x + n * p.C * p.H * p.W, p.C, p.H, p.W, p.R, p.S, p.stride, p.pad, p.P, p.Q, col, PQ);
     T* yn = y + n * p.K * PQ;
@@ -49,6 +66,7 @@ void conv2d_forward(const T* x, const T* w, const T* b, T* y, const Conv2dParams
 template <typename T>
 void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dParams& p) {
   const int64_t CRS = p.C * p.R * p.S, PQ = p.P * p.Q;
+  if (fully_connected(p)) return detail::gemm<T>(false, false, p.N, CRS, p.K, T(1), dy, w, T(0), dx, true);
   detail::for_each_image<T>(p.N, CRS * PQ, [&](int64_t n, T* col, bool parallel) {
     detail::gemm<T>(true, false, CRS, PQ, p.K, T(1), w, dy + n * p.K * PQ, T(0), col, parallel);
     detail::col2im(col, p.C, p.H, p.W, p.R, p.S, p.stride, p.pad, p.P, p.Q, dx + n * p.C * p.H * p.W);
@@ -58,6 +76,11 @@ void conv2d_backward_data(const T* dy, const T* w, T* dx, const Conv2dParams& p)
 template <typename T>
 void conv2d_backward_weight(const T* x, const T* dy, T* dw, T* db, const Conv2dParams& p) {
   const int64_t CRS = p.C * p.R * p.S, PQ = p.P * p.Q;
+  if (fully_connected(p)) {
+    detail::gemm<T>(true, false, p.K, CRS, p.N, T(1), dy, x, T(0), dw, true);
+    if (db) detail::bias_grad(p.N, p.K, PQ, dy, db);
+    return;
+  }
   detail::weight_grad<T>(
       p.N, p.K, CRS, PQ, dy,
       [&](int64_t n, T* dst, int64_t ld) {

@@ -16,15 +16,16 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "kernels/cpu_detail.h"
 
 namespace gan::cpu::detail {
 
-// The row of the column matrix runs over q for fixed (c, r, s, p): the source
-// positions q*stride - pad + s are a strided walk along one input row, and the
-// valid ones form one contiguous range [q_begin, q_end).
+// Along one axis of the output grid (Q positions, kernel offset s), the source
+// positions q*stride - pad + s are a strided walk over the input's W, and the
+// valid ones form one contiguous range [q_begin, q_end). The same holds for the
+// rows (P, r, H).
 inline void valid_range(int64_t pad, int64_t s, int64_t stride, int64_t W, int64_t Q, int64_t& q_begin,
                         int64_t& q_end) {
   // smallest q with q*stride - pad + s >= 0, and first q with q*stride - pad + s >= W
@@ -38,51 +39,56 @@ inline void valid_range(int64_t pad, int64_t s, int64_t stride, int64_t W, int64
 
 // `ld` is the distance between rows of col (P*Q for one image; larger when the
 // columns of several images sit side by side in one matrix).
+//
+// For fixed (c, r, s) the valid source positions form a rectangle of the P x Q
+// grid, [p0, p1) x [q0, q1) (valid_range on each axis): the row is zeroed once
+// if any of it lies in the padding, then the rectangle is copied (the rows of
+// the grid are short, 7 or 14 in the DCGAN, so per-segment bounds logic would
+// cost as much as the copy).
 template <typename T>
 void im2col(const T* src, int64_t C, int64_t H, int64_t W, int64_t R, int64_t S, int64_t stride, int64_t pad,
             int64_t P, int64_t Q, T* col, int64_t ld) {
   for (int64_t c = 0; c < C; ++c)
-    for (int64_t r = 0; r < R; ++r)
+    for (int64_t r = 0; r < R; ++r) {
+      int64_t p0, p1;
+      valid_range(pad, r, stride, H, P, p0, p1);
       for (int64_t s = 0; s < S; ++s) {
         T* row = col + ((c * R + r) * S + s) * ld;
         int64_t q0, q1;
         valid_range(pad, s, stride, W, Q, q0, q1);
-        for (int64_t p = 0; p < P; ++p) {
-          T* out = row + p * Q;
-          const int64_t h = p * stride - pad + r;
-          if (h < 0 || h >= H) {
-            for (int64_t q = 0; q < Q; ++q) out[q] = T(0);
-            continue;
-          }
-          const T* in = src + (c * H + h) * W;
-          const int64_t w0 = s - pad;  // source column of q = 0 (may be negative)
-          for (int64_t q = 0; q < q0; ++q) out[q] = T(0);
-          for (int64_t q = q0; q < q1; ++q) out[q] = in[q * stride + w0];
-          for (int64_t q = q1; q < Q; ++q) out[q] = T(0);
+        if (p0 > 0 || p1 < P || q0 > 0 || q1 < Q) std::fill(row, row + P * Q, T(0));
+        if (q0 == q1) continue;
+        for (int64_t p = p0; p < p1; ++p) {
+          const T* in = src + (c * H + p * stride - pad + r) * W + (q0 * stride - pad + s);
+          T* out = row + p * Q + q0;
+          for (int64_t q = 0; q < q1 - q0; ++q) out[q] = in[q * stride];
         }
       }
+    }
 }
 
 // dst [C, H, W] = sum over columns of col folded back (dst is overwritten).
+// The additions into each dst element run in (c, r, s, p, q) order.
 template <typename T>
 void col2im(const T* col, int64_t C, int64_t H, int64_t W, int64_t R, int64_t S, int64_t stride, int64_t pad,
             int64_t P, int64_t Q, T* dst) {
-  for (int64_t i = 0; i < C * H * W; ++i) dst[i] = T(0);
+  std::fill(dst, dst + C * H * W, T(0));
   for (int64_t c = 0; c < C; ++c)
-    for (int64_t r = 0; r < R; ++r)
+    for (int64_t r = 0; r < R; ++r) {
+      int64_t p0, p1;
+      valid_range(pad, r, stride, H, P, p0, p1);
       for (int64_t s = 0; s < S; ++s) {
         const T* row = col + ((c * R + r) * S + s) * P * Q;
         int64_t q0, q1;
         valid_range(pad, s, stride, W, Q, q0, q1);
-        for (int64_t p = 0; p < P; ++p) {
-          const int64_t h = p * stride - pad + r;
-          if (h < 0 || h >= H) continue;
-          const T* in = row + p * Q;
-          T* out = dst + (c * H + h) * W;
-          const int64_t w0 = s - pad;
-          for (int64_t q = q0; q < q1; ++q) out[q * stride + w0] += in[q];
+        if (q0 == q1) continue;
+        for (int64_t p = p0; p < p1; ++p) {
+          const T* in = row + p * Q + q0;
+          T* out = dst + (c * H + p * stride - pad + r) * W + (q0 * stride - pad + s);
+          for (int64_t q = 0; q < q1 - q0; ++q) out[q * stride] += in[q];
         }
       }
+    }
 }
 
 // ---- drivers shared by conv2d and conv_transpose2d ----------------------------
@@ -94,16 +100,17 @@ void col2im(const T* col, int64_t C, int64_t H, int64_t W, int64_t R, int64_t S,
 // depend on threading), so sampling one image costs no determinism.
 template <typename T, typename Body>
 void for_each_image(int64_t N, int64_t col_elems, Body&& body) {
+  // The body writes the whole buffer before reading it: no need to zero it.
   if (N >= omp_get_max_threads()) {
 #pragma omp parallel
     {
-      std::vector<T> col(static_cast<size_t>(col_elems));
+      const auto col = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(col_elems));
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < N; ++n) body(n, col.data(), false);
+      for (int64_t n = 0; n < N; ++n) body(n, col.get(), false);
     }
   } else {
-    std::vector<T> col(static_cast<size_t>(col_elems));
-    for (int64_t n = 0; n < N; ++n) body(n, col.data(), true);
+    const auto col = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(col_elems));
+    for (int64_t n = 0; n < N; ++n) body(n, col.get(), true);
   }
 }
 
@@ -111,31 +118,31 @@ void for_each_image(int64_t N, int64_t col_elems, Body&& body) {
 //   dw[M, rows] = sum_n g_n[M, L] @ col_n[rows, L]^T
 // with g = [N, M, L] and col_n = make_col(n, dst, ld) writing image n's
 // [rows, L] column matrix into dst with row stride ld. Images are taken in
-// fixed chunks (sized by a memory budget, never by the thread count): each
-// chunk is one gemm with a long inner dimension (chunk*L) accumulated onto the
-// previous chunks, so the summation order, and the result, are the same
-// whatever the number of threads.
+// fixed chunks (sized by a memory budget, never by the thread count): the
+// chunk's columns sit side by side, cols [rows, chunk*L], and its gradients
+// likewise, gs [M, chunk*L], so each chunk is one gemm with a long inner
+// dimension (chunk*L), gs @ cols^T, accumulated onto the previous chunks. The
+// summation order, and the result, are the same whatever the number of threads.
 template <typename T, typename MakeCol>
 void weight_grad(int64_t N, int64_t M, int64_t rows, int64_t L, const T* g, MakeCol&& make_col, T* dw) {
-  constexpr int64_t kColBudget = int64_t{1} << 22;  // elements of one chunk's column matrix (16 MiB in float)
+  // Elements of one chunk's column matrix: 512 KiB in float, so that it is
+  // still in L2 when the gemm packs it (the DCGAN's whole batch at once, 6 MiB,
+  // made its weight gradients ~20% slower).
+  constexpr int64_t kColBudget = int64_t{1} << 17;
   const int64_t chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, rows * L), 1, N);
-  std::vector<T> cols(static_cast<size_t>(rows * chunk * L));
-  std::vector<T> gt(static_cast<size_t>(chunk * L * M));
-  std::vector<T> acc(static_cast<size_t>(rows * M));  // dw transposed: [rows, M]
+  // Both are written in full for every chunk before the gemm reads them.
+  const auto cols = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(rows * chunk * L));
+  const auto gs = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(M * chunk * L));
   for (int64_t n0 = 0; n0 < N; n0 += chunk) {
     const int64_t nc = std::min(chunk, N - n0), ld = nc * L;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < nc; ++i) {
-      make_col(n0 + i, cols.data() + i * L, ld);
-      // gt[i*L + l, m] = g[n0 + i, m, l]
+      make_col(n0 + i, cols.get() + i * L, ld);
       const T* gi = g + (n0 + i) * M * L;
-      for (int64_t l = 0; l < L; ++l)
-        for (int64_t m = 0; m < M; ++m) gt[static_cast<size_t>((i * L + l) * M + m)] = gi[m * L + l];
+      for (int64_t m = 0; m < M; ++m) std::copy(gi + m * L, gi + (m + 1) * L, gs.get() + m * ld + i * L);
     }
-    gemm<T>(false, false, rows, M, ld, T(1), cols.data(), gt.data(), n0 == 0 ? T(0) : T(1), acc.data(), true);
+    gemm<T>(false, true, M, rows, ld, T(1), gs.get(), cols.get(), n0 == 0 ? T(0) : T(1), dw, true);
   }
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t r = 0; r < rows; ++r) dw[m * rows + r] = acc[static_cast<size_t>(r * M + m)];
 }
 
 // db[m] = sum over n and l of g[n, m, l]: the gradient of a per-channel bias.

@@ -7,6 +7,10 @@
 //   backward-weight dw [C, KRS]    = sum_n x_n [C, HW] @ col(dy_n)^T        (db = sum dy)
 //
 // Output rows and columns added by output_padding receive no input: only the bias.
+// From a 1x1 input without padding (the DCGAN generator's first layer) col2im
+// is a reshape, the layer is fully connected and each pass is one gemm over all
+// images, with y as [N, KRS]:
+//   y = x [N, C] @ w [C, KRS],   dx [N, C] = dy @ w^T,   dw [C, KRS] = x^T @ dy.
 // Threads and determinism as in kernels/conv2d/cpu.cpp.
 // Cost: 2*N*C*H*W*K*R*S FLOPs per pass, plus K*R*S*H*W column elements per image.
 #include "kernels/conv_transpose2d/conv_transpose2d.h"
@@ -38,9 +42,21 @@ ConvTranspose2dParams make_conv_transpose2d_params(int64_t N, int64_t C, int64_t
 
 namespace cpu {
 
+namespace {
+bool fully_connected(const ConvTranspose2dParams& p) {
+  return p.H == 1 && p.W == 1 && p.pad == 0 && p.output_padding == 0;
+}
+}  // namespace
+
 template <typename T>
 void conv_transpose2d_forward(const T* x, const T* w, const T* b, T* y, const ConvTranspose2dParams& p) {
   const int64_t KRS = p.K * p.R * p.S, HW = p.H * p.W, PQ = p.P * p.Q;
+  if (fully_connected(p)) {
+    detail::gemm<T>(false, false, p.N, KRS, p.C, T(1), x, w, T(0), y, true);
+    if (b)
+      for (int64_t n = 0; n < p.N; ++n) detail::add_bias(y + n * p.K * PQ, b, p.K, PQ);
+    return;
+  }
   detail::for_each_image<T>(p.N, KRS * HW, [&](int64_t n, T* col, bool parallel) {
     detail::gemm<T>(true, false, KRS, HW, p.C, T(1), w, x + n * p.C * HW, T(0), col, parallel);
     T* yn = y + n * p.K * PQ;
@@ -52,6 +68,7 @@ void conv_transpose2d_forward(const T* x, const T* w, const T* b, T* y, const Co
 template <typename T>
 void conv_transpose2d_backward_data(const T* dy, const T* w, T* dx, const ConvTranspose2dParams& p) {
   const int64_t KRS = p.K * p.R * p.S, HW = p.H * p.W, PQ = p.P * p.Q;
+  if (fully_connected(p)) return detail::gemm<T>(false, true, p.N, p.C, KRS, T(1), dy, w, T(0), dx, true);
   detail::for_each_image<T>(p.N, KRS * HW, [&](int64_t n, T* col, bool parallel) {
     detail::im2col(dy + n * p.K * PQ, p.K, p.P, p.Q, p.R, p.S, p.stride, p.pad, p.H, p.W, col, HW);
     detail::gemm<T>(false, false, p.C, HW, KRS, T(1), w, col, T(0), dx + n * p.C * HW, parallel);
@@ -61,6 +78,11 @@ void conv_transpose2d_backward_data(const T* dy, const T* w, T* dx, const ConvTr
 template <typename T>
 void conv_transpose2d_backward_weight(const T* x, const T* dy, T* dw, T* db, const ConvTranspose2dParams& p) {
   const int64_t KRS = p.K * p.R * p.S, HW = p.H * p.W, PQ = p.P * p.Q;
+  if (fully_connected(p)) {
+    detail::gemm<T>(true, false, p.C, KRS, p.N, T(1), x, dy, T(0), dw, true);
+    if (db) detail::bias_grad(p.N, p.K, PQ, dy, db);
+    return;
+  }
   detail::weight_grad<T>(
       p.N, p.C, KRS, HW, x,
       [&](int64_t n, T* dst, int64_t ld) {

@@ -2,8 +2,9 @@
 // op(A) = A or A^T (A stored [M,K] or [K,M]). Cost: 2*M*N*K FLOPs;
 // (M*K + K*N + 2*M*N) elements moved at best.
 //
-// The CPU version is a cache-blocked loop nest the compiler vectorises; the
-// CUDA version calls cuBLAS (allowed for Linear/matmul by design).
+// The CPU version is a packed, register-blocked gemm (GotoBLAS-style) in plain
+// C++ that the compiler vectorises; the CUDA version calls cuBLAS (allowed for
+// Linear/matmul by design).
 #pragma once
 
 #include <cstdint>

@@ -2,12 +2,15 @@
 // Tolerances: double 1e-13 relative (||C - ref|| / ||ref||, only summation order
 // differs); float 1e-5 relative against the double reference.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <tuple>
 
 #include "kernel_test_util.h"
+#include "kernels/cpu_detail.h"  // detail::gemm: the `parallel` flag the convolutions use
 #include "kernels/matmul/matmul.h"
 
 namespace gan {
@@ -64,10 +67,99 @@ TEST_P(GemmShapes, MatchesNaiveAllTransposes) {
   }
 }
 
-// Sizes below, at and across the tile sizes (32 x 256 tiles, 256-deep k slices) and odd remainders.
+// Small and odd sizes; the blocking's edges are covered by GemmEdges below.
 INSTANTIATE_TEST_SUITE_P(Shapes, GemmShapes,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool(), ::testing::Values(1, 5, 70),
                                             ::testing::Values(1, 7, 300), ::testing::Values(1, 3, 270)));
+
+// The blocking of kernels/matmul/cpu.cpp, on every target it sizes for: MR in
+// {6, 8} rows, NR in {4, 8, 16, 32} columns, KC in {128, 256} deep, MC in
+// {96, 128} rows, NC = 256 columns. Each shape below has M, N and K one past or
+// short of some of these (so every row-edge kernel, both the half- and the
+// full-width column-edge kernel, the last partial depth slice and the last
+// partial task run), plus the degenerate 1-sized dimensions (N == 1 is
+// computed as its transpose, 1 x 1 as a dot product).
+struct EdgeShape {
+  int M, N, K;
+};
+
+class GemmEdges : public ::testing::TestWithParam<std::tuple<bool, bool, EdgeShape>> {};
+
+template <typename T>
+void expect_matches_naive(bool ta, bool tb, int64_t M, int64_t N, int64_t K, uint32_t seed, double tolerance) {
+  const auto A = random_normal(M * K, seed);
+  const auto B = random_normal(K * N, seed + 1);
+  const auto C0 = random_normal(M * N, seed + 2);
+  const std::vector<T> At = test::cast_vec<T>(A), Bt = test::cast_vec<T>(B);
+  // beta 0 (C holds NaN, which must not be read), beta 1 (accumulate), a general beta.
+  for (const auto& [alpha, beta] : {std::pair{1.0, 0.0}, std::pair{-0.5, 1.0}, std::pair{1.5, -2.0}}) {
+    std::vector<T> C = beta == 0.0 ? std::vector<T>(M * N, std::numeric_limits<T>::quiet_NaN()) : test::cast_vec<T>(C0);
+    cpu::gemm<T>(ta, tb, M, N, K, T(alpha), At.data(), Bt.data(), T(beta), C.data());
+    const auto ref = naive_gemm(ta, tb, M, N, K, alpha, test::cast_vec<double>(At), test::cast_vec<double>(Bt), beta,
+                                test::cast_vec<double>(test::cast_vec<T>(C0)));
+    EXPECT_LT(max_rel_error(C, ref), tolerance) << "alpha " << alpha << " beta " << beta;
+  }
+}
+
+TEST_P(GemmEdges, MatchesNaive) {
+  const auto [ta, tb, s] = GetParam();
+  const uint32_t seed = static_cast<uint32_t>(s.M * 7919 + s.N * 31 + s.K + ta * 3 + tb * 5);
+  expect_matches_naive<double>(ta, tb, s.M, s.N, s.K, seed, 1e-13);
+  expect_matches_naive<float>(ta, tb, s.M, s.N, s.K, seed, 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Blocking, GemmEdges,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool(),
+                                            ::testing::Values(EdgeShape{9, 33, 257}, EdgeShape{7, 31, 129},
+                                                              EdgeShape{130, 257, 20}, EdgeShape{97, 65, 300},
+                                                              EdgeShape{16, 32, 256}, EdgeShape{1, 300, 40},
+                                                              EdgeShape{300, 1, 40}, EdgeShape{1, 1, 600},
+                                                              EdgeShape{13, 2, 1}, EdgeShape{2, 17, 513})));
+
+TEST(GemmCpu, AlphaZeroOnlyScalesC) {
+  // alpha == 0: A and B are not read (NaN there changes nothing); C = beta * C.
+  const int64_t M = 11, N = 35, K = 300;
+  const std::vector<float> A(M * K, std::numeric_limits<float>::quiet_NaN());
+  const std::vector<float> B(K * N, std::numeric_limits<float>::quiet_NaN());
+  const auto C0 = random_normal<float>(M * N, 3);
+  std::vector<float> C = C0;
+  cpu::gemm(false, true, M, N, K, 0.0f, A.data(), B.data(), 0.5f, C.data());
+  for (size_t i = 0; i < C.size(); ++i) ASSERT_EQ(C[i], 0.5f * C0[i]) << i;
+  std::vector<float> Cnan(M * N, std::numeric_limits<float>::quiet_NaN());
+  cpu::gemm(true, false, M, N, K, 0.0f, A.data(), B.data(), 0.0f, Cnan.data());
+  EXPECT_EQ(Cnan, std::vector<float>(M * N, 0.0f));
+}
+
+// Same bits with 1, 2 and 3 threads and with parallel = false: the tasks (and
+// their number) change with the thread count, the order of each sum must not.
+template <typename T>
+void expect_thread_count_invariant(bool ta, bool tb, int64_t M, int64_t N, int64_t K) {
+  const auto A = random_normal<T>(M * K, 21), B = random_normal<T>(K * N, 22), C0 = random_normal<T>(M * N, 23);
+  auto run = [&](int threads, bool parallel) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    std::vector<T> C = C0;
+    cpu::detail::gemm<T>(ta, tb, M, N, K, T(0.75), A.data(), B.data(), T(0.5), C.data(), parallel);
+    omp_set_num_threads(saved);
+    return C;
+  };
+  const std::vector<T> serial = run(1, false);
+  for (const auto& [threads, parallel] : {std::pair{1, true}, std::pair{2, true}, std::pair{3, true},
+                                          std::pair{3, false}}) {
+    const std::vector<T> C = run(threads, parallel);
+    EXPECT_EQ(std::memcmp(C.data(), serial.data(), C.size() * sizeof(T)), 0)
+        << threads << " threads, parallel " << parallel << ", M " << M << " N " << N << " K " << K;
+  }
+}
+
+TEST(GemmCpu, BitwiseSameForAnyThreadCount) {
+  for (const bool ta : {false, true})
+    for (const bool tb : {false, true}) {
+      expect_thread_count_invariant<float>(ta, tb, 150, 300, 400);
+      expect_thread_count_invariant<float>(ta, tb, 3000, 1, 200);  // a matrix-vector product
+      expect_thread_count_invariant<double>(ta, tb, 97, 61, 700);
+    }
+}
 
 TEST(GemmCpu, BetaZeroIgnoresNaNInC) {
   const int64_t M = 37, N = 41, K = 19;
