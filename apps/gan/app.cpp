@@ -72,6 +72,26 @@ CommandSpec sample_spec() {
   c.add_int("n", "N", "number of images", 64).at_least(1);
   c.add_string("out", "FILE", "PNG file for the grid", "grid.png");
   c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_int("class", "K",
+            "conditional generators: draw class K only; -1 = one row per class (--n / classes columns)", -1)
+      .at_least(-1);
+  c.add_choice("device", kDevices, "where to run; auto uses the GPU when there is one", "auto");
+  return c;
+}
+
+CommandSpec eval_spec() {
+  CommandSpec c("eval", "Measure a trained generator: feature distance and class coverage.",
+                "Generates --samples images and compares them with the test split of the run's data set through "
+                "the Fashion-MNIST classifier of 'gan classifier train': the Frechet distance of the "
+                "classifier's penultimate features (a Fashion-MNIST feature distance, NOT Inception FID: compare "
+                "it only with other runs measured by the same classifier), and the histogram of predicted "
+                "classes with its entropy (near 0: mode collapse). 28x28 grayscale generators only.");
+  c.add_string("checkpoint", "PATH", "checkpoint file written by 'gan train'").required();
+  c.add_string("classifier", "PATH", "classifier checkpoint from 'gan classifier train'", "runs/classifier.ckpt");
+  c.add_string("dataset", "SPEC", "the real images' data set (default: the run's own): fashion-mnist | idx:DIR",
+               "fashion-mnist");
+  c.add_int("samples", "N", "generated images to measure", 10000).at_least(2);
+  c.add_int("seed", "N", "random seed of the generated samples", 1).at_least(0);
   c.add_choice("device", kDevices, "where to run; auto uses the GPU when there is one", "auto");
   return c;
 }
@@ -82,6 +102,7 @@ Cli make_cli() {
   Cli cli("gan", "Train and sample GANs with a from-scratch deep-learning engine.", gan::version());
   cli.add(train_spec(), cmd_train);
   cli.add(sample_spec(), cmd_sample);
+  cli.add(eval_spec(), cmd_eval);
   cli.add(classifier_train_spec(), cmd_classifier_train);
   return cli;
 }

@@ -1,33 +1,88 @@
-// `gan sample`: a grid of images from a trained generator.
+// `gan sample`: a grid of images from a trained generator, and `gan eval`: the
+// quality metric of a trained generator.
 #include <cmath>
+#include <iomanip>
 #include <iostream>
 
 #include "apps/gan/commands.h"
 #include "apps/gan/dcgan_trainer.h"
+#include "apps/gan/generator_eval.h"
 #include "core/autograd.h"
+#include "core/error.h"
+#include "core/io/checkpoint_format.h"
 #include "core/io/png_grid.h"
 #include "core/random.h"
 
 namespace gan::app {
 
+namespace {
+
+// G(z) in eval mode, for labels when the model is conditional.
+Tensor generate(DcganGenerator& g, const Tensor& z, const std::vector<int64_t>& labels) {
+  NoGradGuard no_grad;
+  if (g.config.num_classes == 0) return g.forward(z);
+  return g.forward(z, one_hot(labels, g.config.num_classes, z.device()));
+}
+
+}  // namespace
+
 int cmd_sample(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
   const std::string path = a.get_string("checkpoint");
   const auto g = load_generator(path, device);
-  const int64_t n = a.get_int("n");
+  const int64_t classes = g->config.num_classes, cls = a.get_int("class");
+  GAN_CHECK(cls < 0 || classes > 0, UsageError,
+            "--class needs a conditional generator; " + path + " holds an unconditional one", "sample");
+  GAN_CHECK(cls < classes, UsageError,
+            "--class " + std::to_string(cls) + " is outside the generator's classes 0.." + std::to_string(classes - 1),
+            "sample");
   Generator noise(static_cast<uint64_t>(a.get_int("seed")));
-  const Tensor z = Tensor::randn({n, g->config.nz}, noise, DType::F32, device);
-  Tensor images;
-  {
-    NoGradGuard no_grad;
-    images = g->forward(z).to(Device::cpu());
+  int64_t n = a.get_int("n"), columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
+  std::vector<int64_t> labels;
+  Tensor z;
+  if (classes > 0 && cls < 0) {
+    // One row per class; the same noise down each column shows one style as every class.
+    columns = std::max<int64_t>(1, n / classes);
+    n = columns * classes;
+    const std::vector<float> column_noise = Tensor::randn({columns, g->config.nz}, noise).to_vector<float>();
+    std::vector<float> all;
+    for (int64_t c = 0; c < classes; ++c) {
+      all.insert(all.end(), column_noise.begin(), column_noise.end());
+      labels.insert(labels.end(), static_cast<size_t>(columns), c);
+    }
+    z = Tensor::from_vector(all, {n, g->config.nz}, DType::F32, device);
+  } else {
+    z = Tensor::randn({n, g->config.nz}, noise, DType::F32, device);
+    if (classes > 0) labels.assign(static_cast<size_t>(n), cls);
   }
+  const Tensor images = generate(*g, z, labels).to(Device::cpu());
   const int side = static_cast<int>(g->config.image_size);
-  const int nrow = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
   const std::string out = a.get_string("out");
   io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels), side,
-                           side, nrow);
-  std::cerr << "gan sample: wrote " << n << " images to " << out << "\n";
+                           side, static_cast<int>(columns));
+  std::cerr << "gan sample: wrote " << n << " images to " << out
+            << (classes > 0 && cls < 0 ? " (one row per class)" : "") << "\n";
+  return 0;
+}
+
+int cmd_eval(const ParsedArgs& a) {
+  const Device device = parse_device(a.get_string("device"));
+  const std::string path = a.get_string("checkpoint");
+  const io::Checkpoint ck = io::load_checkpoint(path);
+  const auto g = load_generator(path, device);
+  const std::string dataset = a.has("dataset") || !ck.has_meta("dataset") ? a.get_string("dataset") : ck.meta("dataset");
+  const GeneratorEvaluator evaluator(g->config, dataset, a.get_string("classifier"), a.get_int("samples"),
+                                     static_cast<uint64_t>(a.get_int("seed")), device);
+  const GeneratorEvaluation e =
+      evaluator.evaluate([&](const Tensor& z, const std::vector<int64_t>& labels) { return generate(*g, z, labels); });
+  std::cout << std::fixed << std::setprecision(4) << "frechet distance (Fashion-MNIST classifier features, not "
+            << "Inception FID): " << e.frechet_distance << "\n"
+            << "class coverage entropy: " << e.coverage.entropy << " nats, " << e.coverage.normalized_entropy
+            << " of the maximum (1 = every class equally often, 0 = one class: mode collapse)\n"
+            << "mean classifier confidence: " << e.mean_max_probability << "\n"
+            << "predicted classes of " << e.generated << " samples:";
+  for (size_t k = 0; k < e.coverage.counts.size(); ++k) std::cout << " " << k << ":" << e.coverage.counts[k];
+  std::cout << "\n";
   return 0;
 }
 

@@ -8,5 +8,6 @@ namespace gan::app {
 
 int cmd_train(const ParsedArgs& args);
 int cmd_sample(const ParsedArgs& args);
+int cmd_eval(const ParsedArgs& args);
 
 }  // namespace gan::app

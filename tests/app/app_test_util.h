@@ -30,7 +30,9 @@ inline std::string scratch_dir() {
 // n images of size x size in an MNIST-style directory (train split): class 0 a
 // bright horizontal bar, class 1 a vertical one, at random positions on a dark,
 // lightly noisy background. Easy for a discriminator to tell from G's early noise.
-inline std::string write_bar_dataset(const std::string& dir, int64_t n, int64_t size = 28, uint64_t seed = 7) {
+// With `test_split` a second, smaller set of the same kind is written as the test split (t10k-*).
+inline std::string write_bar_dataset(const std::string& dir, int64_t n, int64_t size = 28, uint64_t seed = 7,
+                                     bool test_split = false) {
   Generator gen(seed);
   io::IdxArray images{{n, size, size}, std::vector<uint8_t>(static_cast<size_t>(n * size * size))};
   io::IdxArray labels{{n}, std::vector<uint8_t>(static_cast<size_t>(n))};
@@ -47,6 +49,13 @@ inline std::string write_bar_dataset(const std::string& dir, int64_t n, int64_t 
   std::filesystem::create_directories(dir);
   io::write_idx(dir + "/train-images-idx3-ubyte", images);
   io::write_idx(dir + "/train-labels-idx1-ubyte", labels);
+  if (test_split) {
+    const std::string test_dir = dir + "/.test";
+    write_bar_dataset(test_dir, n / 2, size, seed + 1);
+    std::filesystem::rename(test_dir + "/train-images-idx3-ubyte", dir + "/t10k-images-idx3-ubyte");
+    std::filesystem::rename(test_dir + "/train-labels-idx1-ubyte", dir + "/t10k-labels-idx1-ubyte");
+    std::filesystem::remove_all(test_dir);
+  }
   return dir;
 }
 
@@ -55,14 +64,17 @@ struct CliResult {
   std::string out, err;
 };
 
-// Runs `gan args...` in-process. Handlers report progress and messages on
-// std::cerr, which is captured into `err` too for the duration.
+// Runs `gan args...` in-process. Handlers print results on std::cout and
+// progress and messages on std::cerr, which are captured into `out` and `err`
+// for the duration.
 inline CliResult run_gan(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   CliResult r;
-  std::streambuf* saved = std::cerr.rdbuf(err.rdbuf());
+  std::streambuf* saved_out = std::cout.rdbuf(out.rdbuf());
+  std::streambuf* saved_err = std::cerr.rdbuf(err.rdbuf());
   r.status = run_cli(args, out, err);
-  std::cerr.rdbuf(saved);
+  std::cout.rdbuf(saved_out);
+  std::cerr.rdbuf(saved_err);
   r.out = out.str();
   r.err = err.str();
   return r;

@@ -108,7 +108,7 @@ TEST(Cli, UnknownOptionFarFromAnyListsTheKnownOnes) {
   const std::string msg = usage_error({"sample", "--zzzzzzzz", "1"});
   EXPECT_CONTAINS(msg, "unknown option '--zzzzzzzz'");
   EXPECT_LACKS(msg, "did you mean");
-  EXPECT_CONTAINS(msg, "--checkpoint, --n, --out, --seed, --device");
+  EXPECT_CONTAINS(msg, "--checkpoint, --n, --out, --seed, --class, --device");
 }
 
 TEST(Cli, MissingValue) {

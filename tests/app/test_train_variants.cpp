@@ -1,0 +1,191 @@
+// Training variants of `gan train`: every GAN loss with its recipe, the
+// conditional DCGAN and its class-row samples, and the quality metric during
+// training (--eval-every) and after it (`gan eval`).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "app_test_util.h"
+#include "apps/gan/classifier.h"
+#include "apps/gan/dcgan_trainer.h"
+#include "core/io/atomic_file.h"
+#include "core/io/checkpoint_format.h"
+#include "core/io/image.h"
+#include "core/io/png_grid.h"
+#include "layers/layers.h"
+
+namespace gan::app {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliResult;
+using testing::run_gan;
+using testing::scratch_dir;
+using testing::set_option;
+using testing::tiny_train_args;
+using testing::write_bar_dataset;
+
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
+
+std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> b = io::read_file(path);
+  return std::string(b.begin(), b.end());
+}
+
+TEST(TrainVariants, EveryLossTrainsWithItsRecipe) {
+  const std::string dir = scratch_dir();
+  const ImageSet data = load_image_set("idx:" + write_bar_dataset(dir + "/data", 48), 28, 0);
+  for (const std::string& name : gan_loss_names()) {
+    TrainSettings s = TrainSettings::for_loss(parse_gan_loss(name));
+    s.model.image_size = 28;
+    s.model.nz = 8;
+    s.model.ngf = s.model.ndf = 8;
+    DcganTrainer trainer(s);
+    BatchLoader loader(data, 8, 3);
+    for (int step = 0; step < 2; ++step) {
+      std::vector<Batch> batches;
+      for (int64_t i = 0; i < trainer.batches_per_step(); ++i) batches.push_back(loader.next());
+      const StepStats st = DcganTrainer::read_stats(trainer.step(batches));
+      EXPECT_TRUE(st.finite()) << name;
+    }
+    const bool critic = name == "wgan" || name == "wgan-gp";
+    EXPECT_EQ(trainer.batches_per_step(), critic ? 5 : 1) << name;
+    // A trainer asked for the wrong number of batches says so.
+    EXPECT_THROW(trainer.step({loader.next(), loader.next(), loader.next(), loader.next(), loader.next(), loader.next()}),
+                 ValueError);
+    bool has_batchnorm = false;
+    trainer.discriminator().apply([&](Module& m) { has_batchnorm |= dynamic_cast<BatchNorm2d*>(&m) != nullptr; });
+    EXPECT_EQ(has_batchnorm, name != "wgan-gp") << name << ": the WGAN-GP critic has no batch norm";
+    if (name == "wgan") {
+      // Weight clipping: every D parameter stays inside [-0.01, 0.01].
+      for (const Tensor& p : trainer.discriminator().parameters())
+        for (double v : p.to_vector<double>()) ASSERT_LE(std::abs(v), 0.01 + 1e-9);
+    }
+  }
+  EXPECT_THROW(parse_gan_loss("wasserstein"), ValueError);
+}
+
+TEST(TrainVariants, WganGpRunResumesExactly) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 48);
+  auto args = [&](const std::string& out, int64_t steps) {
+    std::vector<std::string> a = tiny_train_args(data, out, steps);
+    set_option(a, "loss", "wgan-gp");
+    return a;
+  };
+  ASSERT_EQ(run_gan(args(dir + "/straight", 4)).status, 0);
+  ASSERT_EQ(run_gan(args(dir + "/resumed", 2)).status, 0);
+  const CliResult r = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "4", "--device", "cpu",
+                               "--log-every", "1", "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
+  const io::Checkpoint a = io::load_checkpoint(dir + "/straight/checkpoint.ckpt");
+  const io::Checkpoint b = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
+  EXPECT_EQ(b.meta("loss"), "wgan-gp");
+  EXPECT_EQ(b.meta("n_critic"), "5");
+  EXPECT_EQ(b.meta("lr"), "0.0001");
+  ASSERT_EQ(a.records.size(), b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) EXPECT_TRUE(a.records[i].bytes == b.records[i].bytes) << a.records[i].name;
+  // Resuming with another loss is refused.
+  const CliResult other = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "6", "--loss", "hinge",
+                                   "--device", "cpu", "--quiet"});
+  EXPECT_EQ(other.status, 2);
+  EXPECT_CONTAINS(other.err, "--loss hinge differs from the resumed run's wgan-gp");
+}
+
+TEST(TrainVariants, ConditionalRunDrawsOneRowPerClass) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 32);
+  std::vector<std::string> args = tiny_train_args(data, dir + "/run", 3);
+  set_option(args, "conditional", "");
+  const CliResult r = run_gan(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(io::load_checkpoint(dir + "/run/checkpoint.ckpt").meta("num_classes"), "10");
+  // The training grid: 10 class rows of 8 columns of 28x28 with 2-pixel padding.
+  const io::Image grid = io::load_image(dir + "/run/samples/latest.png", 1);
+  EXPECT_EQ(grid.width, 8 * 30 + 2);
+  EXPECT_EQ(grid.height, 10 * 30 + 2);
+
+  const std::string ckpt = dir + "/run/checkpoint.ckpt";
+  CliResult s = run_gan({"sample", "--checkpoint", ckpt, "--n", "20", "--out", dir + "/rows.png", "--device", "cpu"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  const io::Image rows = io::load_image(dir + "/rows.png", 1);
+  EXPECT_EQ(rows.width, 2 * 30 + 2);
+  EXPECT_EQ(rows.height, 10 * 30 + 2);
+  s = run_gan({"sample", "--checkpoint", ckpt, "--class", "1", "--n", "4", "--out", dir + "/one.png", "--device",
+               "cpu"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  s = run_gan({"sample", "--checkpoint", ckpt, "--class", "10", "--out", dir + "/x.png", "--device", "cpu"});
+  EXPECT_EQ(s.status, 2);
+  EXPECT_CONTAINS(s.err, "outside the generator's classes 0..9");
+
+  // An unconditional generator refuses --class; a folder data set refuses --conditional.
+  ASSERT_EQ(run_gan(tiny_train_args(data, dir + "/plain", 1)).status, 0);
+  s = run_gan({"sample", "--checkpoint", dir + "/plain/checkpoint.ckpt", "--class", "1", "--out", dir + "/y.png",
+               "--device", "cpu"});
+  EXPECT_EQ(s.status, 2);
+  EXPECT_CONTAINS(s.err, "--class needs a conditional generator");
+  fs::create_directories(dir + "/pics");
+  io::Image img;
+  img.width = img.height = 28;
+  img.channels = 1;
+  img.pixels.assign(28 * 28, 90);
+  for (int i = 0; i < 8; ++i) io::write_png(dir + "/pics/" + std::to_string(i) + ".png", img);
+  std::vector<std::string> folder = tiny_train_args(data, dir + "/folder", 1);
+  set_option(folder, "dataset", "folder:" + dir + "/pics");
+  set_option(folder, "channels", "1");
+  set_option(folder, "conditional", "");
+  const CliResult f = run_gan(folder);
+  EXPECT_EQ(f.status, 1);
+  EXPECT_CONTAINS(f.err, "--conditional needs class labels");
+}
+
+TEST(TrainVariants, EvalEveryLogsTheMetricAndTheRunIsPlotted) {
+  const std::string dir = scratch_dir();
+  const std::string data = write_bar_dataset(dir + "/data", 64, 28, 7, /*test_split=*/true);
+  // A small classifier of the bars (the metric only needs some feature extractor here).
+  {
+    Generator init(1);
+    FashionClassifier classifier(ClassifierConfig{}, init);
+    ClassifierTrainSettings cs;
+    cs.epochs = 1;
+    cs.batch_size = 16;
+    cs.progress = false;
+    std::ostringstream quiet;
+    train_classifier(classifier, io::load_mnist_dir(data, true), io::load_mnist_dir(data, false), cs, quiet);
+    save_classifier(dir + "/classifier.ckpt", classifier);
+  }
+  std::vector<std::string> args = tiny_train_args(data, dir + "/run", 4);
+  for (auto [k, v] : {std::pair{"eval-every", "2"}, {"classifier", ""}, {"eval-samples", "16"}, {"log-every", "10"}})
+    set_option(args, k, std::string(k) == "classifier" ? dir + "/classifier.ckpt" : v);
+  const CliResult r = run_gan(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Rows at the evaluated steps 2 and 4, with the metric; the header names it.
+  const std::string csv = read_text(dir + "/run/losses.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,loss_D,loss_G,D_x,D_G_z,frechet,class_entropy");
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  int evaluated = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_NE(line.back(), ',') << "an evaluated row has the metric: " << line;
+    ++evaluated;
+  }
+  EXPECT_EQ(evaluated, 2);
+  EXPECT_TRUE(fs::exists(dir + "/run/losses.png"));
+
+  // `gan eval` on the finished run.
+  const CliResult e = run_gan({"eval", "--checkpoint", dir + "/run/checkpoint.ckpt", "--classifier",
+                               dir + "/classifier.ckpt", "--samples", "16", "--device", "cpu"});
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_CONTAINS(e.out, "frechet distance (Fashion-MNIST classifier features, not Inception FID)");
+  EXPECT_CONTAINS(e.out, "class coverage entropy");
+  // Without a classifier, both say how to make one.
+  const CliResult missing = run_gan({"eval", "--checkpoint", dir + "/run/checkpoint.ckpt", "--classifier",
+                                     dir + "/nope.ckpt", "--device", "cpu"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_CONTAINS(missing.err, "gan classifier train");
+}
+
+}  // namespace
+}  // namespace gan::app
