@@ -9,16 +9,9 @@
 // Nothing is lost when a run stops early: Ctrl-C finishes the current step and
 // writes a checkpoint; --resume continues from it with the same data order and
 // noise, so the result is what one uninterrupted run would have given.
-#include <fcntl.h>
 #include <omp.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
 #include <cmath>
-#include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -32,6 +25,7 @@
 #include "apps/gan/generator_eval.h"
 #include "apps/gan/plot.h"
 #include "apps/gan/progress.h"
+#include "apps/gan/run_dir.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -42,61 +36,6 @@ namespace gan::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-// ---- Ctrl-C: finish the step, checkpoint, exit --------------------------------------
-
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_interrupt(int) {
-  g_interrupted = true;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C kills at once
-}
-
-class InterruptScope {
- public:
-  InterruptScope() {
-    g_interrupted = false;
-    previous_ = std::signal(SIGINT, on_interrupt);
-  }
-  ~InterruptScope() { std::signal(SIGINT, previous_); }
-
- private:
-  void (*previous_)(int);
-};
-
-// ---- the run directory --------------------------------------------------------------
-
-// Holds an exclusive lock on DIR/.lock for the run's lifetime: two runs writing
-// one directory would corrupt each other's logs.
-class RunDirLock {
- public:
-  explicit RunDirLock(const std::string& dir) : path_(dir + "/.lock") {
-    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    GAN_CHECK(fd_ >= 0, IoError, "cannot create ", path_, ": ", std::strerror(errno));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      throw IoError("another 'gan train' is already running in " + dir + "; wait for it or use another --out");
-    }
-  }
-  ~RunDirLock() { ::close(fd_); }  // closing releases the lock
-  RunDirLock(const RunDirLock&) = delete;
-  RunDirLock& operator=(const RunDirLock&) = delete;
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
-// A run killed while writing leaves its temporary file behind (the complete
-// file it was replacing is untouched); with the lock held, any such file is stale.
-void remove_stale_temporaries(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(".checkpoint.ckpt.tmp.", 0) == 0 || name.rfind(".losses.csv.tmp.", 0) == 0)
-      fs::remove(entry.path(), ec);
-  }
-}
 
 // ---- options -----------------------------------------------------------------------
 
@@ -240,7 +179,7 @@ int cmd_train(const ParsedArgs& a) {
   const std::string out = a.get_string("out");
   io::check_writable_dir(out);
   const RunDirLock lock(out);
-  remove_stale_temporaries(out);
+  remove_stale_temporaries(out, {"checkpoint.ckpt", "losses.csv"});
   const std::string ckpt_path = out + "/checkpoint.ckpt";
   const std::string samples_dir = out + "/samples";
   const bool resume = a.get_flag("resume");
@@ -374,7 +313,7 @@ int cmd_train(const ParsedArgs& a) {
       csv = open_csv(step);
       continue;
     }
-    const bool last = step == total || g_interrupted;
+    const bool last = step == total || InterruptScope::interrupted();
     const bool evaluate = evaluator && (step % eval_every == 0 || last);
     if (step % log_every == 0 || last || evaluate) {
       double frechet = kNotMeasured, entropy = kNotMeasured;
@@ -396,12 +335,12 @@ int cmd_train(const ParsedArgs& a) {
     if ((sample_every > 0 && step % sample_every == 0) || last) write_samples(step);
     if ((checkpoint_every > 0 && step % checkpoint_every == 0) || last) save();
     if (!quiet) bar.update(step, postfix);
-    if (g_interrupted) {
+    if (InterruptScope::interrupted()) {
       bar.finish();
       plot();
       log << "gan train: interrupted at step " << step << "; the run is saved in " << ckpt_path
           << ": continue it with the same --out and --resume\n";
-      return 130;
+      return kInterruptedStatus;
     }
   }
   plot();

@@ -105,7 +105,7 @@ TEST(Faults, ASecondRunInTheSameDirectoryIsRefused) {
   set_option(args, "resume", "");
   const CliResult r = run_gan(args);
   EXPECT_EQ(r.status, 1);
-  EXPECT_CONTAINS(r.err, "another 'gan train' is already running in");
+  EXPECT_CONTAINS(r.err, "another 'gan' training run is already running in");
   kill(pid, SIGINT);
   EXPECT_EQ(wait_status(pid), 130);
 }
