@@ -23,7 +23,7 @@ CommandSpec train_spec() {
   c.add_int("channels", "N", "image channels; 0 = from the data", 0).at_least(0);
   c.add_int("epochs", "N", "passes over the dataset; 0 = unset", 0).at_least(0);
   c.add_int("steps", "N",
-            "total training steps (instead of --epochs); 0 = unset: 3000 on CPU, 5 epochs on GPU", 0)
+            "total training steps (instead of --epochs); 0 = unset: 5000 on CPU, 5 epochs on GPU", 0)
       .at_least(0);
   c.add_int("batch-size", "N", "images per step", 64).at_least(1);
   c.add_choice("loss", gan_loss_names(),

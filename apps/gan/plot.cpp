@@ -565,7 +565,8 @@ PlotSpec training_plot_spec(const TrainingLog& log, const std::string& title) {
         s.x.push_back(step[i]);
         s.y.push_back(y[i]);
       }
-      panel.series.push_back(std::move(s));
+      // A column never logged (a metric that was not asked for) gets no panel.
+      if (!s.x.empty()) panel.series.push_back(std::move(s));
     }
     if (!panel.series.empty()) spec.panels.push_back(std::move(panel));
   };

@@ -104,7 +104,7 @@ struct TrainingLog {
 TrainingLog read_training_csv(const std::string& path);
 
 // Panels: losses (loss_D, loss_G), discriminator outputs (D_x, D_G_z), then one
-// panel per other column.
+// panel per other column; columns without a single logged value are left out.
 PlotSpec training_plot_spec(const TrainingLog& log, const std::string& title);
 
 // read_training_csv + training_plot_spec + write_plot_png: renders e.g.
