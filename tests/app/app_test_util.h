@@ -12,10 +12,33 @@
 #include <vector>
 
 #include "apps/gan/app.h"
+#include "core/io/atomic_file.h"
+#include "core/io/checkpoint_format.h"
 #include "core/io/idx.h"
 #include "core/random.h"
 
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
+
 namespace gan::app::testing {
+
+// A file's bytes as text; "" when it does not exist.
+inline std::string read_text(const std::string& path) {
+  if (!std::filesystem::exists(path)) return "";
+  const std::vector<uint8_t> b = io::read_file(path);
+  return std::string(b.begin(), b.end());
+}
+
+// Two training checkpoints hold the same records, bit for bit (what exact
+// resumption promises).
+inline void expect_same_records(const std::string& path_a, const std::string& path_b) {
+  const io::Checkpoint a = io::load_checkpoint(path_a), b = io::load_checkpoint(path_b);
+  ASSERT_EQ(a.records.size(), b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    EXPECT_EQ(a.records[i].name, b.records[i].name);
+    EXPECT_TRUE(a.records[i].bytes == b.records[i].bytes) << a.records[i].name << " differs";
+  }
+}
 
 // An empty directory GAN_TEST_TMPDIR/app/<suite>.<test>, created fresh.
 inline std::string scratch_dir() {

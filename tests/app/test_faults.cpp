@@ -20,20 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CliResult;
+using testing::expect_same_records;
+using testing::read_text;
 using testing::run_gan;
 using testing::scratch_dir;
 using testing::set_option;
 using testing::tiny_train_args;
 using testing::write_bar_dataset;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
-
-std::string read_text(const std::string& path) {
-  if (!fs::exists(path)) return "";
-  const std::vector<uint8_t> b = io::read_file(path);
-  return std::string(b.begin(), b.end());
-}
 
 size_t csv_rows(const std::string& path) {
   const std::string text = read_text(path);
@@ -147,11 +140,7 @@ TEST(Faults, KillDuringCheckpointWritesNeverLosesTheRun) {
   ASSERT_EQ(r.status, 0) << r.err;
   for (const auto& e : fs::directory_iterator(dir + "/run"))
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << "stale " << e.path();
-  const io::Checkpoint a = io::load_checkpoint(dir + "/straight/checkpoint.ckpt");
-  const io::Checkpoint b = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
-  ASSERT_EQ(a.records.size(), b.records.size());
-  for (size_t i = 0; i < a.records.size(); ++i)
-    EXPECT_TRUE(a.records[i].bytes == b.records[i].bytes) << a.records[i].name;
+  expect_same_records(dir + "/straight/checkpoint.ckpt", dir + "/run/checkpoint.ckpt");
   EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/run/losses.csv"));
 }
 
