@@ -101,7 +101,8 @@ TEST(ImageFuzzRegressions, JpegHuffmanTableWithTooManyCodesIsRejected) {
   const std::string dir = scratch_dir();
   const Bytes good = valid_jpeg();
   ASSERT_GT(good.size(), 4u);
-  const Bytes soi = {0xFF, 0xD8}, eoi = {0xFF, 0xD9};
+  const Bytes soi = {0xFF, 0xD8};  // one declaration each: GCC 12 can build two
+  const Bytes eoi = {0xFF, 0xD9};  // initializer lists in one declaration wrongly
   const Bytes body = slice(good, 2, good.size() - 2);  // between SOI and EOI
   const struct {
     const char* name;
