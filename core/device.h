@@ -21,8 +21,10 @@ struct Device {
   std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
 };
 
-// Parses "cpu", "cuda", "cuda:0", or "auto" (cuda when available, else cpu).
-// Throws ValueError on anything else, DeviceError for cuda without a GPU.
+// Parses "cpu", "cuda" or "cuda:0" (the one GPU the engine uses), or "auto"
+// (cuda when available, else cpu). ValueError on anything else, including
+// another GPU index; DeviceError saying why (CPU-only build, no driver, no
+// device) when cuda is asked for and cannot be used.
 Device parse_device(const std::string& name);
 
 }  // namespace gan

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian's packages (idempotent: installs
 # only what is missing). The CUDA toolkit is optional: without nvcc the CPU
-# backend is built alone.
+# backend is built alone. With --fuzz it also installs what tests/fuzz/run.sh
+# needs: clang with its libFuzzer/sanitizer runtimes and OpenMP runtime.
 set -euo pipefail
 
-packages=(build-essential cmake libgtest-dev libgmock-dev libbenchmark-dev libstb-dev zlib1g-dev
-          dataset-fashion-mnist)
+packages=(build-essential cmake libgtest-dev libgmock-dev libbenchmark-dev libstb-dev libjpeg-dev
+          zlib1g-dev dataset-fashion-mnist)
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-dev libomp-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
-// Image decoding, resize/crop and float conversion; see image.h. The stb
-// implementations are compiled in core/io/stb_impl.cpp.
+// Image decoding, resize/crop and float conversion; see image.h. PNG and BMP
+// are decoded by stb_image (compiled in core/io/stb_impl.cpp) behind the checks
+// of core/io/stb_guards.h; JPEG by libjpeg-turbo (core/io/jpeg_decoder.h).
 #include "core/io/image.h"
 
 #include <stb_image.h>
@@ -8,12 +9,15 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "core/io/jpeg_decoder.h"
+#include "core/io/stb_guards.h"
 
 namespace gan::io {
 namespace {
@@ -29,26 +33,54 @@ void check_image(const Image& image, const char* what) {
             " x ", image.channels, " needs ", expected, " bytes but holds ", image.pixels.size(), ".");
 }
 
+// The same check for every format, before anything is decoded.
+void check_pixel_limit(int64_t width, int64_t height, int64_t max_pixels, const std::string& what) {
+  GAN_CHECK(width * height <= max_pixels, IoError, what, ": its header gives a size of ", width, " x ", height,
+            " pixels, more than the limit of ", max_pixels,
+            ". The header is corrupt, or the image is too large to train on: downscale it first.");
+}
+
 }  // namespace
 
-Image load_image(const std::string& path, int channels) {
+Image load_image(const std::string& path, int channels, int64_t max_pixels) {
   GAN_CHECK(channels == 1 || channels == 3, ValueError, "cannot load '", path, "' with ", channels,
             " channels; use 1 (grayscale) or 3 (RGB).");
   const std::vector<uint8_t> bytes = read_file(path);
-  GAN_CHECK(bytes.size() <= static_cast<size_t>(INT_MAX), IoError, "cannot decode image '", path,
-            "': the file is larger than 2 GiB, which the decoder does not support.");
+  const std::string what = "cannot decode image '" + path + "'";
+  GAN_CHECK(bytes.size() <= static_cast<size_t>(INT_MAX), IoError, what,
+            ": the file is larger than 2 GiB, which the decoder does not support.");
+  if (looks_like_jpeg(bytes.data(), bytes.size())) {
+    return decode_jpeg(
+        bytes.data(), bytes.size(), channels,
+        [&](int64_t width, int64_t height) { check_pixel_limit(width, height, max_pixels, what); }, what);
+  }
+  const int size = static_cast<int>(bytes.size());
 
   int w = 0, h = 0, file_channels = 0;
   // stbi_failure_reason() is per thread (stb uses thread_local in C++), so
   // decoding on several threads at once reports the right reason.
-  std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
-      stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &file_channels, channels),
-      stbi_image_free);
-  if (!decoded) {
+  auto decoder_error = [&] {
     const char* reason = stbi_failure_reason();
-    throw IoError(detail::concat("cannot decode image '", path, "': ", reason ? reason : "unknown error",
-                                 ". The file is corrupt or not a PNG, JPEG or BMP image."));
-  }
+    return IoError(detail::concat(what, ": ", reason ? reason : "unknown error",
+                                  ". The file is corrupt or not a PNG, JPEG or BMP image."));
+  };
+  // The header first (stb reads only that here), then the checks of
+  // stb_guards.h: a file that claims far more than it holds fails before stb
+  // allocates for it.
+  if (!stbi_info_from_memory(bytes.data(), size, &w, &h, &file_channels)) throw decoder_error();
+  check_pixel_limit(std::abs(int64_t{w}), std::abs(int64_t{h}), max_pixels, what);  // top-down BMP: h < 0
+  GAN_CHECK(!png_chunk_truncated(bytes.data(), bytes.size()), IoError, what,
+            ": truncated PNG: a chunk claims more bytes than the file holds. The file was cut short or is damaged.");
+  GAN_CHECK(!bmp_pixels_truncated(bytes.data(), bytes.size()), IoError, what, ": truncated BMP: the ", w, " x ",
+            std::abs(int64_t{h}), " pixels its header promises do not fit in its ", bytes.size(),
+            " bytes. The file was cut short or is damaged.");
+
+  std::unique_ptr<stbi_uc, void (*)(void*)> decoded(
+      stbi_load_from_memory(bytes.data(), size, &w, &h, &file_channels, channels), stbi_image_free);
+  if (!decoded) throw decoder_error();
+  // stb accepts a BMP whose header says 0 rows; such a file holds no picture.
+  GAN_CHECK(w > 0 && h > 0, IoError, what, ": its header gives a size of ", w, " x ", h,
+            " pixels. The file is corrupt.");
 
   Image out;
   out.width = w;

@@ -1,7 +1,8 @@
-// Image files for training on folders of pictures: decoding (PNG, JPEG, BMP via
-// stb_image), the resize + center-crop preprocessing GAN data pipelines use to
-// get square inputs without distorting aspect ratio, and conversion to the
-// CHW float layout in [-1, 1] that a tanh generator produces.
+// Image files for training on folders of pictures: decoding (PNG and BMP via
+// stb_image, JPEG via libjpeg-turbo), the resize + center-crop preprocessing
+// GAN data pipelines use to get square inputs without distorting aspect ratio,
+// and conversion to the CHW float layout in [-1, 1] that a tanh generator
+// produces.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +18,18 @@ struct Image {
   std::vector<uint8_t> pixels;
 };
 
+// Images with more pixels are refused before decoding: 8192 x 8192, far above
+// what GAN training crops to. A header claiming more is most likely corrupt
+// (the decoder would allocate, and fill with black, whatever a 100-byte file
+// claims), and decoding costs several bytes per pixel.
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
+
 // Decodes a PNG, JPEG or BMP file, converting it to `channels` channels
 // (1 = grayscale, 3 = RGB; alpha is dropped). IoError naming the file and the
-// decoder's reason if it is missing, corrupt or in another format; ValueError
-// if channels is not 1 or 3.
-Image load_image(const std::string& path, int channels);
+// reason if it is missing, corrupt (including truncated PNG and BMP files,
+// see core/io/stb_guards.h), in another format, or larger than max_pixels;
+// ValueError if channels is not 1 or 3.
+Image load_image(const std::string& path, int channels, int64_t max_pixels = kMaxImagePixels);
 
 // Scales `image` so its shorter side becomes `size` (keeping the aspect ratio),
 // then cuts out the central size x size square. ValueError if size < 1 or the

@@ -4,8 +4,10 @@
 // configuration below applies everywhere and the code is compiled once.
 //
 // Configuration, and why:
-//  - STBI_ONLY_PNG/JPEG/BMP: the engine only reads these formats; leaving the
-//    other decoders out shrinks the attack surface for untrusted data sets.
+//  - STBI_ONLY_PNG/BMP: the engine reads PNG and BMP with stb and JPEG with
+//    libjpeg-turbo (stb_image 2.27's JPEG decoder is memory-unsafe on corrupt
+//    files; see core/io/jpeg_decoder.h); leaving the other decoders out
+//    shrinks the attack surface for untrusted data sets.
 //  - STBI_NO_STDIO / STBI_WRITE_NO_STDIO: all file access goes through
 //    core/io/atomic_file (read_file, write_file_atomic) so errors carry the
 //    file name and outputs are written atomically.
@@ -13,7 +15,6 @@
 //    side; a header claiming more is corrupt and is rejected before allocating.
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_NO_STDIO
 #define STBI_MAX_DIMENSIONS (1 << 16)

@@ -750,7 +750,11 @@ TEST(CudaAllocator, AbsurdAllocationThrowsOutOfMemoryNamingTheSize) {
     FAIL() << "allocating 1 PiB did not throw";
   } catch (const OutOfMemoryError& e) {
     const std::string msg = e.what();
+    // The size asked for, the device's free memory, and what to do about it.
     EXPECT_NE(msg.find(std::to_string(absurd) + " bytes"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("1.00 PiB"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(" free of "), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("unknown free/total memory"), std::string::npos) << msg;
     EXPECT_NE(msg.find("--batch-size"), std::string::npos) << msg;
   }
   // The failure leaves no error behind: kernels and copies still work.
