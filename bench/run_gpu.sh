@@ -5,10 +5,13 @@
 # training-step benchmark when bench_train_step exists, and the PyTorch peer,
 # then write bench/results/<device>-<date>.md.
 #
-#   bench/run_gpu.sh [--quick] [--no-tests] [--no-kernels] [--no-train] [--no-pytorch]
+#   bench/run_gpu.sh [--quick] [--no-tests] [--sanitize] [--no-kernels] [--no-train] [--no-pytorch]
 #                    [--filter REGEX] [--budget SECONDS]
 #
 #   --quick       3 repetitions instead of 7, no torch.compile: about half the time
+#   --sanitize    also run compute-sanitizer (memcheck, racecheck) over the CUDA
+#                 tests on small shapes; slow, best as its own call:
+#                 bench/run_gpu.sh --sanitize --no-kernels --no-train --no-pytorch
 #   --filter      only the kernel benchmarks matching REGEX (Google Benchmark syntax)
 #   --budget      finish within SECONDS (default 540 when $OUT is set, for a
 #                 10-minute call; otherwise none): after the build, the kernel
@@ -28,19 +31,20 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 args="$*"
-quick=0 tests=1 kernels=1 train=1 pytorch=1 filter=""
+quick=0 tests=1 sanitize=0 kernels=1 train=1 pytorch=1 filter=""
 budget=0
 [ -n "${OUT:-}" ] && budget=540
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-tests) tests=0 ;;
+    --sanitize) sanitize=1 ;;
     --no-kernels) kernels=0 ;;
     --no-train) train=0 ;;
     --no-pytorch) pytorch=0 ;;
     --filter) filter="$2"; shift ;;
     --budget) budget="$2"; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run_gpu.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -135,6 +139,23 @@ if [ "$tests" = 1 ]; then
     | sed -E 's/^\[ +([A-Z]+) +\] ([0-9]+) tests?.*/\2 \1/' | tr '\n' ' ' | tr '[:upper:]' '[:lower:]')
   notes+=(--note "CUDA parity tests: $verdict (${counts% }; tests.log)")
   tail -5 "$raw/tests.log"
+fi
+
+# ---- compute-sanitizer over the CUDA tests (--sanitize; slow: a separate call) ----
+if [ "$sanitize" = 1 ] && [ "$tests" = 1 ]; then
+  stage "compute-sanitizer memcheck and racecheck over the CUDA tests"
+  # memcheck: every CUDA test on the small and edge shapes; racecheck: the
+  # kernels that share memory between threads (reductions, norms, the conv tiles).
+  for check in "memcheck|CudaConv.EdgeShapes:CudaParity.*:CudaParityImageOps.*:DoubleBackwardCuda.*:CudaAllocator.*" \
+               "racecheck|CudaConv.EdgeShapes:CudaParity.SumTo*:CudaParity.BatchNorm*:CudaParity.Loss*:CudaParityImageOps.InstanceNorm*"; do
+    tool=${check%%|*} gfilter=${check#*|}
+    bounded "$(left 60)" compute-sanitizer --tool "$tool" --error-exitcode 3 \
+      "$BUILD_DIR/tests/gan_tests" --gtest_filter="$gfilter" --gtest_brief=1 > "$raw/sanitize-$tool.log" 2>&1 \
+      && verdict="no errors" || verdict="FAILED (exit $?)"
+    summary=$(grep -E "ERROR SUMMARY" "$raw/sanitize-$tool.log" | tail -1)
+    notes+=(--note "compute-sanitizer --tool $tool, tests '$gfilter': $verdict; ${summary:-no summary} (sanitize-$tool.log)")
+    tail -3 "$raw/sanitize-$tool.log"
+  done
 fi
 
 # ---- kernels ----
