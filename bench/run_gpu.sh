@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --no-pytorch) pytorch=0 ;;
     --filter) filter="$2"; shift ;;
     --budget) budget="$2"; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run_gpu.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
