@@ -13,9 +13,11 @@ namespace {
 const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
 
 CommandSpec train_spec() {
-  CommandSpec c("train", "Train a DCGAN on an image dataset.",
-                "Writes checkpoints and sample grids to --out as it goes; --resume continues "
-                "from the latest checkpoint there. Give either --epochs or --steps.");
+  CommandSpec c("train", "Train a DCGAN (any GAN loss, optionally class-conditional) on an image dataset.",
+                "Writes to --out as it goes: checkpoint.ckpt (the whole training state), losses.csv, "
+                "losses.png and samples/step_NNNNNN.png grids. Ctrl-C stops after a checkpoint; --resume "
+                "continues exactly where the run stopped. Give --epochs or --steps (or neither, for the "
+                "default length).");
   c.add_string("dataset", "SPEC", "fashion-mnist | idx:PATH | folder:PATH", "fashion-mnist");
   c.add_choice("device", kDevices, "where to train; auto uses the GPU when there is one", "auto");
   c.add_int("image-size", "N", "side of the square images: 28, 32 or 64; 0 = 28 on CPU, 64 on GPU", 0)
