@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -39,13 +40,17 @@ size_t csv_rows(const std::string& path) {
 // The `gan` binary as a child process with its output in `log`, optionally
 // under a file-size limit (bytes; 0: none).
 pid_t spawn_gan(const std::vector<std::string>& args, const std::string& log, rlim_t file_limit = 0) {
+  // Nothing buffered may be left for the child to flush: with this process's
+  // output going to a long log file, that flush would itself exceed the limit.
+  std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
+    // Redirect first, then limit: the limit is for what `gan` writes.
+    if (!freopen(log.c_str(), "w", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
     if (file_limit > 0) {
       const rlimit lim{file_limit, file_limit};
       setrlimit(RLIMIT_FSIZE, &lim);
     }
-    if (!freopen(log.c_str(), "w", stdout) || !freopen(log.c_str(), "a", stderr)) _exit(126);
     std::vector<char*> argv{const_cast<char*>(GAN_APP_BINARY)};
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
