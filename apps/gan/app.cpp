@@ -104,6 +104,9 @@ Cli make_cli() {
   cli.add(sample_spec(), cmd_sample);
   cli.add(eval_spec(), cmd_eval);
   cli.add(classifier_train_spec(), cmd_classifier_train);
+  cli.add(cyclegan_train_spec(), cmd_cyclegan_train);
+  cli.add(pix2pix_train_spec(), cmd_pix2pix_train);
+  cli.add(translate_spec(), cmd_translate);
   return cli;
 }
 

@@ -150,7 +150,4 @@ std::string describe(const DcganConfig& config);
 // eval`), on `device`, in eval mode.
 std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device);
 
-// The run's independent random streams (stream_seed(--seed, stream)).
-enum RandomStream : uint64_t { kInitStream = 1, kNoiseStream = 2, kFixedNoiseStream = 3, kDataStream = 4 };
-
 }  // namespace gan::app

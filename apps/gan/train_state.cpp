@@ -62,6 +62,10 @@ Tensor gradient_probe(const Module& m) {
   return probe;
 }
 
+void set_trainable(Module& module, bool trainable) {
+  for (Tensor p : module.parameters()) p.set_requires_grad(trainable);
+}
+
 void TensorSnapshot::save(const std::vector<Tensor>& state) {
   NoGradGuard no_grad;
   if (copies_.size() != state.size()) {

@@ -20,6 +20,18 @@ namespace gan::app {
 // The seed of stream `stream` of a run with --seed `seed` (SplitMix64 over
 // both, so nearby seeds and streams give unrelated numbers).
 uint64_t stream_seed(uint64_t seed, uint64_t stream);
+// The streams of the app's runs: weight init, per-step noise (z, the penalty's
+// interpolation weights), the sample grid's fixed noise, the data order and
+// augmentation, the quality metric's draws, and CycleGAN's image pools.
+enum RandomStream : uint64_t {
+  kInitStream = 1,
+  kNoiseStream = 2,
+  kFixedNoiseStream = 3,
+  kDataStream = 4,
+  kMetricStream = 5,
+  kPoolAStream = 6,
+  kPoolBStream = 7,
+};
 
 // A checkpoint's metadata value as an integer / double; IoError naming
 // `source` (the file) when the key is absent or the value is not a number.
@@ -45,6 +57,11 @@ auto located(const std::string& where, F&& f) {
 Tensor gradient_probe(const Module& module);
 // a + b for probes that may be undefined.
 Tensor add_probes(const Tensor& a, const Tensor& b);
+
+// Turns gradients for the module's parameters on or off: a network held fixed
+// while another one trains through it (a discriminator during the generator
+// update) then costs no weight-gradient work.
+void set_trainable(Module& module, bool trainable);
 
 // Copies of a trainer's mutable tensors (weights, buffers, optimizer moments),
 // taken before every step so that a step that went non-finite can be undone

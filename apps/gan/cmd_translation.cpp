@@ -1,0 +1,518 @@
+// Image-to-image translation commands: `gan cyclegan train` (unpaired),
+// `gan pix2pix train` (paired) and `gan translate` (apply a trained
+// generator to images). The trainers are in cyclegan_trainer.h and
+// pix2pix_trainer.h, the data layouts in translation_data.h, the run
+// directory, resumption and the loop in train_loop.h; docs/style-transfer.md
+// describes the methods.
+//
+// losses.csv columns: CycleGAN step, D_A, D_B, G_AB, G_BA, cycle_A, cycle_B,
+// idt_A, idt_B, lr; pix2pix step, loss_D, loss_G, L1, D_x, D_G_z, lr.
+#include <omp.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "apps/gan/commands.h"
+#include "apps/gan/cyclegan_trainer.h"
+#include "apps/gan/pix2pix_trainer.h"
+#include "apps/gan/translation_data.h"
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/image.h"
+#include "core/io/png_grid.h"
+
+namespace gan::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
+const std::vector<std::string> kDirections = {"AtoB", "BtoA"};
+
+// ---- options shared by both training commands ----------------------------------------
+
+// The options of `gan cyclegan train` and `gan pix2pix train` that mean the
+// same in both; each adds its own data, model and loss options.
+void add_common_training_options(CommandSpec& c, const std::string& out, int64_t default_batch,
+                                 const std::string& batch_why) {
+  c.add_choice("device", kDevices, "where to train; auto uses the GPU when there is one", "auto");
+  c.add_int("load-size", "N", "images are loaded at N px, then randomly cropped to --image-size; 0 = image size x "
+            "286/256 (the papers' 286 for 256)", 0).at_least(0);
+  c.add_flag("no-flip", "no random left-right mirroring of the training images");
+  c.add_int("channels", "N", "image channels, 1 or 3; 0 = from the data", 0).at_least(0);
+  c.add_int("epochs", "N", "passes over the data; 0 = unset", 0).at_least(0);
+  c.add_int("steps", "N", "total training steps (instead of --epochs); 0 = unset (see the command's default)", 0)
+      .at_least(0);
+  c.add_int("batch-size", "N", "image pairs per step (" + batch_why + ")", default_batch).at_least(1);
+  c.add_int("ndf", "N", "discriminator width; 0 = 64 on a GPU (the paper's), 32 on the CPU", 0).at_least(0);
+  c.add_int("d-layers", "N", "PatchGAN depth; 0 = 3 (70x70 patches), 2 for images of 32 px and less", 0)
+      .at_least(0);
+  c.add_double("lr", "X", "Adam learning rate", 2e-4).at_least(0);
+  c.add_double("beta1", "X", "Adam beta1", 0.5).at_least(0).at_most(1);
+  c.add_double("beta2", "X", "Adam beta2", 0.999).at_least(0).at_most(1);
+  c.add_int("decay-start", "N", "steps at the full learning rate before it decays linearly; -1 = half the run", -1)
+      .at_least(-1);
+  c.add_int("decay-steps", "N",
+            "steps of the linear decay to 0 after --decay-start; -1 = the rest of the run, 0 = no decay", -1)
+      .at_least(-1);
+  c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_string("out", "DIR", "run directory for checkpoints, sample grids and losses", out);
+  c.add_int("sample-count", "N", "test images in the sample grids", 8).at_least(1);
+  c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = only at the end", 200).at_least(0);
+  c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", 500).at_least(0);
+  c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
+  c.add_flag("resume", "continue the run in --out from its checkpoint (model and data options come from it)");
+  c.add_choice("on-nan", {"stop", "rollback"},
+               "when a loss or gradient becomes NaN/Inf: stop, naming the step and the layer or op where it "
+               "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the learning "
+               "rate (at most 3 times)",
+               "stop");
+  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
+  c.add_flag("quiet", "no progress bar, only warnings and errors");
+}
+
+// What fixes a run besides the trainer's own settings: the data, its
+// batching and augmentation. Stored in the checkpoint as run metadata.
+struct DataOptions {
+  std::string data;
+  int64_t batch_size = 1;
+  int64_t load_size = 0;
+  bool flip = true;
+  std::string direction = "AtoB";  // pix2pix: which half is the input
+  int64_t sample_count = 8;
+};
+
+void put_data_meta(io::Checkpoint& ck, const DataOptions& d) {
+  ck.put_meta("data", d.data);
+  ck.put_meta("batch_size", std::to_string(d.batch_size));
+  ck.put_meta("load_size", std::to_string(d.load_size));
+  ck.put_meta("flip", d.flip ? "1" : "0");
+  ck.put_meta("direction", d.direction);
+}
+
+DataOptions data_from_args(const ParsedArgs& a) {
+  DataOptions d;
+  d.data = a.get_string("data");
+  d.batch_size = a.get_int("batch-size");
+  d.load_size = a.get_int("load-size");
+  d.flip = !a.get_flag("no-flip");
+  d.sample_count = a.get_int("sample-count");
+  if (a.command() == "pix2pix train") d.direction = a.get_string("direction");
+  return d;
+}
+
+DataOptions data_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a) {
+  const DataOptions given = data_from_args(a);
+  DataOptions d = given;
+  d.data = ck.meta("data");
+  d.batch_size = meta_int(ck, "batch_size", path);
+  d.load_size = meta_int(ck, "load_size", path);
+  d.flip = meta_int(ck, "flip", path) != 0;
+  d.direction = ck.meta("direction");
+  const ResumeCheck check(a, path);
+  check("data", given.data, d.data);
+  check("batch-size", given.batch_size, d.batch_size);
+  check("load-size", given.load_size, d.load_size);
+  check("no-flip", !given.flip, !d.flip);
+  if (a.command() == "pix2pix train") check("direction", given.direction, d.direction);
+  return d;
+}
+
+TranslationRecipe recipe_from_args(const ParsedArgs& a, Device device) {
+  TranslationRecipe r;
+  r.lr = a.get_double("lr");
+  r.beta1 = a.get_double("beta1");
+  r.beta2 = a.get_double("beta2");
+  r.seed = static_cast<uint64_t>(a.get_int("seed"));
+  r.device = device;
+  r.schedule.decay_start = a.get_int("decay-start");  // -1: resolved once the run's length is known
+  r.schedule.decay_steps = a.get_int("decay-steps");
+  return r;
+}
+
+TranslationRecipe recipe_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a,
+                                         Device device) {
+  const TranslationRecipe given = recipe_from_args(a, device);
+  TranslationRecipe r = given;
+  r.lr = meta_double(ck, "lr", path);
+  r.beta1 = meta_double(ck, "beta1", path);
+  r.beta2 = meta_double(ck, "beta2", path);
+  r.seed = static_cast<uint64_t>(meta_int(ck, "seed", path));
+  r.schedule.decay_start = meta_int(ck, "decay_start", path);
+  r.schedule.decay_steps = meta_int(ck, "decay_steps", path);
+  const ResumeCheck check(a, path);
+  check("lr", given.lr, r.lr);
+  check("beta1", given.beta1, r.beta1);
+  check("beta2", given.beta2, r.beta2);
+  check("seed", given.seed, r.seed);
+  check("decay-start", given.schedule.decay_start, r.schedule.decay_start);
+  check("decay-steps", given.schedule.decay_steps, r.schedule.decay_steps);
+  return r;
+}
+
+// The CPU default run's length: about 20 minutes of the default model on 2
+// cores (docs/style-transfer.md).
+constexpr int64_t kCycleGanCpuSteps = 3000;
+constexpr int64_t kPix2PixCpuSteps = 2000;
+
+int64_t or_default(const ParsedArgs& a, const std::string& option, int64_t fallback) {
+  return a.get_int(option) != 0 ? a.get_int(option) : fallback;
+}
+
+bool is_idx_spec(const std::string& data) { return data.rfind("fashion-mnist", 0) == 0 || data.rfind("idx:", 0) == 0; }
+
+TranslationDataOptions data_options(const DataOptions& d, int64_t image_size, int64_t channels) {
+  TranslationDataOptions o;
+  o.image_size = image_size;
+  o.load_size = d.load_size;
+  o.channels = channels;
+  o.test_images = d.sample_count;
+  o.swap_halves = d.direction == "BtoA";
+  return o;
+}
+
+// The run's batches and length. A fresh run's schedule gets its defaults for
+// that length; a resumed run keeps its stored one, which must not end (reach a
+// rate of 0) before the run does.
+struct RunPlan {
+  std::shared_ptr<TranslationBatches> source;
+  int64_t total_steps = 0;
+};
+
+RunPlan plan_run(const ParsedArgs& a, const TranslationData& data, const DataOptions& d, int64_t image_size,
+                 TranslationRecipe& recipe, int64_t cpu_steps) {
+  RunPlan plan;
+  plan.source = std::make_shared<TranslationBatches>(data, d.batch_size, image_size, d.flip,
+                                                     stream_seed(recipe.seed, kDataStream));
+  const int64_t per_epoch = plan.source->batches_per_epoch();
+  // Defaults sized for the machine: the papers' 200 epochs on a GPU; on the
+  // CPU a run of about 20 minutes on 2 cores (docs/style-transfer.md).
+  plan.total_steps = total_steps_from_args(a, per_epoch, recipe.device.is_cuda() ? 200 * per_epoch : cpu_steps);
+  LinearDecaySchedule& s = recipe.schedule;
+  if (s.decay_start < 0) s.decay_start = s.decay_steps == 0 ? 0 : plan.total_steps / 2;  // 0: no decay to start
+  if (s.decay_steps < 0) s.decay_steps = std::max<int64_t>(0, plan.total_steps - s.decay_start);
+  GAN_CHECK(s.end() >= plan.total_steps, UsageError,
+            "the learning rate reaches 0 at step " + std::to_string(s.end()) + " (--decay-start " +
+                std::to_string(s.decay_start) + " + --decay-steps " + std::to_string(s.decay_steps) +
+                "), before the run's last step " + std::to_string(plan.total_steps) +
+                ": later steps would not change the networks. Train fewer steps, or start a run with a longer "
+                "schedule",
+            a.command());
+  return plan;
+}
+
+// The loop for a built (and, when resuming, restored) trainer.
+int train_translation(TranslationTrainer& trainer, const RunDirectory& dir, const ParsedArgs& a,
+                      const TranslationData& data, const RunPlan& plan, const DataOptions& d,
+                      const std::string& model_line) {
+  const std::string command = a.command(), name = "gan " + command + ": ";
+  const bool quiet = a.get_flag("quiet");
+  const int64_t per_epoch = plan.source->batches_per_epoch();
+  const TranslationRecipe& r = trainer.recipe();
+  if (!quiet) {
+    std::cerr << name << data.describe() << "\n"
+              << name << per_epoch << " steps of " << d.batch_size << " per epoch; " << model_line << "; Adam lr "
+              << r.lr
+              << (r.schedule.decay_steps == 0 ? std::string(" (constant)")
+                                              : " for " + std::to_string(r.schedule.decay_start) +
+                                                    " steps, then linearly to 0 over " +
+                                                    std::to_string(r.schedule.decay_steps))
+              << "; on " << r.device.str() << where_running(r.device) << "\n"
+              << name << (dir.resuming() ? "resuming at step " + std::to_string(trainer.steps_done()) + ", " : "")
+              << "training to step " << plan.total_steps << " (" << std::fixed << std::setprecision(1)
+              << static_cast<double>(plan.total_steps) / per_epoch << " epochs); writing to " << dir.path() << "/\n"
+              << std::defaultfloat;
+  }
+  trainer.set_sample_images(image_set_tensor(data.test_a, r.device), image_set_tensor(data.test_b, r.device));
+  TrainLoopOptions loop;
+  loop.command = command;
+  loop.total_steps = plan.total_steps;
+  loop.log_every = a.get_int("log-every");
+  loop.sample_every = a.get_int("sample-every");
+  loop.checkpoint_every = a.get_int("checkpoint-every");
+  loop.rollback_on_nan = a.get_string("on-nan") == "rollback";
+  loop.quiet = quiet;
+  const std::vector<std::string> columns = trainer.columns();
+  loop.columns = {"step"};
+  loop.columns.insert(loop.columns.end(), columns.begin(), columns.end());
+  loop.plot_title = "gan " + command + ": " + d.data;
+  const std::shared_ptr<TranslationBatches> source = plan.source;
+  loop.make_loader = [source](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
+  loop.put_run_meta = [&d](io::Checkpoint& ck) { put_data_meta(ck, d); };
+  loop.format_values = [columns](const std::vector<double>& v) {
+    std::ostringstream os;
+    os << std::setprecision(3);
+    for (size_t i = 0; i + 1 < columns.size(); ++i) os << (i ? "  " : "") << columns[i] << " " << v.at(i);
+    return os.str();
+  };
+  return run_train_loop(trainer, dir, loop);
+}
+
+void prepare(const ParsedArgs& a) {
+  check_steps_or_epochs(a);
+  if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
+}
+
+// Model options given on the command line of a resumed run must match the stored ones.
+void check_resumed_ints(const ParsedArgs& a, const std::string& path,
+                        const std::vector<std::pair<std::string, int64_t>>& stored) {
+  const ResumeCheck check(a, path);
+  for (const auto& [option, value] : stored) check(option, a.get_int(option), value);
+}
+
+void check_resumed_doubles(const ParsedArgs& a, const std::string& path,
+                           const std::vector<std::pair<std::string, double>>& stored) {
+  const ResumeCheck check(a, path);
+  for (const auto& [option, value] : stored) check(option, a.get_double(option), value);
+}
+
+}  // namespace
+
+// ---- gan cyclegan train ---------------------------------------------------------------
+
+CommandSpec cyclegan_train_spec() {
+  CommandSpec c("cyclegan train", "Train CycleGAN: unpaired translation between two image domains.",
+                "Learns G_AB: A -> B and G_BA: B -> A from two sets of images with no pairs between them "
+                "(Zhu et al. 2017): least-squares adversarial losses, cycle-consistency and identity L1 losses, "
+                "a pool of 50 past fakes for the discriminators, Adam with a constant then linearly decaying "
+                "learning rate. The default data needs no download: Fashion-MNIST sneakers (A) and ankle boots "
+                "(B). Writes checkpoints, sample grids (rows: A, G_AB(A), G_BA(G_AB(A)), B, G_BA(B), "
+                "G_AB(G_BA(B))) and losses to --out; --resume continues a run. See docs/style-transfer.md.");
+  c.add_string("data", "SPEC",
+               "DIR with trainA/ and trainB/ (optionally testA/, testB/), or fashion-mnist:CA,CB (two classes), or "
+               "idx:DIR:CA,CB",
+               "fashion-mnist:7,9");
+  c.add_int("image-size", "N",
+            "training crop, a multiple of 4; 0 = 32 for fashion-mnist and idx data, 256 for image folders", 0)
+      .at_least(0);
+  c.add_int("ngf", "N", "generator width; 0 = 64 on a GPU (the paper's), 32 on the CPU", 0).at_least(0);
+  c.add_int("n-blocks", "N", "ResNet blocks per generator; 0 = 9 from 256 px, 6 below (the paper's)", 0).at_least(0);
+  c.add_double("lambda-cycle", "X", "weight of the cycle-consistency L1 losses", 10).at_least(0);
+  c.add_double("lambda-identity", "X", "weight of the identity L1 losses, relative to --lambda-cycle; 0 = off", 0.5)
+      .at_least(0);
+  c.add_int("pool-size", "N", "past fakes kept for each discriminator; 0 = no pool", 50).at_least(0);
+  add_common_training_options(c, "runs/cyclegan", 4,
+                              "the paper's is 1; 4 keeps the cores busier, and with instance norm each image is "
+                              "still treated on its own");
+  return c;
+}
+
+int cmd_cyclegan_train(const ParsedArgs& a) {
+  prepare(a);
+  const Device device = parse_device(a.get_string("device"));
+  const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
+  const io::Checkpoint& ck = dir.resumed();
+  const std::string path = dir.checkpoint_path();
+
+  CycleGanSettings s;
+  DataOptions d;
+  CycleGanModel& m = s.model;
+  if (dir.resuming()) {
+    d = data_from_checkpoint(ck, path, a);
+    m = cyclegan_model_from_meta(ck, path);
+    s.recipe = recipe_from_checkpoint(ck, path, a, device);
+    s.lambda_cycle = meta_double(ck, "lambda_cycle", path);
+    s.lambda_identity = meta_double(ck, "lambda_identity", path);
+    s.pool_size = meta_int(ck, "pool_size", path);
+    check_resumed_ints(a, path, {{"image-size", m.image_size}, {"channels", m.channels}, {"ngf", m.ngf},
+                                 {"ndf", m.ndf}, {"n-blocks", m.n_blocks}, {"d-layers", m.d_layers},
+                                 {"pool-size", s.pool_size}});
+    check_resumed_doubles(a, path, {{"lambda-cycle", s.lambda_cycle}, {"lambda-identity", s.lambda_identity}});
+  } else {
+    d = data_from_args(a);
+    m.image_size = or_default(a, "image-size", is_idx_spec(d.data) ? 32 : 256);
+    m.ngf = or_default(a, "ngf", device.is_cuda() ? 64 : 32);
+    m.ndf = or_default(a, "ndf", device.is_cuda() ? 64 : 32);
+    m.n_blocks = or_default(a, "n-blocks", m.image_size >= 256 ? 9 : 6);
+    m.d_layers = or_default(a, "d-layers", m.image_size <= 32 ? 2 : 3);
+    m.channels = a.get_int("channels");  // 0: from the data, below
+    s.recipe = recipe_from_args(a, device);
+    s.lambda_cycle = a.get_double("lambda-cycle");
+    s.lambda_identity = a.get_double("lambda-identity");
+    s.pool_size = a.get_int("pool-size");
+    if (d.load_size == 0) d.load_size = default_load_size(m.image_size);
+  }
+  if (!a.get_flag("quiet")) std::cerr << "gan cyclegan train: loading " << d.data << "\n";
+  const TranslationData data = load_unpaired(d.data, data_options(d, m.image_size, m.channels));
+  m.channels = data.channels();
+  m.validate();
+  const RunPlan plan = plan_run(a, data, d, m.image_size, s.recipe, kCycleGanCpuSteps);
+
+  CycleGanTrainer trainer(s);
+  if (dir.resuming()) trainer.restore_state(ck, path);
+  std::ostringstream model;
+  model << "CycleGAN " << describe(m) << " (2 x G " << trainer.generator_ab().parameter_count() << ", 2 x D "
+        << trainer.discriminator_a().parameter_count() << " parameters), lambda_cycle " << s.lambda_cycle
+        << ", lambda_identity " << s.lambda_identity << ", pool " << s.pool_size;
+  return train_translation(trainer, dir, a, data, plan, d, model.str());
+}
+
+// ---- gan pix2pix train -----------------------------------------------------------------
+
+CommandSpec pix2pix_train_spec() {
+  CommandSpec c("pix2pix train", "Train pix2pix: translation learnt from aligned image pairs.",
+                "Learns G: A -> B from pairs (Isola et al. 2017): a U-Net generator with dropout, a conditional "
+                "PatchGAN that judges (input, output) pairs with BCE on its logits, plus lambda_l1 times the L1 "
+                "distance to the target; Adam with a constant then linearly decaying learning rate. --data is a "
+                "folder with train/ holding A|B images (input on the left half, target on the right), and "
+                "optionally val/ or test/ for the sample grids (rows: A, G(A), B). See docs/style-transfer.md.");
+  c.add_string("data", "DIR", "folder with train/ (and val/ or test/) of A|B images").required();
+  c.add_choice("direction", kDirections, "AtoB: the left half is the input; BtoA: the right half is", "AtoB");
+  c.add_int("image-size", "N", "training crop, a power of two from 32; 0 = 256 on a GPU (the paper's), 64 on the "
+            "CPU", 0).at_least(0);
+  c.add_int("ngf", "N", "generator width; 0 = 64 on a GPU (the paper's), 32 on the CPU", 0).at_least(0);
+  c.add_double("lambda-l1", "X", "weight of the L1 distance to the target", 100).at_least(0);
+  add_common_training_options(c, "runs/pix2pix", 1, "the paper's");
+  return c;
+}
+
+int cmd_pix2pix_train(const ParsedArgs& a) {
+  prepare(a);
+  const Device device = parse_device(a.get_string("device"));
+  const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
+  const io::Checkpoint& ck = dir.resumed();
+  const std::string path = dir.checkpoint_path();
+
+  Pix2PixSettings s;
+  DataOptions d;
+  Pix2PixModel& m = s.model;
+  if (dir.resuming()) {
+    d = data_from_checkpoint(ck, path, a);
+    m = pix2pix_model_from_meta(ck, path);
+    s.recipe = recipe_from_checkpoint(ck, path, a, device);
+    s.lambda_l1 = meta_double(ck, "lambda_l1", path);
+    check_resumed_ints(a, path, {{"image-size", m.image_size}, {"channels", m.channels}, {"ngf", m.ngf},
+                                 {"ndf", m.ndf}, {"d-layers", m.d_layers}});
+    check_resumed_doubles(a, path, {{"lambda-l1", s.lambda_l1}});
+  } else {
+    d = data_from_args(a);
+    m.image_size = or_default(a, "image-size", device.is_cuda() ? 256 : 64);
+    m.ngf = or_default(a, "ngf", device.is_cuda() ? 64 : 32);
+    m.ndf = or_default(a, "ndf", device.is_cuda() ? 64 : 32);
+    m.d_layers = or_default(a, "d-layers", m.image_size <= 32 ? 2 : 3);
+    m.channels = a.get_int("channels");  // 0: from the data, below
+    s.recipe = recipe_from_args(a, device);
+    s.lambda_l1 = a.get_double("lambda-l1");
+    if (d.load_size == 0) d.load_size = default_load_size(m.image_size);
+  }
+  if (!a.get_flag("quiet")) std::cerr << "gan pix2pix train: loading " << d.data << "\n";
+  const TranslationData data = load_paired(d.data, data_options(d, m.image_size, m.channels));
+  m.channels = data.channels();
+  m.validate();
+  const RunPlan plan = plan_run(a, data, d, m.image_size, s.recipe, kPix2PixCpuSteps);
+
+  Pix2PixTrainer trainer(s);
+  if (dir.resuming()) trainer.restore_state(ck, path);
+  std::ostringstream model;
+  model << "pix2pix " << d.direction << ", " << describe(m) << " (G " << trainer.generator().parameter_count()
+        << ", D " << trainer.discriminator().parameter_count() << " parameters), lambda_l1 " << s.lambda_l1;
+  return train_translation(trainer, dir, a, data, plan, d, model.str());
+}
+
+// ---- gan translate ---------------------------------------------------------------------
+
+CommandSpec translate_spec() {
+  CommandSpec c("translate", "Translate images with a trained CycleGAN or pix2pix generator.",
+                "Reads an image, or every image directly inside a folder, resizes and center-crops it to the "
+                "model's training size (or --image-size), runs the generator for --direction and writes "
+                "OUT/<name>.png for each; --grid also writes OUT/grid.png with each input beside its output. "
+                "A CycleGAN checkpoint translates AtoB and BtoA; a pix2pix one the direction it was trained for.");
+  c.add_string("checkpoint", "PATH", "checkpoint written by 'gan cyclegan train' or 'gan pix2pix train'").required();
+  c.add_choice("direction", kDirections, "AtoB or BtoA", "AtoB");
+  c.add_string("in", "PATH", "an image file, or a folder of images").required();
+  c.add_string("out", "DIR", "folder for the translated images").required();
+  c.add_flag("grid", "also write OUT/grid.png: inputs and outputs side by side");
+  c.add_int("image-size", "N", "translate at N px (ResNet: a multiple of 4; U-Net: of its training size's "
+            "multiple); 0 = the training size", 0).at_least(0);
+  c.add_int("batch-size", "N", "images per forward pass (each image is translated on its own either way)", 16)
+      .at_least(1);
+  c.add_choice("device", kDevices, "where to run; auto uses the GPU when there is one", "auto");
+  return c;
+}
+
+int cmd_translate(const ParsedArgs& a) {
+  const Device device = parse_device(a.get_string("device"));
+  const std::string path = a.get_string("checkpoint"), direction = a.get_string("direction");
+  const std::string in = a.get_string("in"), out = a.get_string("out");
+  const io::Checkpoint ck = io::load_checkpoint(path);
+  const std::string model = ck.has_meta("model") ? ck.meta("model") : "missing";
+  std::shared_ptr<Module> g;
+  int64_t size = 0, channels = 0;
+  if (model == "cyclegan") {
+    const CycleGanModel m = cyclegan_model_from_meta(ck, path);
+    g = load_cyclegan_generator(ck, path, direction == "AtoB", device);
+    size = m.image_size;
+    channels = m.channels;
+  } else if (model == "pix2pix") {
+    const std::string trained = ck.has_meta("direction") ? ck.meta("direction") : "AtoB";
+    GAN_CHECK(direction == trained, UsageError,
+              path + " holds a pix2pix generator trained " + trained + " (it maps " + trained.substr(0, 1) +
+                  " to " + trained.substr(3) + " only); pass --direction " + trained +
+                  ", or train one for the other direction with 'gan pix2pix train --direction " + direction + "'",
+              "translate");
+    const Pix2PixModel m = pix2pix_model_from_meta(ck, path);
+    g = load_pix2pix_generator(ck, path, device);
+    size = m.image_size;
+    channels = m.channels;
+  } else {
+    throw IoError(path + " is not an image-to-image checkpoint (its model is " + model +
+                  "): translate needs one from 'gan cyclegan train' or 'gan pix2pix train'" +
+                  (model == "dcgan" ? "; a DCGAN makes images from noise: use 'gan sample'" : ""));
+  }
+  if (a.get_int("image-size") > 0) size = a.get_int("image-size");
+
+  std::error_code ec;
+  const bool folder = fs::is_directory(in, ec);
+  GAN_CHECK(folder || fs::is_regular_file(in, ec), IoError, "--in ", in, " is neither an image file nor a folder");
+  const std::vector<std::string> files = folder ? io::list_image_files(in) : std::vector<std::string>{in};
+  GAN_CHECK(!fs::exists(out, ec) || !fs::equivalent(out, folder ? in : fs::path(in).parent_path().string(), ec),
+            UsageError, "--out " + out + " is the folder of the inputs: the translations would overwrite them; "
+            "choose another --out", "translate");
+  // One output per input, named after it: two inputs must not share a name.
+  std::map<std::string, std::string> outputs;  // output path -> its input
+  for (const std::string& f : files) {
+    const std::string target = (fs::path(out) / fs::path(f).stem()).string() + ".png";
+    GAN_CHECK(outputs.emplace(target, f).second, UsageError,
+              f + " and " + outputs[target] + " would both be written to " + target + "; rename one", "translate");
+  }
+  io::check_writable_dir(out);
+
+  const ImageSet images = load_image_files(files, size, channels, in);
+  const int64_t n = images.n, image_floats = images.image_bytes(), batch = a.get_int("batch-size");
+  std::vector<float> inputs(static_cast<size_t>(n * image_floats)), results(inputs.size());
+  for (int64_t i = 0; i < n; ++i) image_window_to_float(images, i, 0, 0, size, false, inputs.data() + i * image_floats);
+  NoGradGuard no_grad;
+  for (int64_t first = 0; first < n; first += batch) {
+    const int64_t count = std::min(batch, n - first);
+    const std::vector<float> chunk(inputs.begin() + first * image_floats,
+                                   inputs.begin() + (first + count) * image_floats);
+    const Tensor x = Tensor::from_vector(chunk, {count, channels, size, size}, DType::F32, device);
+    const std::vector<float> y = g->forward(x).to_vector<float>();
+    std::copy(y.begin(), y.end(), results.begin() + first * image_floats);
+  }
+  const int side = static_cast<int>(size), c = static_cast<int>(channels);
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string target = (fs::path(out) / fs::path(files[static_cast<size_t>(i)]).stem()).string() + ".png";
+    io::write_image_grid_png(target, results.data() + i * image_floats, 1, c, side, side, 1, /*padding=*/0);
+  }
+  if (a.get_flag("grid")) {
+    // Input, output, input, output, ...: four pairs to a row.
+    std::vector<float> sheet;
+    for (int64_t i = 0; i < n; ++i)
+      for (const std::vector<float>* v : {&inputs, &results})
+        sheet.insert(sheet.end(), v->begin() + i * image_floats, v->begin() + (i + 1) * image_floats);
+    io::write_image_grid_png(out + "/grid.png", sheet.data(), static_cast<int>(2 * n), c, side, side,
+                             static_cast<int>(2 * std::min<int64_t>(n, 4)));
+  }
+  std::cerr << "gan translate: " << n << (n == 1 ? " image" : " images") << " " << direction << " with " << path
+            << " -> " << out << "/" << (a.get_flag("grid") ? " (and grid.png)" : "") << "\n";
+  return 0;
+}
+
+}  // namespace gan::app
