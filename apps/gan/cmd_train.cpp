@@ -157,8 +157,8 @@ int cmd_train(const ParsedArgs& a) {
   if (loop.eval_every > 0) {
     if (!quiet) log << "gan train: loading the classifier " << a.get_string("classifier") << " for the metric\n";
     evaluator = std::make_unique<GeneratorEvaluator>(run.train.model, run.dataset, a.get_string("classifier"),
-                                                     a.get_int("eval-samples"), stream_seed(run.train.seed, kMetricStream),
-                                                     device);
+                                                     a.get_int("eval-samples"),
+                                                     stream_seed(run.train.seed, kMetricStream), device);
     loop.evaluate = [&](int64_t step, const std::function<void(const std::string&)>& say) {
       const GeneratorEvaluation e = evaluator->evaluate(
           [&](const Tensor& z, const std::vector<int64_t>& labels) { return trainer.generate(z, labels); });

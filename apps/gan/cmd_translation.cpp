@@ -197,13 +197,13 @@ RunPlan plan_run(const ParsedArgs& a, const TranslationData& data, const DataOpt
   LinearDecaySchedule& s = recipe.schedule;
   if (s.decay_start < 0) s.decay_start = s.decay_steps == 0 ? 0 : plan.total_steps / 2;  // 0: no decay to start
   if (s.decay_steps < 0) s.decay_steps = std::max<int64_t>(0, plan.total_steps - s.decay_start);
-  GAN_CHECK(s.end() >= plan.total_steps, UsageError,
-            "the learning rate reaches 0 at step " + std::to_string(s.end()) + " (--decay-start " +
-                std::to_string(s.decay_start) + " + --decay-steps " + std::to_string(s.decay_steps) +
-                "), before the run's last step " + std::to_string(plan.total_steps) +
-                ": later steps would not change the networks. Train fewer steps, or start a run with a longer "
-                "schedule",
-            a.command());
+  usage_check(s.end() >= plan.total_steps,
+              "the learning rate reaches 0 at step " + std::to_string(s.end()) + " (--decay-start " +
+                  std::to_string(s.decay_start) + " + --decay-steps " + std::to_string(s.decay_steps) +
+                  "), before the run's last step " + std::to_string(plan.total_steps) +
+                  ": later steps would not change the networks. Train fewer steps, or start a run with a longer "
+                  "schedule",
+              a.command());
   return plan;
 }
 
@@ -428,8 +428,8 @@ CommandSpec translate_spec() {
   c.add_string("in", "PATH", "an image file, or a folder of images").required();
   c.add_string("out", "DIR", "folder for the translated images").required();
   c.add_flag("grid", "also write OUT/grid.png: inputs and outputs side by side");
-  c.add_int("image-size", "N", "translate at N px (ResNet: a multiple of 4; U-Net: of its training size's "
-            "multiple); 0 = the training size", 0).at_least(0);
+  c.add_int("image-size", "N", "translate at N px (CycleGAN: a multiple of 4; pix2pix: a multiple of its training "
+            "size); 0 = the training size", 0).at_least(0);
   c.add_int("batch-size", "N", "images per forward pass (each image is translated on its own either way)", 16)
       .at_least(1);
   c.add_choice("device", kDevices, "where to run; auto uses the GPU when there is one", "auto");
@@ -451,11 +451,13 @@ int cmd_translate(const ParsedArgs& a) {
     channels = m.channels;
   } else if (model == "pix2pix") {
     const std::string trained = ck.has_meta("direction") ? ck.meta("direction") : "AtoB";
-    GAN_CHECK(direction == trained, UsageError,
-              path + " holds a pix2pix generator trained " + trained + " (it maps " + trained.substr(0, 1) +
-                  " to " + trained.substr(3) + " only); pass --direction " + trained +
-                  ", or train one for the other direction with 'gan pix2pix train --direction " + direction + "'",
-              "translate");
+    GAN_CHECK(trained == "AtoB" || trained == "BtoA", IoError, path, ": metadata 'direction' is '", trained,
+              "', not AtoB or BtoA: the checkpoint is damaged");
+    usage_check(direction == trained,
+                path + " holds a pix2pix generator trained " + trained + " (it maps " + trained.substr(0, 1) +
+                    " to " + trained.substr(3) + " only); pass --direction " + trained +
+                    ", or train one for the other direction with 'gan pix2pix train --direction " + direction + "'",
+                "translate");
     const Pix2PixModel m = pix2pix_model_from_meta(ck, path);
     g = load_pix2pix_generator(ck, path, device);
     size = m.image_size;
@@ -471,16 +473,24 @@ int cmd_translate(const ParsedArgs& a) {
   const bool folder = fs::is_directory(in, ec);
   GAN_CHECK(folder || fs::is_regular_file(in, ec), IoError, "--in ", in, " is neither an image file nor a folder");
   const std::vector<std::string> files = folder ? io::list_image_files(in) : std::vector<std::string>{in};
-  GAN_CHECK(!fs::exists(out, ec) || !fs::equivalent(out, folder ? in : fs::path(in).parent_path().string(), ec),
-            UsageError, "--out " + out + " is the folder of the inputs: the translations would overwrite them; "
-            "choose another --out", "translate");
+  const std::string in_folder = folder ? in : fs::path(in).parent_path().string();
+  usage_check(!fs::exists(out, ec) || !fs::equivalent(out, in_folder.empty() ? "." : in_folder, ec),
+              "--out " + out + " is the folder of the inputs: the translations would overwrite them; choose another "
+              "--out",
+              "translate");
   // One output per input, named after it: two inputs must not share a name.
   std::map<std::string, std::string> outputs;  // output path -> its input
   for (const std::string& f : files) {
     const std::string target = (fs::path(out) / fs::path(f).stem()).string() + ".png";
-    GAN_CHECK(outputs.emplace(target, f).second, UsageError,
-              f + " and " + outputs[target] + " would both be written to " + target + "; rename one", "translate");
+    const auto [it, added] = outputs.emplace(target, f);
+    if (!added) throw UsageError(f + " and " + it->second + " would both be written to " + target + "; rename one",
+                                 "translate");
   }
+  const std::string grid_path = (fs::path(out) / "grid.png").string();
+  if (a.get_flag("grid") && outputs.count(grid_path) > 0)
+    throw UsageError(outputs.at(grid_path) + " would be written to " + grid_path +
+                         ", where --grid puts the sheet; rename it or leave out --grid",
+                     "translate");
   io::check_writable_dir(out);
 
   const ImageSet images = load_image_files(files, size, channels, in);
@@ -507,7 +517,7 @@ int cmd_translate(const ParsedArgs& a) {
     for (int64_t i = 0; i < n; ++i)
       for (const std::vector<float>* v : {&inputs, &results})
         sheet.insert(sheet.end(), v->begin() + i * image_floats, v->begin() + (i + 1) * image_floats);
-    io::write_image_grid_png(out + "/grid.png", sheet.data(), static_cast<int>(2 * n), c, side, side,
+    io::write_image_grid_png(grid_path, sheet.data(), static_cast<int>(2 * n), c, side, side,
                              static_cast<int>(2 * std::min<int64_t>(n, 4)));
   }
   std::cerr << "gan translate: " << n << (n == 1 ? " image" : " images") << " " << direction << " with " << path

@@ -162,7 +162,8 @@ Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
   // 2. Both discriminators, on real images and fakes drawn through the pools.
   const Tensor pooled_b = pool_b_.query(fake_b), pooled_a = pool_a_.query(fake_a);
   const auto d_loss = [&](const std::string& name, PatchDiscriminator& d, const Tensor& real, const Tensor& pooled) {
-    return discriminator_loss(GanLoss::LSGAN, located(name + " forward on real images", [&] { return d.forward(real); }),
+    const Tensor on_real = located(name + " forward on real images", [&] { return d.forward(real); });
+    return discriminator_loss(GanLoss::LSGAN, on_real,
                               located(name + " forward on pooled fakes", [&] { return d.forward(pooled); }));
   };
   const Tensor loss_d_b = d_loss("D_B", *d_b_, b, pooled_b), loss_d_a = d_loss("D_A", *d_a_, a, pooled_a);
@@ -173,7 +174,8 @@ Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
 
   NoGradGuard no_grad;
   std::vector<Tensor> stats;
-  for (const Tensor& t : {loss_d_a, loss_d_b, adv_ab, adv_ba, cycle_a, cycle_b, idt_a, idt_b, add_probes(g_probe, d_probe)})
+  for (const Tensor& t :
+       {loss_d_a, loss_d_b, adv_ab, adv_ba, cycle_a, cycle_b, idt_a, idt_b, add_probes(g_probe, d_probe)})
     stats.push_back(t.detach().reshape({1}));
   return concat(stats, 0);
 }

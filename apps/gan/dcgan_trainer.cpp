@@ -211,11 +211,12 @@ std::string DcganTrainer::locate_nonfinite(const std::vector<Batch>& batches) {
   GAN_CHECK(!snapshot_.empty() && steps_ > 0, ValueError, "locate_nonfinite: no step to replay");
   restore_snapshot();
   const int64_t bad_step = steps_ + 1;
-  const std::string where = locate_nonfinite_step(bad_step, {{"generator", g_.get()}, {"discriminator", d_.get()}}, [&] {
-    const StepStats s = read_stats(step(batches));
-    return s.finite() ? std::string()
-                      : "loss_D " + std::to_string(s.loss_d) + ", loss_G " + std::to_string(s.loss_g);
-  });
+  const std::string where =
+      locate_nonfinite_step(bad_step, {{"generator", g_.get()}, {"discriminator", d_.get()}}, [&] {
+        const StepStats s = read_stats(step(batches));
+        return s.finite() ? std::string()
+                          : "loss_D " + std::to_string(s.loss_d) + ", loss_G " + std::to_string(s.loss_g);
+      });
   if (steps_ == bad_step) restore_snapshot();
   return where;
 }

@@ -115,7 +115,8 @@ Tensor Pix2PixTrainer::step_losses(const Tensor& a, const Tensor& b) {
   const Tensor fake = located("generator forward", [&] { return g_->forward(a); });
 
   // 1. D on real pairs and generated ones (detached: no gradient into G).
-  const Tensor real_out = located("discriminator forward on real pairs", [&] { return d_->forward(concat({a, b}, 1)); });
+  const Tensor real_out =
+      located("discriminator forward on real pairs", [&] { return d_->forward(concat({a, b}, 1)); });
   const Tensor fake_out =
       located("discriminator forward on generated pairs", [&] { return d_->forward(concat({a, fake.detach()}, 1)); });
   const Tensor loss_d = mul(discriminator_loss(GanLoss::BCE, real_out, fake_out), 0.5);

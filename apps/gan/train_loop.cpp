@@ -61,8 +61,8 @@ std::string where_running(Device device) {
 }
 
 void check_steps_or_epochs(const ParsedArgs& a) {
-  GAN_CHECK(a.get_int("steps") == 0 || a.get_int("epochs") == 0, UsageError,
-            "give either --steps or --epochs, not both", a.command());
+  usage_check(a.get_int("steps") == 0 || a.get_int("epochs") == 0,
+              "give either --steps or --epochs, not both", a.command());
 }
 
 int64_t total_steps_from_args(const ParsedArgs& a, int64_t steps_per_epoch, int64_t default_steps) {
@@ -75,10 +75,10 @@ int64_t total_steps_from_args(const ParsedArgs& a, int64_t steps_per_epoch, int6
 int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& o) {
   const std::string name = "gan " + o.command + ": ";
   const int64_t start = trainer.steps_done(), total = o.total_steps, per_step = trainer.batches_per_step();
-  GAN_CHECK(total > start, UsageError,
-            "the run in " + dir.path() + " has already done " + std::to_string(start) +
-                " steps; ask for more with --steps N (N > " + std::to_string(start) + ") or --epochs",
-            o.command);
+  usage_check(total > start,
+              "the run in " + dir.path() + " has already done " + std::to_string(start) +
+                  " steps; ask for more with --steps N (N > " + std::to_string(start) + ") or --epochs",
+              o.command);
   std::ostream& log = std::cerr;
   const std::string ckpt_path = dir.checkpoint_path();
 

@@ -96,10 +96,10 @@ class ResumeCheck {
     std::ostringstream g, s;
     g << std::setprecision(17) << given;
     s << std::setprecision(17) << stored;
-    GAN_CHECK(!args_.has(option) || g.str() == s.str(), UsageError,
-              "--" + option + " " + g.str() + " differs from the resumed run's " + s.str() + " (in " + path_ +
-                  "); leave it out to continue the run as it was, or start a new run in another --out",
-              args_.command());
+    usage_check(!args_.has(option) || g.str() == s.str(),
+                "--" + option + " " + g.str() + " differs from the resumed run's " + s.str() + " (in " + path_ +
+                    "); leave it out to continue the run as it was, or start a new run in another --out",
+                args_.command());
   }
 
  private:

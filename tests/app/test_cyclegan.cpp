@@ -207,6 +207,8 @@ TEST(CycleGan, BadRunsFailClearly) {
   r = run_gan(args);
   EXPECT_EQ(r.status, 2);
   EXPECT_CONTAINS(r.err, "--n-blocks 2 differs from the resumed run's 1");
+  // ...and points at the command's help, after the message (not glued onto it).
+  EXPECT_CONTAINS(r.err, "in another --out\nrun 'gan cyclegan train --help' for usage");
   // A resumed run cannot outrun its learning-rate schedule (0 from step 2 on).
   r = run_gan({"cyclegan", "train", "--out", dir + "/run", "--resume", "--steps", "5", "--device", "cpu", "--quiet"});
   EXPECT_EQ(r.status, 2);
