@@ -37,20 +37,33 @@ const std::vector<std::string> kDirections = {"AtoB", "BtoA"};
 
 // ---- options shared by both training commands ----------------------------------------
 
+// The CPU default runs' length, measured on 2 shared cores
+// (docs/style-transfer.md): CycleGAN's 6000 steps (4 epochs of the default
+// Fashion-MNIST classes) take about 21 minutes; pix2pix at 64 px does about
+// 35 steps a second, so 20000 steps take about 10.
+constexpr int64_t kCycleGanCpuSteps = 6000;
+constexpr int64_t kPix2PixCpuSteps = 20000;
+// The CPU default networks' width (ngf = ndf): a quarter of the papers' 64,
+// which cuts the cost of a ResNet block 16-fold.
+constexpr int64_t kCpuWidth = 16;
+
 // The options of `gan cyclegan train` and `gan pix2pix train` that mean the
 // same in both; each adds its own data, model and loss options.
 void add_common_training_options(CommandSpec& c, const std::string& out, int64_t default_batch,
-                                 const std::string& batch_why) {
+                                 const std::string& batch_help, int64_t cpu_steps) {
   c.add_choice("device", kDevices, "where to train; auto uses the GPU when there is one", "auto");
   c.add_int("load-size", "N", "images are loaded at N px, then randomly cropped to --image-size; 0 = image size x "
             "286/256 (the papers' 286 for 256)", 0).at_least(0);
   c.add_flag("no-flip", "no random left-right mirroring of the training images");
   c.add_int("channels", "N", "image channels, 1 or 3; 0 = from the data", 0).at_least(0);
   c.add_int("epochs", "N", "passes over the data; 0 = unset", 0).at_least(0);
-  c.add_int("steps", "N", "total training steps (instead of --epochs); 0 = unset (see the command's default)", 0)
+  c.add_int("steps", "N",
+            "total training steps (instead of --epochs); 0 = unset: " + std::to_string(cpu_steps) +
+                " on the CPU, 200 epochs (the papers') on a GPU",
+            0)
       .at_least(0);
-  c.add_int("batch-size", "N", "image pairs per step (" + batch_why + ")", default_batch).at_least(1);
-  c.add_int("ndf", "N", "discriminator width; 0 = 64 on a GPU (the paper's), 32 on the CPU", 0).at_least(0);
+  c.add_int("batch-size", "N", batch_help, default_batch).at_least(1);
+  c.add_int("ndf", "N", "discriminator width; 0 = 64 on a GPU (the paper's), 16 on the CPU", 0).at_least(0);
   c.add_int("d-layers", "N", "PatchGAN depth; 0 = 3 (70x70 patches), 2 for images of 32 px and less", 0)
       .at_least(0);
   c.add_double("lr", "X", "Adam learning rate", 2e-4).at_least(0);
@@ -64,23 +77,13 @@ void add_common_training_options(CommandSpec& c, const std::string& out, int64_t
   c.add_int("seed", "N", "random seed", 1).at_least(0);
   c.add_string("out", "DIR", "run directory for checkpoints, sample grids and losses", out);
   c.add_int("sample-count", "N", "test images in the sample grids", 8).at_least(1);
-  c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = only at the end", 200).at_least(0);
-  c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", 500).at_least(0);
-  c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
-  c.add_flag("resume", "continue the run in --out from its checkpoint (model and data options come from it)");
-  c.add_choice("on-nan", {"stop", "rollback"},
-               "when a loss or gradient becomes NaN/Inf: stop, naming the step and the layer or op where it "
-               "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the learning "
-               "rate (at most 3 times)",
-               "stop");
-  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
-  c.add_flag("quiet", "no progress bar, only warnings and errors");
+  add_loop_options(c, 500);
 }
 
 // What fixes a run besides the trainer's own settings: the data, its
 // batching and augmentation. Stored in the checkpoint as run metadata.
 struct DataOptions {
-  std::string data;
+  std::string spec;  // --data
   int64_t batch_size = 1;
   int64_t load_size = 0;
   bool flip = true;
@@ -89,7 +92,7 @@ struct DataOptions {
 };
 
 void put_data_meta(io::Checkpoint& ck, const DataOptions& d) {
-  ck.put_meta("data", d.data);
+  ck.put_meta("data", d.spec);
   ck.put_meta("batch_size", std::to_string(d.batch_size));
   ck.put_meta("load_size", std::to_string(d.load_size));
   ck.put_meta("flip", d.flip ? "1" : "0");
@@ -98,7 +101,7 @@ void put_data_meta(io::Checkpoint& ck, const DataOptions& d) {
 
 DataOptions data_from_args(const ParsedArgs& a) {
   DataOptions d;
-  d.data = a.get_string("data");
+  d.spec = a.get_string("data");
   d.batch_size = a.get_int("batch-size");
   d.load_size = a.get_int("load-size");
   d.flip = !a.get_flag("no-flip");
@@ -110,13 +113,13 @@ DataOptions data_from_args(const ParsedArgs& a) {
 DataOptions data_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a) {
   const DataOptions given = data_from_args(a);
   DataOptions d = given;
-  d.data = ck.meta("data");
+  d.spec = ck.meta("data");
   d.batch_size = meta_int(ck, "batch_size", path);
   d.load_size = meta_int(ck, "load_size", path);
   d.flip = meta_int(ck, "flip", path) != 0;
   d.direction = ck.meta("direction");
   const ResumeCheck check(a, path);
-  check("data", given.data, d.data);
+  check("data", given.spec, d.spec);
   check("batch-size", given.batch_size, d.batch_size);
   check("load-size", given.load_size, d.load_size);
   check("no-flip", !given.flip, !d.flip);
@@ -156,18 +159,62 @@ TranslationRecipe recipe_from_checkpoint(const io::Checkpoint& ck, const std::st
   return r;
 }
 
-// The CPU default run's length: about 20 minutes of the default model on 2
-// cores (docs/style-transfer.md).
-constexpr int64_t kCycleGanCpuSteps = 3000;
-constexpr int64_t kPix2PixCpuSteps = 2000;
-
 int64_t or_default(const ParsedArgs& a, const std::string& option, int64_t fallback) {
   return a.get_int(option) != 0 ? a.get_int(option) : fallback;
 }
 
 bool is_idx_spec(const std::string& data) { return data.rfind("fashion-mnist", 0) == 0 || data.rfind("idx:", 0) == 0; }
 
-TranslationDataOptions data_options(const DataOptions& d, int64_t image_size, int64_t channels) {
+// What both training commands share: the run directory, and the data options
+// and the recipe, from the checkpoint when resuming, else from the command line.
+struct TranslationRun {
+  explicit TranslationRun(const ParsedArgs& a);
+  bool resuming() const { return dir.resuming(); }
+  const io::Checkpoint& checkpoint() const { return dir.resumed(); }
+  std::string path() const { return dir.checkpoint_path(); }
+  // Model options given with --resume must match the stored ones (the fields'
+  // metadata keys are the option names with '_' for '-').
+  void check_resumed(const ModelFields& stored, const std::vector<std::pair<std::string, double>>& weights) const;
+
+  const ParsedArgs& args;
+  const Device device;
+  const RunDirectory dir;
+  DataOptions data;
+  TranslationRecipe recipe;
+};
+
+// The device, once the command line is known to be consistent (before the run
+// directory is touched).
+Device checked_device(const ParsedArgs& a) {
+  check_steps_or_epochs(a);
+  if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
+  return parse_device(a.get_string("device"));
+}
+
+TranslationRun::TranslationRun(const ParsedArgs& a)
+    : args(a), device(checked_device(a)), dir(a.get_string("out"), a.get_flag("resume")) {
+  data = resuming() ? data_from_checkpoint(checkpoint(), path(), a) : data_from_args(a);
+  recipe = resuming() ? recipe_from_checkpoint(checkpoint(), path(), a, device) : recipe_from_args(a, device);
+}
+
+void TranslationRun::check_resumed(const ModelFields& stored,
+                                   const std::vector<std::pair<std::string, double>>& weights) const {
+  const ResumeCheck check(args, path());
+  for (const auto& [key, value] : stored) {
+    std::string option = key;
+    std::replace(option.begin(), option.end(), '_', '-');
+    check(option, args.get_int(option), *value);
+  }
+  for (const auto& [option, value] : weights) check(option, args.get_double(option), value);
+}
+
+// How to load the run's data for a model of `image_size` and `channels`
+// (0: the data's own). A fresh run without --load-size gets the default now,
+// so the checkpoint records the size used.
+TranslationDataOptions data_options(TranslationRun& run, int64_t image_size, int64_t channels) {
+  DataOptions& d = run.data;
+  if (d.load_size == 0) d.load_size = default_load_size(image_size);
+  if (!run.args.get_flag("quiet")) std::cerr << "gan " << run.args.command() << ": loading " << d.spec << "\n";
   TranslationDataOptions o;
   o.image_size = image_size;
   o.load_size = d.load_size;
@@ -185,16 +232,15 @@ struct RunPlan {
   int64_t total_steps = 0;
 };
 
-RunPlan plan_run(const ParsedArgs& a, const TranslationData& data, const DataOptions& d, int64_t image_size,
-                 TranslationRecipe& recipe, int64_t cpu_steps) {
+RunPlan plan_run(TranslationRun& run, const TranslationData& data, int64_t image_size, int64_t cpu_steps) {
   RunPlan plan;
-  plan.source = std::make_shared<TranslationBatches>(data, d.batch_size, image_size, d.flip,
-                                                     stream_seed(recipe.seed, kDataStream));
+  plan.source = std::make_shared<TranslationBatches>(data, run.data.batch_size, image_size, run.data.flip,
+                                                     stream_seed(run.recipe.seed, kDataStream));
   const int64_t per_epoch = plan.source->batches_per_epoch();
   // Defaults sized for the machine: the papers' 200 epochs on a GPU; on the
-  // CPU a run of about 20 minutes on 2 cores (docs/style-transfer.md).
-  plan.total_steps = total_steps_from_args(a, per_epoch, recipe.device.is_cuda() ? 200 * per_epoch : cpu_steps);
-  LinearDecaySchedule& s = recipe.schedule;
+  // CPU a run of minutes (kCycleGanCpuSteps, kPix2PixCpuSteps).
+  plan.total_steps = total_steps_from_args(run.args, per_epoch, run.device.is_cuda() ? 200 * per_epoch : cpu_steps);
+  LinearDecaySchedule& s = run.recipe.schedule;
   if (s.decay_start < 0) s.decay_start = s.decay_steps == 0 ? 0 : plan.total_steps / 2;  // 0: no decay to start
   if (s.decay_steps < 0) s.decay_steps = std::max<int64_t>(0, plan.total_steps - s.decay_start);
   usage_check(s.end() >= plan.total_steps,
@@ -203,30 +249,31 @@ RunPlan plan_run(const ParsedArgs& a, const TranslationData& data, const DataOpt
                   "), before the run's last step " + std::to_string(plan.total_steps) +
                   ": later steps would not change the networks. Train fewer steps, or start a run with a longer "
                   "schedule",
-              a.command());
+              run.args.command());
   return plan;
 }
 
 // The loop for a built (and, when resuming, restored) trainer.
-int train_translation(TranslationTrainer& trainer, const RunDirectory& dir, const ParsedArgs& a,
-                      const TranslationData& data, const RunPlan& plan, const DataOptions& d,
-                      const std::string& model_line) {
+int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const TranslationData& data, const RunPlan& plan,
+             const std::string& model_line) {
+  const ParsedArgs& a = run.args;
   const std::string command = a.command(), name = "gan " + command + ": ";
   const bool quiet = a.get_flag("quiet");
   const int64_t per_epoch = plan.source->batches_per_epoch();
   const TranslationRecipe& r = trainer.recipe();
   if (!quiet) {
     std::cerr << name << data.describe() << "\n"
-              << name << per_epoch << " steps of " << d.batch_size << " per epoch; " << model_line << "; Adam lr "
-              << r.lr
+              << name << per_epoch << " steps of " << run.data.batch_size << " per epoch; " << model_line
+              << "; Adam lr " << r.lr
               << (r.schedule.decay_steps == 0 ? std::string(" (constant)")
                                               : " for " + std::to_string(r.schedule.decay_start) +
                                                     " steps, then linearly to 0 over " +
                                                     std::to_string(r.schedule.decay_steps))
               << "; on " << r.device.str() << where_running(r.device) << "\n"
-              << name << (dir.resuming() ? "resuming at step " + std::to_string(trainer.steps_done()) + ", " : "")
+              << name << (run.resuming() ? "resuming at step " + std::to_string(trainer.steps_done()) + ", " : "")
               << "training to step " << plan.total_steps << " (" << std::fixed << std::setprecision(1)
-              << static_cast<double>(plan.total_steps) / per_epoch << " epochs); writing to " << dir.path() << "/\n"
+              << static_cast<double>(plan.total_steps) / per_epoch << " epochs); writing to " << run.dir.path()
+              << "/\n"
               << std::defaultfloat;
   }
   trainer.set_sample_images(image_set_tensor(data.test_a, r.device), image_set_tensor(data.test_b, r.device));
@@ -241,35 +288,33 @@ int train_translation(TranslationTrainer& trainer, const RunDirectory& dir, cons
   const std::vector<std::string> columns = trainer.columns();
   loop.columns = {"step"};
   loop.columns.insert(loop.columns.end(), columns.begin(), columns.end());
-  loop.plot_title = "gan " + command + ": " + d.data;
+  loop.plot_title = "gan " + command + ": " + run.data.spec;
   const std::shared_ptr<TranslationBatches> source = plan.source;
   loop.make_loader = [source](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
-  loop.put_run_meta = [&d](io::Checkpoint& ck) { put_data_meta(ck, d); };
+  loop.put_run_meta = [&run](io::Checkpoint& ck) { put_data_meta(ck, run.data); };
   loop.format_values = [columns](const std::vector<double>& v) {
     std::ostringstream os;
     os << std::setprecision(3);
     for (size_t i = 0; i + 1 < columns.size(); ++i) os << (i ? "  " : "") << columns[i] << " " << v.at(i);
     return os.str();
   };
-  return run_train_loop(trainer, dir, loop);
+  return run_train_loop(trainer, run.dir, loop);
 }
 
-void prepare(const ParsedArgs& a) {
-  check_steps_or_epochs(a);
-  if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
-}
-
-// Model options given on the command line of a resumed run must match the stored ones.
-void check_resumed_ints(const ParsedArgs& a, const std::string& path,
-                        const std::vector<std::pair<std::string, int64_t>>& stored) {
-  const ResumeCheck check(a, path);
-  for (const auto& [option, value] : stored) check(option, a.get_int(option), value);
-}
-
-void check_resumed_doubles(const ParsedArgs& a, const std::string& path,
-                           const std::vector<std::pair<std::string, double>>& stored) {
-  const ResumeCheck check(a, path);
-  for (const auto& [option, value] : stored) check(option, a.get_double(option), value);
+// The rest of a training command once its data is loaded: the model takes
+// the data's channels and is validated, the run is planned, the trainer built
+// (and restored when resuming), and the loop runs. `describe_model` gives the
+// header line's model description.
+template <typename Trainer, typename Settings, typename Describe>
+int train_translation(TranslationRun& run, Settings& s, const TranslationData& data, int64_t cpu_steps,
+                      Describe&& describe_model) {
+  s.model.channels = data.channels();
+  s.model.validate();
+  const RunPlan plan = plan_run(run, data, s.model.image_size, cpu_steps);
+  s.recipe = run.recipe;
+  Trainer trainer(s);
+  if (run.resuming()) trainer.restore_state(run.checkpoint(), run.path());
+  return run_loop(trainer, run, data, plan, describe_model(trainer));
 }
 
 }  // namespace
@@ -291,66 +336,51 @@ CommandSpec cyclegan_train_spec() {
   c.add_int("image-size", "N",
             "training crop, a multiple of 4; 0 = 32 for fashion-mnist and idx data, 256 for image folders", 0)
       .at_least(0);
-  c.add_int("ngf", "N", "generator width; 0 = 64 on a GPU (the paper's), 32 on the CPU", 0).at_least(0);
+  c.add_int("ngf", "N", "generator width; 0 = 64 on a GPU (the paper's), 16 on the CPU", 0).at_least(0);
   c.add_int("n-blocks", "N", "ResNet blocks per generator; 0 = 9 from 256 px, 6 below (the paper's)", 0).at_least(0);
   c.add_double("lambda-cycle", "X", "weight of the cycle-consistency L1 losses", 10).at_least(0);
   c.add_double("lambda-identity", "X", "weight of the identity L1 losses, relative to --lambda-cycle; 0 = off", 0.5)
       .at_least(0);
   c.add_int("pool-size", "N", "past fakes kept for each discriminator; 0 = no pool", 50).at_least(0);
   add_common_training_options(c, "runs/cyclegan", 4,
-                              "the paper's is 1; 4 keeps the cores busier, and with instance norm each image is "
-                              "still treated on its own");
+                              "images of each domain per step (the paper's is 1; 4 keeps the cores busier, and with "
+                              "instance norm each image is still normalised on its own)",
+                              kCycleGanCpuSteps);
   return c;
 }
 
 int cmd_cyclegan_train(const ParsedArgs& a) {
-  prepare(a);
-  const Device device = parse_device(a.get_string("device"));
-  const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
-  const io::Checkpoint& ck = dir.resumed();
-  const std::string path = dir.checkpoint_path();
-
+  TranslationRun run(a);
   CycleGanSettings s;
-  DataOptions d;
   CycleGanModel& m = s.model;
-  if (dir.resuming()) {
-    d = data_from_checkpoint(ck, path, a);
-    m = cyclegan_model_from_meta(ck, path);
-    s.recipe = recipe_from_checkpoint(ck, path, a, device);
-    s.lambda_cycle = meta_double(ck, "lambda_cycle", path);
-    s.lambda_identity = meta_double(ck, "lambda_identity", path);
-    s.pool_size = meta_int(ck, "pool_size", path);
-    check_resumed_ints(a, path, {{"image-size", m.image_size}, {"channels", m.channels}, {"ngf", m.ngf},
-                                 {"ndf", m.ndf}, {"n-blocks", m.n_blocks}, {"d-layers", m.d_layers},
-                                 {"pool-size", s.pool_size}});
-    check_resumed_doubles(a, path, {{"lambda-cycle", s.lambda_cycle}, {"lambda-identity", s.lambda_identity}});
+  if (run.resuming()) {
+    const io::Checkpoint& ck = run.checkpoint();
+    m = cyclegan_model_from_meta(ck, run.path());
+    s.lambda_cycle = meta_double(ck, "lambda_cycle", run.path());
+    s.lambda_identity = meta_double(ck, "lambda_identity", run.path());
+    s.pool_size = meta_int(ck, "pool_size", run.path());
+    ModelFields stored = m.fields();
+    stored.emplace_back("pool_size", &s.pool_size);
+    run.check_resumed(stored, {{"lambda-cycle", s.lambda_cycle}, {"lambda-identity", s.lambda_identity}});
   } else {
-    d = data_from_args(a);
-    m.image_size = or_default(a, "image-size", is_idx_spec(d.data) ? 32 : 256);
-    m.ngf = or_default(a, "ngf", device.is_cuda() ? 64 : 32);
-    m.ndf = or_default(a, "ndf", device.is_cuda() ? 64 : 32);
+    m.image_size = or_default(a, "image-size", is_idx_spec(run.data.spec) ? 32 : 256);
+    m.ngf = or_default(a, "ngf", run.device.is_cuda() ? 64 : kCpuWidth);
+    m.ndf = or_default(a, "ndf", run.device.is_cuda() ? 64 : kCpuWidth);
     m.n_blocks = or_default(a, "n-blocks", m.image_size >= 256 ? 9 : 6);
     m.d_layers = or_default(a, "d-layers", m.image_size <= 32 ? 2 : 3);
     m.channels = a.get_int("channels");  // 0: from the data, below
-    s.recipe = recipe_from_args(a, device);
     s.lambda_cycle = a.get_double("lambda-cycle");
     s.lambda_identity = a.get_double("lambda-identity");
     s.pool_size = a.get_int("pool-size");
-    if (d.load_size == 0) d.load_size = default_load_size(m.image_size);
   }
-  if (!a.get_flag("quiet")) std::cerr << "gan cyclegan train: loading " << d.data << "\n";
-  const TranslationData data = load_unpaired(d.data, data_options(d, m.image_size, m.channels));
-  m.channels = data.channels();
-  m.validate();
-  const RunPlan plan = plan_run(a, data, d, m.image_size, s.recipe, kCycleGanCpuSteps);
-
-  CycleGanTrainer trainer(s);
-  if (dir.resuming()) trainer.restore_state(ck, path);
-  std::ostringstream model;
-  model << "CycleGAN " << describe(m) << " (2 x G " << trainer.generator_ab().parameter_count() << ", 2 x D "
-        << trainer.discriminator_a().parameter_count() << " parameters), lambda_cycle " << s.lambda_cycle
-        << ", lambda_identity " << s.lambda_identity << ", pool " << s.pool_size;
-  return train_translation(trainer, dir, a, data, plan, d, model.str());
+  const TranslationData data = load_unpaired(run.data.spec, data_options(run, m.image_size, m.channels));
+  return train_translation<CycleGanTrainer>(run, s, data, kCycleGanCpuSteps, [&](CycleGanTrainer& t) {
+    std::ostringstream os;
+    os << "CycleGAN " << describe(m) << " (2 x G " << t.generator_ab().parameter_count() << ", 2 x D "
+       << t.discriminator_a().parameter_count() << " parameters), lambda_cycle " << s.lambda_cycle
+       << ", lambda_identity " << s.lambda_identity << ", pool " << s.pool_size;
+    return os.str();
+  });
 }
 
 // ---- gan pix2pix train -----------------------------------------------------------------
@@ -362,57 +392,41 @@ CommandSpec pix2pix_train_spec() {
                 "distance to the target; Adam with a constant then linearly decaying learning rate. --data is a "
                 "folder with train/ holding A|B images (input on the left half, target on the right), and "
                 "optionally val/ or test/ for the sample grids (rows: A, G(A), B). See docs/style-transfer.md.");
-  c.add_string("data", "DIR", "folder with train/ (and val/ or test/) of A|B images").required();
+  c.add_string("data", "DIR", "folder with train/ (and val/ or test/) of A|B images; needed unless --resume");
   c.add_choice("direction", kDirections, "AtoB: the left half is the input; BtoA: the right half is", "AtoB");
   c.add_int("image-size", "N", "training crop, a power of two from 32; 0 = 256 on a GPU (the paper's), 64 on the "
             "CPU", 0).at_least(0);
-  c.add_int("ngf", "N", "generator width; 0 = 64 on a GPU (the paper's), 32 on the CPU", 0).at_least(0);
+  c.add_int("ngf", "N", "generator width; 0 = 64 on a GPU (the paper's), 16 on the CPU", 0).at_least(0);
   c.add_double("lambda-l1", "X", "weight of the L1 distance to the target", 100).at_least(0);
-  add_common_training_options(c, "runs/pix2pix", 1, "the paper's");
+  add_common_training_options(c, "runs/pix2pix", 1, "image pairs per step (the paper's 1)", kPix2PixCpuSteps);
   return c;
 }
 
 int cmd_pix2pix_train(const ParsedArgs& a) {
-  prepare(a);
-  const Device device = parse_device(a.get_string("device"));
-  const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
-  const io::Checkpoint& ck = dir.resumed();
-  const std::string path = dir.checkpoint_path();
-
+  TranslationRun run(a);
   Pix2PixSettings s;
-  DataOptions d;
   Pix2PixModel& m = s.model;
-  if (dir.resuming()) {
-    d = data_from_checkpoint(ck, path, a);
-    m = pix2pix_model_from_meta(ck, path);
-    s.recipe = recipe_from_checkpoint(ck, path, a, device);
-    s.lambda_l1 = meta_double(ck, "lambda_l1", path);
-    check_resumed_ints(a, path, {{"image-size", m.image_size}, {"channels", m.channels}, {"ngf", m.ngf},
-                                 {"ndf", m.ndf}, {"d-layers", m.d_layers}});
-    check_resumed_doubles(a, path, {{"lambda-l1", s.lambda_l1}});
+  if (run.resuming()) {
+    m = pix2pix_model_from_meta(run.checkpoint(), run.path());
+    s.lambda_l1 = meta_double(run.checkpoint(), "lambda_l1", run.path());
+    run.check_resumed(m.fields(), {{"lambda-l1", s.lambda_l1}});
   } else {
-    d = data_from_args(a);
-    m.image_size = or_default(a, "image-size", device.is_cuda() ? 256 : 64);
-    m.ngf = or_default(a, "ngf", device.is_cuda() ? 64 : 32);
-    m.ndf = or_default(a, "ndf", device.is_cuda() ? 64 : 32);
+    usage_check(!run.data.spec.empty(), "which data? give --data DIR, a folder with train/ holding A|B images",
+                "pix2pix train");
+    m.image_size = or_default(a, "image-size", run.device.is_cuda() ? 256 : 64);
+    m.ngf = or_default(a, "ngf", run.device.is_cuda() ? 64 : kCpuWidth);
+    m.ndf = or_default(a, "ndf", run.device.is_cuda() ? 64 : kCpuWidth);
     m.d_layers = or_default(a, "d-layers", m.image_size <= 32 ? 2 : 3);
     m.channels = a.get_int("channels");  // 0: from the data, below
-    s.recipe = recipe_from_args(a, device);
     s.lambda_l1 = a.get_double("lambda-l1");
-    if (d.load_size == 0) d.load_size = default_load_size(m.image_size);
   }
-  if (!a.get_flag("quiet")) std::cerr << "gan pix2pix train: loading " << d.data << "\n";
-  const TranslationData data = load_paired(d.data, data_options(d, m.image_size, m.channels));
-  m.channels = data.channels();
-  m.validate();
-  const RunPlan plan = plan_run(a, data, d, m.image_size, s.recipe, kPix2PixCpuSteps);
-
-  Pix2PixTrainer trainer(s);
-  if (dir.resuming()) trainer.restore_state(ck, path);
-  std::ostringstream model;
-  model << "pix2pix " << d.direction << ", " << describe(m) << " (G " << trainer.generator().parameter_count()
-        << ", D " << trainer.discriminator().parameter_count() << " parameters), lambda_l1 " << s.lambda_l1;
-  return train_translation(trainer, dir, a, data, plan, d, model.str());
+  const TranslationData data = load_paired(run.data.spec, data_options(run, m.image_size, m.channels));
+  return train_translation<Pix2PixTrainer>(run, s, data, kPix2PixCpuSteps, [&](Pix2PixTrainer& t) {
+    std::ostringstream os;
+    os << "pix2pix " << run.data.direction << ", " << describe(m) << " (G " << t.generator().parameter_count()
+       << ", D " << t.discriminator().parameter_count() << " parameters), lambda_l1 " << s.lambda_l1;
+    return os.str();
+  });
 }
 
 // ---- gan translate ---------------------------------------------------------------------

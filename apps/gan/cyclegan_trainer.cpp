@@ -50,32 +50,19 @@ std::string describe(const CycleGanModel& m) {
   return os.str();
 }
 
+ModelFields CycleGanModel::fields() {
+  return {{"image_size", &image_size}, {"channels", &channels}, {"ngf", &ngf},
+          {"ndf", &ndf},               {"n_blocks", &n_blocks}, {"d_layers", &d_layers}};
+}
+
 void put_cyclegan_meta(io::Checkpoint& ck, const CycleGanModel& m) {
-  ck.put_meta("model", "cyclegan");
-  ck.put_meta("image_size", std::to_string(m.image_size));
-  ck.put_meta("channels", std::to_string(m.channels));
-  ck.put_meta("ngf", std::to_string(m.ngf));
-  ck.put_meta("ndf", std::to_string(m.ndf));
-  ck.put_meta("n_blocks", std::to_string(m.n_blocks));
-  ck.put_meta("d_layers", std::to_string(m.d_layers));
+  CycleGanModel copy = m;
+  put_model_fields(ck, "cyclegan", copy.fields());
 }
 
 CycleGanModel cyclegan_model_from_meta(const io::Checkpoint& ck, const std::string& source) {
-  GAN_CHECK(ck.has_meta("model") && ck.meta("model") == "cyclegan", IoError, source,
-            ": not a CycleGAN checkpoint (metadata 'model' is ", ck.has_meta("model") ? ck.meta("model") : "missing",
-            ")");
   CycleGanModel m;
-  m.image_size = meta_int(ck, "image_size", source);
-  m.channels = meta_int(ck, "channels", source);
-  m.ngf = meta_int(ck, "ngf", source);
-  m.ndf = meta_int(ck, "ndf", source);
-  m.n_blocks = meta_int(ck, "n_blocks", source);
-  m.d_layers = meta_int(ck, "d_layers", source);
-  try {
-    m.validate();
-  } catch (const ValueError& e) {
-    throw IoError(source + ": the model options stored in the checkpoint are invalid: " + e.what());
-  }
+  read_model_fields(ck, "cyclegan", source, m.fields(), [&] { m.validate(); });
   return m;
 }
 
@@ -131,15 +118,13 @@ std::vector<std::string> CycleGanTrainer::loss_names() const {
   return {"D_A", "D_B", "G_AB", "G_BA", "cycle_A", "cycle_B", "idt_A", "idt_B"};
 }
 
-Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
+std::vector<Tensor> CycleGanTrainer::update_generators(const Tensor& a, const Tensor& b, Tensor& fake_a,
+                                                       Tensor& fake_b) {
   const double lambda = settings_.lambda_cycle, lambda_idt = settings_.lambda_identity * lambda;
-
-  // 1. Both generators, through the frozen discriminators.
-  set_trainable(*d_a_, false);
-  set_trainable(*d_b_, false);
-  const Tensor fake_b = located("G_AB forward (A to B)", [&] { return g_ab_->forward(a); });
+  const FrozenScope frozen({d_a_.get(), d_b_.get()});
+  fake_b = located("G_AB forward (A to B)", [&] { return g_ab_->forward(a); });
   const Tensor rec_a = located("G_BA forward (cycle of A)", [&] { return g_ba_->forward(fake_b); });
-  const Tensor fake_a = located("G_BA forward (B to A)", [&] { return g_ba_->forward(b); });
+  fake_a = located("G_BA forward (B to A)", [&] { return g_ba_->forward(b); });
   const Tensor rec_b = located("G_AB forward (cycle of B)", [&] { return g_ab_->forward(fake_a); });
   const Tensor adv_ab = lsgan_generator_loss(located("D_B forward on G_AB(A)", [&] { return d_b_->forward(fake_b); }));
   const Tensor adv_ba = lsgan_generator_loss(located("D_A forward on G_BA(B)", [&] { return d_a_->forward(fake_a); }));
@@ -154,10 +139,15 @@ Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
   }
   optimizer_g().zero_grad();
   located("backward through D and both generators (G update)", [&] { loss_g.backward(); return 0; });
-  const Tensor g_probe = add_probes(gradient_probe(*g_ab_), gradient_probe(*g_ba_));
+  const Tensor probe = add_probes(gradient_probe(*g_ab_), gradient_probe(*g_ba_));
   optimizer_g().step();
-  set_trainable(*d_a_, true);
-  set_trainable(*d_b_, true);
+  return {adv_ab, adv_ba, cycle_a, cycle_b, idt_a, idt_b, probe};
+}
+
+Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
+  // 1. Both generators, through the frozen discriminators.
+  Tensor fake_a, fake_b;
+  const std::vector<Tensor> g = update_generators(a, b, fake_a, fake_b);
 
   // 2. Both discriminators, on real images and fakes drawn through the pools.
   const Tensor pooled_b = pool_b_.query(fake_b), pooled_a = pool_a_.query(fake_a);
@@ -173,10 +163,10 @@ Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
   optimizer_d().step();
 
   NoGradGuard no_grad;
-  std::vector<Tensor> stats;
-  for (const Tensor& t :
-       {loss_d_a, loss_d_b, adv_ab, adv_ba, cycle_a, cycle_b, idt_a, idt_b, add_probes(g_probe, d_probe)})
-    stats.push_back(t.detach().reshape({1}));
+  std::vector<Tensor> stats = {loss_d_a, loss_d_b};
+  stats.insert(stats.end(), g.begin(), g.end() - 1);  // adversarial, cycle and identity terms
+  stats.push_back(add_probes(g.back(), d_probe));
+  for (Tensor& t : stats) t = t.detach().reshape({1});
   return concat(stats, 0);
 }
 
@@ -222,11 +212,8 @@ void CycleGanTrainer::save_extra(io::Checkpoint& ck) const {
 }
 
 void CycleGanTrainer::check_extra(const io::Checkpoint& ck, const std::string& source) const {
-  const CycleGanModel saved = cyclegan_model_from_meta(ck, source);
-  const CycleGanModel& mine = settings_.model;
-  check_same_model(saved.image_size == mine.image_size && saved.channels == mine.channels && saved.ngf == mine.ngf &&
-                       saved.ndf == mine.ndf && saved.n_blocks == mine.n_blocks && saved.d_layers == mine.d_layers,
-                   source, describe(saved), describe(mine));
+  CycleGanModel saved = cyclegan_model_from_meta(ck, source), mine = settings_.model;
+  check_same_model(saved.fields(), mine.fields(), source, describe(saved), describe(mine));
   const int64_t pool_size = meta_int(ck, "pool_size", source);
   GAN_CHECK(pool_size == settings_.pool_size, IoError, source, ": made with --pool-size ", pool_size,
             ", this run has --pool-size ", settings_.pool_size);

@@ -48,6 +48,7 @@ struct CycleGanModel {
   int64_t n_blocks = 6;     // ResNet blocks in each generator
   int64_t d_layers = 2;     // PatchGAN depth (3: the paper's 70x70 patches)
   void validate() const;    // ValueError naming the bad option
+  ModelFields fields();     // the options by checkpoint metadata key
   ResnetGeneratorConfig generator() const;
   PatchDiscriminatorConfig discriminator() const;
 };
@@ -90,6 +91,10 @@ class CycleGanTrainer : public TranslationTrainer {
 
  private:
   Shape image_shape() const;
+  // The generators' half of a step (the discriminators frozen): sets the
+  // fakes for the discriminators' half and returns the adversarial, cycle and
+  // identity terms, then the generators' gradient probe.
+  std::vector<Tensor> update_generators(const Tensor& a, const Tensor& b, Tensor& fake_a, Tensor& fake_b);
 
   CycleGanSettings settings_;
   std::shared_ptr<ResnetGenerator> g_ab_, g_ba_;

@@ -55,30 +55,18 @@ std::string describe(const Pix2PixModel& m) {
   return os.str();
 }
 
+ModelFields Pix2PixModel::fields() {
+  return {{"image_size", &image_size}, {"channels", &channels}, {"ngf", &ngf}, {"ndf", &ndf}, {"d_layers", &d_layers}};
+}
+
 void put_pix2pix_meta(io::Checkpoint& ck, const Pix2PixModel& m) {
-  ck.put_meta("model", "pix2pix");
-  ck.put_meta("image_size", std::to_string(m.image_size));
-  ck.put_meta("channels", std::to_string(m.channels));
-  ck.put_meta("ngf", std::to_string(m.ngf));
-  ck.put_meta("ndf", std::to_string(m.ndf));
-  ck.put_meta("d_layers", std::to_string(m.d_layers));
+  Pix2PixModel copy = m;
+  put_model_fields(ck, "pix2pix", copy.fields());
 }
 
 Pix2PixModel pix2pix_model_from_meta(const io::Checkpoint& ck, const std::string& source) {
-  GAN_CHECK(ck.has_meta("model") && ck.meta("model") == "pix2pix", IoError, source,
-            ": not a pix2pix checkpoint (metadata 'model' is ", ck.has_meta("model") ? ck.meta("model") : "missing",
-            ")");
   Pix2PixModel m;
-  m.image_size = meta_int(ck, "image_size", source);
-  m.channels = meta_int(ck, "channels", source);
-  m.ngf = meta_int(ck, "ngf", source);
-  m.ndf = meta_int(ck, "ndf", source);
-  m.d_layers = meta_int(ck, "d_layers", source);
-  try {
-    m.validate();
-  } catch (const ValueError& e) {
-    throw IoError(source + ": the model options stored in the checkpoint are invalid: " + e.what());
-  }
+  read_model_fields(ck, "pix2pix", source, m.fields(), [&] { m.validate(); });
   return m;
 }
 
@@ -126,16 +114,18 @@ Tensor Pix2PixTrainer::step_losses(const Tensor& a, const Tensor& b) {
   optimizer_d().step();
 
   // 2. G through the updated, frozen D, plus the L1 distance to the target.
-  set_trainable(*d_, false);
-  const Tensor adv = generator_loss(
-      GanLoss::BCE, located("discriminator forward (G update)", [&] { return d_->forward(concat({a, fake}, 1)); }));
-  const Tensor l1 = l1_loss(fake, b);
-  const Tensor loss_g = add(adv, mul(l1, settings_.lambda_l1));
-  optimizer_g().zero_grad();
-  located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
-  const Tensor g_probe = gradient_probe(*g_);
-  optimizer_g().step();
-  set_trainable(*d_, true);
+  Tensor adv, l1, g_probe;
+  {
+    const FrozenScope frozen({d_.get()});
+    adv = generator_loss(GanLoss::BCE, located("discriminator forward (G update)",
+                                               [&] { return d_->forward(concat({a, fake}, 1)); }));
+    l1 = l1_loss(fake, b);
+    const Tensor loss_g = add(adv, mul(l1, settings_.lambda_l1));
+    optimizer_g().zero_grad();
+    located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
+    g_probe = gradient_probe(*g_);
+    optimizer_g().step();
+  }
 
   NoGradGuard no_grad;
   std::vector<Tensor> stats;
@@ -170,11 +160,8 @@ void Pix2PixTrainer::save_extra(io::Checkpoint& ck) const {
 }
 
 void Pix2PixTrainer::check_extra(const io::Checkpoint& ck, const std::string& source) const {
-  const Pix2PixModel saved = pix2pix_model_from_meta(ck, source);
-  const Pix2PixModel& mine = settings_.model;
-  check_same_model(saved.image_size == mine.image_size && saved.channels == mine.channels && saved.ngf == mine.ngf &&
-                       saved.ndf == mine.ndf && saved.d_layers == mine.d_layers,
-                   source, describe(saved), describe(mine));
+  Pix2PixModel saved = pix2pix_model_from_meta(ck, source), mine = settings_.model;
+  check_same_model(saved.fields(), mine.fields(), source, describe(saved), describe(mine));
   meta_int(ck, "G.dropout_rng_counter", source);
 }
 

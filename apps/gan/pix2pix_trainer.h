@@ -40,6 +40,7 @@ struct Pix2PixModel {
   int64_t ngf = 64, ndf = 64;
   int64_t d_layers = 3;      // PatchGAN depth (3: 70x70 patches)
   void validate() const;     // ValueError naming the bad option
+  ModelFields fields();       // the options by checkpoint metadata key
   int64_t num_downs() const;  // log2(image_size)
   UnetGeneratorConfig generator() const;
   PatchDiscriminatorConfig discriminator() const;

@@ -60,6 +60,21 @@ std::string where_running(Device device) {
   return " with " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
 }
 
+void add_loop_options(CommandSpec& c, int64_t checkpoint_every) {
+  c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = only at the end", 200).at_least(0);
+  c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", checkpoint_every)
+      .at_least(0);
+  c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
+  c.add_flag("resume", "continue the run in --out from its checkpoint (the model and data options come from it)");
+  c.add_choice("on-nan", {"stop", "rollback"},
+               "when a loss or gradient becomes NaN/Inf: stop, naming the step and the layer or op where it "
+               "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the "
+               "learning rate (at most 3 times)",
+               "stop");
+  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
+  c.add_flag("quiet", "no progress bar, only warnings and errors");
+}
+
 void check_steps_or_epochs(const ParsedArgs& a) {
   usage_check(a.get_int("steps") == 0 || a.get_int("epochs") == 0,
               "give either --steps or --epochs, not both", a.command());

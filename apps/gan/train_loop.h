@@ -137,6 +137,11 @@ struct TrainLoopOptions {
 // already reached total_steps; NumericalError for a NaN it cannot roll back.
 int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& options);
 
+// The options every training command reads for the loop: --sample-every,
+// --checkpoint-every (default `checkpoint_every`), --log-every, --resume,
+// --on-nan, --threads, --quiet.
+void add_loop_options(CommandSpec& command, int64_t checkpoint_every);
+
 // UsageError when both --steps and --epochs are given (check it before any
 // work); total_steps_from_args checks it too.
 void check_steps_or_epochs(const ParsedArgs& args);

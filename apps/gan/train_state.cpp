@@ -62,8 +62,14 @@ Tensor gradient_probe(const Module& m) {
   return probe;
 }
 
-void set_trainable(Module& module, bool trainable) {
-  for (Tensor p : module.parameters()) p.set_requires_grad(trainable);
+FrozenScope::FrozenScope(std::vector<Module*> modules) : modules_(std::move(modules)) {
+  for (Module* m : modules_)
+    for (Tensor p : m->parameters()) p.set_requires_grad(false);
+}
+
+FrozenScope::~FrozenScope() {
+  for (Module* m : modules_)
+    for (Tensor p : m->parameters()) p.set_requires_grad(true);
 }
 
 void TensorSnapshot::save(const std::vector<Tensor>& state) {

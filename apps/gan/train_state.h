@@ -58,10 +58,20 @@ Tensor gradient_probe(const Module& module);
 // a + b for probes that may be undefined.
 Tensor add_probes(const Tensor& a, const Tensor& b);
 
-// Turns gradients for the module's parameters on or off: a network held fixed
-// while another one trains through it (a discriminator during the generator
-// update) then costs no weight-gradient work.
-void set_trainable(Module& module, bool trainable);
+// Holds networks fixed while another one trains through them (the
+// discriminators during a generator update): their parameters stop requiring
+// gradients, so backward does no weight-gradient work for them, until the
+// scope ends, also by an exception.
+class FrozenScope {
+ public:
+  explicit FrozenScope(std::vector<Module*> modules);
+  ~FrozenScope();
+  FrozenScope(const FrozenScope&) = delete;
+  FrozenScope& operator=(const FrozenScope&) = delete;
+
+ private:
+  std::vector<Module*> modules_;
+};
 
 // Copies of a trainer's mutable tensors (weights, buffers, optimizer moments),
 // taken before every step so that a step that went non-finite can be undone

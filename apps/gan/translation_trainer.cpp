@@ -21,7 +21,27 @@ std::vector<Tensor> parameters_of(const std::vector<std::pair<std::string, Modul
 
 }  // namespace
 
-void check_same_model(bool same, const std::string& source, const std::string& saved, const std::string& mine) {
+void put_model_fields(io::Checkpoint& ck, const std::string& kind, const ModelFields& fields) {
+  ck.put_meta("model", kind);
+  for (const auto& [key, value] : fields) ck.put_meta(key, std::to_string(*value));
+}
+
+void read_model_fields(const io::Checkpoint& ck, const std::string& kind, const std::string& source,
+                       const ModelFields& fields, const std::function<void()>& validate) {
+  GAN_CHECK(ck.has_meta("model") && ck.meta("model") == kind, IoError, source, ": not a ", kind,
+            " checkpoint (metadata 'model' is ", ck.has_meta("model") ? ck.meta("model") : "missing", ")");
+  for (const auto& [key, value] : fields) *value = meta_int(ck, key, source);
+  try {
+    validate();
+  } catch (const ValueError& e) {
+    throw IoError(source + ": the model options stored in the checkpoint are invalid: " + e.what());
+  }
+}
+
+void check_same_model(const ModelFields& saved_fields, const ModelFields& my_fields, const std::string& source,
+                      const std::string& saved, const std::string& mine) {
+  bool same = saved_fields.size() == my_fields.size();
+  for (size_t i = 0; same && i < saved_fields.size(); ++i) same = *saved_fields[i].second == *my_fields[i].second;
   GAN_CHECK(same, IoError, source, ": made for another model (", saved, "); this run asks for ", mine);
 }
 

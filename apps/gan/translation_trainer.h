@@ -7,6 +7,7 @@
 // pools, pix2pix's dropout stream).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -103,8 +104,20 @@ class TranslationTrainer : public LoopTrainer {
   int64_t snapshot_opt_steps_[2] = {0, 0};
 };
 
-// A model-option mismatch between a checkpoint and a run: IoError "made for
-// another model (...); this run asks for ...".
-void check_same_model(bool same, const std::string& source, const std::string& saved, const std::string& mine);
+// A model's integer options by metadata key ("image_size", ...), pointing
+// into the model: what its checkpoint metadata holds.
+using ModelFields = std::vector<std::pair<const char*, int64_t*>>;
+
+// Writes metadata "model" = `kind` and every field.
+void put_model_fields(io::Checkpoint& checkpoint, const std::string& kind, const ModelFields& fields);
+// IoError naming `source` unless metadata "model" is `kind`; then reads every
+// field and runs `validate`, whose ValueError becomes an IoError (the stored
+// options are invalid: the file is damaged).
+void read_model_fields(const io::Checkpoint& checkpoint, const std::string& kind, const std::string& source,
+                       const ModelFields& fields, const std::function<void()>& validate);
+// IoError "made for another model (`saved`); this run asks for `mine`" unless
+// the two field lists hold the same values.
+void check_same_model(const ModelFields& saved_fields, const ModelFields& my_fields, const std::string& source,
+                      const std::string& saved, const std::string& mine);
 
 }  // namespace gan::app

@@ -12,10 +12,21 @@
 #include <vector>
 
 #include "apps/gan/app.h"
+#include "core/io/atomic_file.h"
 #include "core/io/idx.h"
 #include "core/random.h"
 
+// EXPECT that `text` contains `part`, showing the text when it does not.
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
+
 namespace gan::app::testing {
+
+// A whole file as text (IoError if it cannot be read).
+inline std::string read_text(const std::string& path) {
+  const std::vector<uint8_t> b = io::read_file(path);
+  return std::string(b.begin(), b.end());
+}
 
 // An empty directory GAN_TEST_TMPDIR/app/<suite>.<test>, created fresh.
 inline std::string scratch_dir() {

@@ -22,19 +22,7 @@ namespace gan::app {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::CliResult;
-using testing::run_gan;
-using testing::scratch_dir;
-using testing::set_option;
-using testing::tiny_cyclegan_args;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
-
-std::string read_text(const std::string& path) {
-  const std::vector<uint8_t> b = io::read_file(path);
-  return std::string(b.begin(), b.end());
-}
+using namespace testing;  // app_test_util.h, translation_test_util.h
 
 // losses.csv as a header and rows of numbers (an empty field reads as NaN).
 struct Csv {
@@ -72,7 +60,7 @@ void expect_same_records(const std::string& a_path, const std::string& b_path) {
 }
 
 TEST(CycleGan, ResumedRunEqualsUninterruptedRunBitForBit) {
-  const std::string dir = scratch_dir(), data = testing::write_unpaired_bars(dir + "/bars", 6);
+  const std::string dir = scratch_dir(), data = write_unpaired_bars(dir + "/bars", 6);
   // 9 steps straight: the pools (4 images) fill in two steps, then swap at
   // random. The schedule is fixed when a run starts: both runs ask for the
   // straight run's default (4 steps at the full rate, then 5 decaying).
@@ -110,7 +98,7 @@ TEST(CycleGan, ResumedRunEqualsUninterruptedRunBitForBit) {
 }
 
 TEST(CycleGan, AFewStepsLowerTheCycleLoss) {
-  const std::string dir = scratch_dir(), data = testing::write_unpaired_bars(dir + "/bars", 16);
+  const std::string dir = scratch_dir(), data = write_unpaired_bars(dir + "/bars", 16);
   std::vector<std::string> args = tiny_cyclegan_args(data, dir + "/run", 40);
   set_option(args, "ngf", "8");
   set_option(args, "batch-size", "4");
@@ -136,7 +124,7 @@ TEST(CycleGan, AFewStepsLowerTheCycleLoss) {
 }
 
 TEST(CycleGan, TranslateRoundTripsThroughTheSavedCheckpoint) {
-  const std::string dir = scratch_dir(), data = testing::write_unpaired_bars(dir + "/bars", 6);
+  const std::string dir = scratch_dir(), data = write_unpaired_bars(dir + "/bars", 6);
   ASSERT_EQ(run_gan(tiny_cyclegan_args(data, dir + "/run", 3)).status, 0);
   const std::string ckpt = dir + "/run/checkpoint.ckpt";
   for (const std::string direction : {"AtoB", "BtoA"}) {
@@ -178,8 +166,8 @@ TEST(CycleGan, TranslateRoundTripsThroughTheSavedCheckpoint) {
                "cpu"});
   EXPECT_EQ(r.status, 2);
   EXPECT_CONTAINS(r.err, "would overwrite them");
-  const std::string idx = testing::write_bar_dataset(dir + "/idx", 16);
-  ASSERT_EQ(run_gan(testing::tiny_train_args(idx, dir + "/dcgan", 1)).status, 0);
+  const std::string idx = write_bar_dataset(dir + "/idx", 16);
+  ASSERT_EQ(run_gan(tiny_train_args(idx, dir + "/dcgan", 1)).status, 0);
   r = run_gan({"translate", "--checkpoint", dir + "/dcgan/checkpoint.ckpt", "--in", data + "/testA", "--out",
                dir + "/x", "--device", "cpu"});
   EXPECT_EQ(r.status, 1);
@@ -187,7 +175,7 @@ TEST(CycleGan, TranslateRoundTripsThroughTheSavedCheckpoint) {
 }
 
 TEST(CycleGan, BadRunsFailClearly) {
-  const std::string dir = scratch_dir(), data = testing::write_unpaired_bars(dir + "/bars", 6);
+  const std::string dir = scratch_dir(), data = write_unpaired_bars(dir + "/bars", 6);
   // A folder without trainB/: the error names it and the layout, before anything is written.
   const std::string broken = dir + "/broken";
   fs::create_directories(broken);

@@ -26,9 +26,6 @@ using testing::set_option;
 using testing::tiny_train_args;
 using testing::write_bar_dataset;
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
-
 std::string read_text(const std::string& path) {
   if (!fs::exists(path)) return "";
   const std::vector<uint8_t> b = io::read_file(path);

@@ -19,19 +19,7 @@ namespace gan::app {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::CliResult;
-using testing::run_gan;
-using testing::scratch_dir;
-using testing::set_option;
-using testing::tiny_pix2pix_args;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
-
-std::string read_text(const std::string& path) {
-  const std::vector<uint8_t> b = io::read_file(path);
-  return std::string(b.begin(), b.end());
-}
+using namespace testing;  // app_test_util.h, translation_test_util.h
 
 // Column `name` of losses.csv.
 std::vector<double> csv_column(const std::string& path, const std::string& name) {
@@ -52,7 +40,7 @@ std::vector<double> csv_column(const std::string& path, const std::string& name)
 }
 
 TEST(Pix2Pix, ResumedRunEqualsUninterruptedRunBitForBit) {
-  const std::string dir = scratch_dir(), data = testing::write_paired_bars(dir + "/pairs", 6, 68);
+  const std::string dir = scratch_dir(), data = write_paired_bars(dir + "/pairs", 6, 68);
   const auto args = [&](const std::string& out, int64_t steps) {
     std::vector<std::string> a = tiny_pix2pix_args(data, out, steps);
     set_option(a, "decay-steps", "0");  // a constant rate: the first run's schedule fits the longer one
@@ -60,8 +48,8 @@ TEST(Pix2Pix, ResumedRunEqualsUninterruptedRunBitForBit) {
   };
   ASSERT_EQ(run_gan(args(dir + "/straight", 5)).status, 0);
   ASSERT_EQ(run_gan(args(dir + "/resumed", 2)).status, 0);
-  const CliResult r = run_gan({"pix2pix", "train", "--data", data, "--out", dir + "/resumed", "--resume", "--steps",
-                               "5", "--device", "cpu", "--log-every", "1", "--sample-every", "0", "--quiet"});
+  const CliResult r = run_gan({"pix2pix", "train", "--out", dir + "/resumed", "--resume", "--steps", "5", "--device",
+                               "cpu", "--log-every", "1", "--sample-every", "0", "--quiet"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
   const io::Checkpoint a = io::load_checkpoint(dir + "/straight/checkpoint.ckpt");
@@ -79,7 +67,7 @@ TEST(Pix2Pix, ResumedRunEqualsUninterruptedRunBitForBit) {
 }
 
 TEST(Pix2Pix, AFewStepsLowerTheL1Loss) {
-  const std::string dir = scratch_dir(), data = testing::write_paired_bars(dir + "/pairs", 8, 36);
+  const std::string dir = scratch_dir(), data = write_paired_bars(dir + "/pairs", 8, 36);
   std::vector<std::string> args = tiny_pix2pix_args(data, dir + "/run", 30);
   for (const auto& [name, value] : {std::pair{"image-size", "32"}, {"load-size", "36"}, {"ngf", "8"},
                                     {"batch-size", "4"}, {"decay-steps", "0"}, {"lr", "1e-3"}})
@@ -99,7 +87,7 @@ TEST(Pix2Pix, AFewStepsLowerTheL1Loss) {
 }
 
 TEST(Pix2Pix, TranslateUsesTheTrainedDirection) {
-  const std::string dir = scratch_dir(), data = testing::write_paired_bars(dir + "/pairs", 4, 36);
+  const std::string dir = scratch_dir(), data = write_paired_bars(dir + "/pairs", 4, 36);
   std::vector<std::string> args = tiny_pix2pix_args(data, dir + "/run", 1);
   for (const auto& [name, value] :
        {std::pair{"image-size", "32"}, {"load-size", "36"}, {"direction", "BtoA"}, {"channels", "1"}})
@@ -121,9 +109,9 @@ TEST(Pix2Pix, TranslateUsesTheTrainedDirection) {
 
 TEST(Pix2Pix, OddWidthPairsAreRefusedNamingTheFile) {
   const std::string dir = scratch_dir();
-  testing::write_pngs(dir + "/pairs", "train", 2, [](int) {
+  write_pngs(dir + "/pairs", "train", 2, [](int) {
     Generator g(1);
-    return testing::bar_image(35, true, g);
+    return bar_image(35, true, g);
   });
   const CliResult r = run_gan(tiny_pix2pix_args(dir + "/pairs", dir + "/run", 1));
   EXPECT_EQ(r.status, 1);

@@ -20,19 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CliResult;
+using testing::read_text;
 using testing::run_gan;
 using testing::scratch_dir;
 using testing::set_option;
 using testing::tiny_train_args;
 using testing::write_bar_dataset;
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
-
-std::string read_text(const std::string& path) {
-  const std::vector<uint8_t> b = io::read_file(path);
-  return std::string(b.begin(), b.end());
-}
 
 TEST(TrainVariants, EveryLossTrainsWithItsRecipe) {
   const std::string dir = scratch_dir();

@@ -21,9 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::scratch_dir;
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
-
 TranslationDataOptions small(int64_t image_size, int64_t load_size) {
   TranslationDataOptions o;
   o.image_size = image_size;
