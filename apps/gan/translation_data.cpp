@@ -93,6 +93,24 @@ ImageSet test_class(const std::string& dataset, int64_t label, const Translation
   return first_images(std::move(set), o.test_images);
 }
 
+// CycleGAN's folder layout into d (its training sets and test images).
+void load_unpaired_folders(const std::string& spec, const TranslationDataOptions& o, TranslationData& d) {
+  if (is_dir(fs::path(spec) / "train")) {
+    throw IoError(spec + " has a train/ folder but no trainA/ and trainB/: it looks like pix2pix's paired layout "
+                  "(use 'gan pix2pix train'); 'gan cyclegan train' expects " + kUnpairedLayout);
+  }
+  const auto domain = [&](const char* train_sub, const char* test_sub, ImageSet& train, ImageSet& test) {
+    const std::vector<std::string> files = layout_files(spec, train_sub, kUnpairedLayout);
+    train = load_image_files(files, o.load_size, o.channels, folder(spec, train_sub));
+    const bool has_test = is_dir(fs::path(spec) / test_sub);
+    const std::vector<std::string> shown =
+        first_files(has_test ? layout_files(spec, test_sub, kUnpairedLayout) : files, o.test_images);
+    test = load_image_files(shown, o.image_size, o.channels, folder(spec, has_test ? test_sub : train_sub));
+  };
+  domain("trainA", "testA", d.train_a, d.test_a);
+  domain("trainB", "testB", d.train_b, d.test_b);
+}
+
 }  // namespace
 
 std::string TranslationData::describe() const {
@@ -113,25 +131,15 @@ TranslationData load_unpaired(const std::string& spec, const TranslationDataOpti
     d.train_b = load_image_class(c.dataset, c.class_b, o.load_size, o.channels);
     d.test_a = test_class(c.dataset, c.class_a, o);
     d.test_b = test_class(c.dataset, c.class_b, o);
-    return d;
+  } else {
+    load_unpaired_folders(spec, o, d);
   }
-  if (is_dir(fs::path(spec) / "train")) {
-    throw IoError(spec + " has a train/ folder but no trainA/ and trainB/: it looks like pix2pix's paired layout "
-                  "(use 'gan pix2pix train'); 'gan cyclegan train' expects " + kUnpairedLayout);
-  }
-  const auto domain = [&](const char* train_sub, const char* test_sub, ImageSet& train, ImageSet& test) {
-    const std::vector<std::string> files = layout_files(spec, train_sub, kUnpairedLayout);
-    train = load_image_files(files, o.load_size, o.channels, folder(spec, train_sub));
-    const bool has_test = is_dir(fs::path(spec) / test_sub);
-    const std::vector<std::string> shown =
-        first_files(has_test ? layout_files(spec, test_sub, kUnpairedLayout) : files, o.test_images);
-    test = load_image_files(shown, o.image_size, o.channels, folder(spec, has_test ? test_sub : train_sub));
-  };
-  domain("trainA", "testA", d.train_a, d.test_a);
-  domain("trainB", "testB", d.train_b, d.test_b);
+  // The grids show the test images in pairs of columns: as many of A as of B.
+  const int64_t shown = std::min(d.test_a.n, d.test_b.n);
+  d.test_a = first_images(std::move(d.test_a), shown);
+  d.test_b = first_images(std::move(d.test_b), shown);
   return d;
 }
-
 TranslationData load_paired(const std::string& dir, const TranslationDataOptions& o) {
   if (is_dir(fs::path(dir) / "trainA") && !is_dir(fs::path(dir) / "train")) {
     throw IoError(dir + " has trainA/ but no train/ folder: it looks like CycleGAN's unpaired layout (use 'gan "

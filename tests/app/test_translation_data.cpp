@@ -51,6 +51,12 @@ TEST(TranslationData, UnpairedFoldersLoadAtTheLoadSizeAndTestImagesAtTheModelSiz
   EXPECT_EQ(d.test_b.size, 16);
   EXPECT_CONTAINS(d.test_a.source, "testA");
   EXPECT_CONTAINS(d.describe(), "trainB");
+  // As many test images of A as of B (the grid's rows have one column per pair).
+  fs::remove(dir + "/testB/img_100.png");
+  fs::remove(dir + "/testB/img_101.png");
+  const TranslationData fewer = load_unpaired(dir, small(16, 20));
+  EXPECT_EQ(fewer.test_a.n, 2);
+  EXPECT_EQ(fewer.test_b.n, 2);
 }
 
 TEST(TranslationData, ClassPairsOfIdxData) {
