@@ -4,6 +4,7 @@
 
 #include "apps/gan/classifier.h"
 #include "apps/gan/commands.h"
+#include "apps/gan/train_loop.h"
 #include "layers/gan_losses.h"
 #include "core/version.h"
 
@@ -45,9 +46,6 @@ CommandSpec train_spec() {
   c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("seed", "N", "random seed", 1).at_least(0);
   c.add_string("out", "DIR", "run directory for checkpoints and samples", "runs/dcgan");
-  c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = never", 200).at_least(0);
-  c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", 1000)
-      .at_least(0);
   c.add_int("eval-every", "N",
             "every N steps, log the Fashion-MNIST feature distance and class coverage of 28x28 samples (needs "
             "--classifier); not Inception FID. 0 = never",
@@ -56,15 +54,7 @@ CommandSpec train_spec() {
   c.add_string("classifier", "PATH", "classifier checkpoint for --eval-every (from 'gan classifier train')",
                "runs/classifier.ckpt");
   c.add_int("eval-samples", "N", "generated images per evaluation", 2000).at_least(2);
-  c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
-  c.add_flag("resume", "continue the run in --out from its checkpoint (model options come from it)");
-  c.add_choice("on-nan", {"stop", "rollback"},
-               "when a loss or gradient becomes NaN/Inf: stop, naming the step and the layer or op where it "
-               "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the "
-               "learning rate (at most 3 times)",
-               "stop");
-  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
-  c.add_flag("quiet", "no progress bar, only warnings and errors");
+  add_loop_options(c, 1000);
   return c;
 }
 
@@ -106,6 +96,9 @@ Cli make_cli() {
   cli.add(sample_spec(), cmd_sample);
   cli.add(eval_spec(), cmd_eval);
   cli.add(classifier_train_spec(), cmd_classifier_train);
+  cli.add(cyclegan_train_spec(), cmd_cyclegan_train);
+  cli.add(pix2pix_train_spec(), cmd_pix2pix_train);
+  cli.add(translate_spec(), cmd_translate);
   return cli;
 }
 

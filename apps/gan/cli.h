@@ -41,6 +41,12 @@ class UsageError : public gan::Error {
   std::string command_;
 };
 
+// Throws UsageError(message, command) unless `ok`. (GAN_CHECK would glue the
+// command onto the message: it concatenates all of its arguments.)
+inline void usage_check(bool ok, const std::string& message, const std::string& command) {
+  if (!ok) throw UsageError(message, command);
+}
+
 enum class OptionKind { Flag, String, Int, Double, Choice };
 
 struct OptionSpec {

@@ -31,11 +31,12 @@ int cmd_sample(const ParsedArgs& a) {
   const std::string path = a.get_string("checkpoint");
   const auto g = load_generator(path, device);
   const int64_t classes = g->config.num_classes, cls = a.get_int("class");
-  GAN_CHECK(cls < 0 || classes > 0, UsageError,
-            "--class needs a conditional generator; " + path + " holds an unconditional one", "sample");
-  GAN_CHECK(cls < classes, UsageError,
-            "--class " + std::to_string(cls) + " is outside the generator's classes 0.." + std::to_string(classes - 1),
-            "sample");
+  usage_check(cls < 0 || classes > 0,
+              "--class needs a conditional generator; " + path + " holds an unconditional one", "sample");
+  usage_check(cls < classes,
+              "--class " + std::to_string(cls) + " is outside the generator's classes 0.." +
+                  std::to_string(classes - 1),
+              "sample");
   Generator noise(static_cast<uint64_t>(a.get_int("seed")));
   int64_t n = a.get_int("n"), columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
   std::vector<int64_t> labels;

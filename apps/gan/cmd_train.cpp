@@ -1,41 +1,25 @@
-// `gan train`: a DCGAN training run (see dcgan_trainer.h for one step).
+// `gan train`: a DCGAN training run (see dcgan_trainer.h for one step, and
+// train_loop.h for the run directory, resumption and the loop itself).
 //
-// A run lives in its --out directory:
-//   checkpoint.ckpt   the latest full training state (atomically replaced)
-//   losses.csv        step, loss_D, loss_G, D_x, D_G_z every --log-every steps,
-//                     plus frechet and class_entropy every --eval-every steps
-//   losses.png        those curves, drawn when the run ends or is interrupted
-//   samples/          step_NNNNNN.png grids of G(fixed noise), and latest.png
-// Nothing is lost when a run stops early: Ctrl-C finishes the current step and
-// writes a checkpoint; --resume continues from it with the same data order and
-// noise, so the result is what one uninterrupted run would have given.
+// losses.csv holds step, loss_D, loss_G, D_x, D_G_z every --log-every steps,
+// plus frechet and class_entropy every --eval-every steps; the sample grids
+// show G(fixed noise).
 #include <omp.h>
 
-#include <cmath>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <limits>
 #include <sstream>
 
 #include "apps/gan/commands.h"
-#include "apps/gan/csv_log.h"
 #include "apps/gan/dataset.h"
 #include "apps/gan/dcgan_trainer.h"
 #include "apps/gan/generator_eval.h"
-#include "apps/gan/plot.h"
-#include "apps/gan/progress.h"
-#include "apps/gan/run_dir.h"
-#include "core/cuda_runtime.h"
+#include "apps/gan/train_loop.h"
 #include "core/error.h"
-#include "core/io/atomic_file.h"
-#include "core/io/png_grid.h"
 
 namespace gan::app {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 // ---- options -----------------------------------------------------------------------
 
@@ -80,14 +64,6 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
   return o;
 }
 
-double meta_double(const io::Checkpoint& ck, const std::string& key, const std::string& path) {
-  try {
-    return std::stod(ck.meta(key));
-  } catch (const std::logic_error&) {
-    throw IoError(path + ": metadata '" + key + "' is not a number: the checkpoint is damaged");
-  }
-}
-
 // On --resume the checkpoint's options win; an option given on the command
 // line that contradicts them is an error (silently ignoring it would mislead).
 RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a,
@@ -108,15 +84,7 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.batch_size = meta_int(ck, "batch_size", path);
   o.conditional = o.train.model.num_classes > 0;
 
-  const auto check = [&](const std::string& option, const auto& mine, const auto& stored) {
-    std::ostringstream m, s;
-    m << std::setprecision(17) << mine;
-    s << std::setprecision(17) << stored;
-    GAN_CHECK(!a.has(option) || m.str() == s.str(), UsageError,
-              "--" + option + " " + m.str() + " differs from the resumed run's " + s.str() + " (in " + path +
-                  "); leave it out to continue the run as it was, or start a new run in another --out",
-              "train");
-  };
+  const ResumeCheck check(a, path);
   const DcganConfig& gm = given.train.model;
   const DcganConfig& sm = o.train.model;
   check("image-size", gm.image_size, sm.image_size);
@@ -138,64 +106,29 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   return o;
 }
 
-std::string step_png(const std::string& dir, int64_t step) {
-  std::ostringstream os;
-  os << dir << "/step_" << std::setw(6) << std::setfill('0') << step << ".png";
-  return os.str();
-}
-
-// " (NVIDIA H100 ...)" or " with 2 threads": what the run's speed depends on.
-std::string where_running(Device device) {
-  if (device.is_cuda()) return " (" + cuda::device_name() + ")";
-  const int threads = omp_get_max_threads();
-  return " with " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
-}
-
-// How often --on-nan rollback retries before giving up.
-constexpr int kMaxRollbacks = 3;
-
-std::string format_stats(const StepStats& s, GanLoss loss) {
+// loss_D, loss_G, D(x), D(G(z)) as the progress bar shows them.
+std::string format_stats(const std::vector<double>& v, GanLoss loss) {
   std::ostringstream os;
   const bool probabilities = loss == GanLoss::BCE;
-  os << std::fixed << std::setprecision(3) << "loss_D " << s.loss_d << "  loss_G " << s.loss_g << "  D(x) "
-     << s.d_real << "  D(G(z)) " << s.d_fake << (probabilities ? "" : " (scores)");
+  os << std::fixed << std::setprecision(3) << "loss_D " << v.at(0) << "  loss_G " << v.at(1) << "  D(x) " << v.at(2)
+     << "  D(G(z)) " << v.at(3) << (probabilities ? "" : " (scores)");
   return os.str();
 }
 
 const std::vector<std::string> kCsvColumns = {"step", "loss_D", "loss_G", "D_x", "D_G_z", "frechet", "class_entropy"};
-constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();  // an empty CSV field
 
 }  // namespace
 
 int cmd_train(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
-  const bool by_steps = a.get_int("steps") > 0, by_epochs = a.get_int("epochs") > 0;
-  GAN_CHECK(!(by_steps && by_epochs), UsageError, "give either --steps or --epochs, not both", "train");
+  check_steps_or_epochs(a);
   const bool quiet = a.get_flag("quiet");
   std::ostream& log = std::cerr;
 
-  // The output directory first: a run that cannot save must not start.
-  const std::string out = a.get_string("out");
-  io::check_writable_dir(out);
-  const RunDirLock lock(out);
-  remove_stale_temporaries(out, {"checkpoint.ckpt", "losses.csv"});
-  const std::string ckpt_path = out + "/checkpoint.ckpt";
-  const std::string samples_dir = out + "/samples";
-  const bool resume = a.get_flag("resume");
-  io::Checkpoint resumed;
-  RunOptions run;
-  if (resume) {
-    GAN_CHECK(fs::exists(ckpt_path), IoError, "--resume: there is no checkpoint to resume in ", out,
-              " (looked for ", ckpt_path, ")");
-    resumed = io::load_checkpoint(ckpt_path);
-    run = options_from_checkpoint(resumed, ckpt_path, a, device);
-  } else {
-    GAN_CHECK(!fs::exists(ckpt_path), IoError, out, " already holds a training run (", ckpt_path,
-              "): pass --resume to continue it, or choose another --out");
-    run = options_from_args(a, device);
-  }
-  io::check_writable_dir(samples_dir);
+  const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
+  RunOptions run = dir.resuming() ? options_from_checkpoint(dir.resumed(), dir.checkpoint_path(), a, device)
+                                  : options_from_args(a, device);
 
   if (!quiet) log << "gan train: loading " << run.dataset << " at " << run.train.model.image_size << "px\n";
   const ImageSet data = load_image_set(run.dataset, run.train.model.image_size, run.train.model.channels);
@@ -208,34 +141,35 @@ int cmd_train(const ParsedArgs& a) {
   run.train.model.validate();
 
   DcganTrainer trainer(run.train);
-  if (resume) trainer.restore_state(resumed, ckpt_path);
+  if (dir.resuming()) trainer.restore_state(dir.resumed(), dir.checkpoint_path());
   const int64_t start = trainer.steps_done(), per_step = trainer.batches_per_step();
-  auto loader = std::make_unique<BatchLoader>(data, run.batch_size, stream_seed(run.train.seed, kDataStream),
-                                              start * per_step);
-  const int64_t steps_per_epoch = std::max<int64_t>(1, loader->batches_per_epoch() / per_step);
-  int64_t total;
-  if (by_steps) {
-    total = a.get_int("steps");
-  } else if (by_epochs) {
-    total = a.get_int("epochs") * steps_per_epoch;
-  } else {
-    // Defaults sized for the machine: ~8 minutes of the small model on 2 CPU
-    // cores (11 steps/s measured); 5 epochs of the 64x64 model on a GPU.
-    total = device.is_cuda() ? 5 * steps_per_epoch : 5000;
-  }
-  GAN_CHECK(total > start, UsageError,
-            "the run in " + out + " has already done " + std::to_string(start) + " steps; ask for more with --steps " +
-                "N (N > " + std::to_string(start) + ") or --epochs",
-            "train");
+  const auto source = std::make_shared<ShuffledImages>(data, run.batch_size, stream_seed(run.train.seed, kDataStream));
+  const int64_t steps_per_epoch = std::max<int64_t>(1, source->batches_per_epoch() / per_step);
+  // Defaults sized for the machine: ~8 minutes of the small model on 2 CPU
+  // cores (11 steps/s measured); 5 epochs of the 64x64 model on a GPU.
+  TrainLoopOptions loop;
+  loop.command = "train";
+  loop.total_steps = total_steps_from_args(a, steps_per_epoch, device.is_cuda() ? 5 * steps_per_epoch : 5000);
 
   // The quality metric, when asked for: loaded (and checked) before training starts.
-  const int64_t eval_every = a.get_int("eval-every");
+  loop.eval_every = a.get_int("eval-every");
   std::unique_ptr<GeneratorEvaluator> evaluator;
-  if (eval_every > 0) {
+  if (loop.eval_every > 0) {
     if (!quiet) log << "gan train: loading the classifier " << a.get_string("classifier") << " for the metric\n";
     evaluator = std::make_unique<GeneratorEvaluator>(run.train.model, run.dataset, a.get_string("classifier"),
-                                                     a.get_int("eval-samples"), stream_seed(run.train.seed, 5),
-                                                     device);
+                                                     a.get_int("eval-samples"),
+                                                     stream_seed(run.train.seed, kMetricStream), device);
+    loop.evaluate = [&](int64_t step, const std::function<void(const std::string&)>& say) {
+      const GeneratorEvaluation e = evaluator->evaluate(
+          [&](const Tensor& z, const std::vector<int64_t>& labels) { return trainer.generate(z, labels); });
+      if (!quiet) {
+        std::ostringstream m;
+        m << "gan train: step " << step << ": frechet " << e.frechet_distance << ", class coverage entropy "
+          << e.coverage.normalized_entropy << " (1 = all classes equally often)";
+        say(m.str());
+      }
+      return std::vector<double>{e.frechet_distance, e.coverage.normalized_entropy};
+    };
   }
 
   if (!quiet) {
@@ -246,110 +180,23 @@ int cmd_train(const ParsedArgs& a) {
         << trainer.generator().parameter_count() << ", D " << trainer.discriminator().parameter_count()
         << " parameters), loss " << gan_loss_name(t.loss) << ", " << (t.loss == GanLoss::WGAN ? "RMSprop" : "Adam")
         << " lr " << t.lr << ", on " << device.str() << where_running(device) << "\n"
-        << "gan train: " << (resume ? "resuming at step " + std::to_string(start) + ", " : "") << "training to step "
-        << total << " (" << std::fixed << std::setprecision(1) << static_cast<double>(total) / steps_per_epoch
-        << " epochs); writing to " << out << "/\n"
+        << "gan train: " << (dir.resuming() ? "resuming at step " + std::to_string(start) + ", " : "")
+        << "training to step " << loop.total_steps << " (" << std::fixed << std::setprecision(1)
+        << static_cast<double>(loop.total_steps) / steps_per_epoch << " epochs); writing to " << dir.path() << "/\n"
         << std::defaultfloat;
   }
 
-  const auto save = [&] {
-    io::Checkpoint ck = trainer.save_state();
-    put_run_meta(ck, run);
-    io::save_checkpoint(ckpt_path, ck);
-  };
-  const auto write_samples = [&](int64_t step) {
-    const Tensor images = trainer.sample_grid().to(Device::cpu());
-    const int n = static_cast<int>(images.shape()[0]);
-    const int side = static_cast<int>(run.train.model.image_size);
-    for (const std::string& path : {step_png(samples_dir, step), samples_dir + "/latest.png"})
-      io::write_image_grid_png(path, images.data<float>(), n, static_cast<int>(run.train.model.channels), side, side,
-                               static_cast<int>(trainer.sample_grid_columns()));
-  };
-  const auto plot = [&] {
-    plot_training_csv(out + "/losses.csv", out + "/losses.png",
-                      std::string("gan train: ") + gan_loss_name(run.train.loss) + ", " + run.dataset);
-  };
-  const auto open_csv = [&](int64_t resume_step) { return std::make_unique<CsvLog>(out + "/losses.csv", kCsvColumns, resume_step); };
-
-  auto csv = open_csv(resume ? start : -1);
-  if (!resume) save();  // step 0: from now on the directory always holds a valid run
-  const int64_t sample_every = a.get_int("sample-every"), checkpoint_every = a.get_int("checkpoint-every");
-  const int64_t log_every = a.get_int("log-every");
-  const bool rollback_on_nan = a.get_string("on-nan") == "rollback";
-  int rollbacks = 0;
-  ProgressOptions popt;
-  popt.initial = start;
-  ProgressBar bar(total, "train", log, popt);
-  InterruptScope interrupt_scope;
-  std::string postfix;
-  for (int64_t step = start + 1; step <= total; ++step) {
-    std::vector<Batch> batches;
-    for (int64_t i = 0; i < per_step; ++i) batches.push_back(loader->next());
-    // One small device-to-host copy per step: the losses and a probe of every
-    // gradient, so a NaN is caught at the step it appears.
-    const StepStats s = DcganTrainer::read_stats(trainer.step(batches));
-    if (!s.finite()) {
-      const std::string where = trainer.locate_nonfinite(batches);
-      if (!rollback_on_nan || rollbacks == kMaxRollbacks) {
-        throw NumericalError("training produced NaN or Inf at " + where + ". The last good checkpoint is kept in " +
-                             ckpt_path +
-                             (rollback_on_nan ? " (after " + std::to_string(kMaxRollbacks) + " rollbacks); try a lower --lr"
-                                              : "; try a lower --lr, or --on-nan rollback"));
-      }
-      // Back to the last checkpoint with half the learning rate, and on from there.
-      trainer.restore_state(io::load_checkpoint(ckpt_path), ckpt_path);
-      run.train.lr /= 2;
-      trainer.set_learning_rate(run.train.lr);
-      ++rollbacks;
-      step = trainer.steps_done();
-      std::ostringstream m;
-      m << "gan train: NaN/Inf at " << where << "; rolled back to step " << step << " (" << ckpt_path
-        << ") with --lr halved to " << run.train.lr << " (rollback " << rollbacks << " of " << kMaxRollbacks << ")";
-      bar.message(m.str());
-      loader.reset();
-      loader = std::make_unique<BatchLoader>(data, run.batch_size, stream_seed(run.train.seed, kDataStream),
-                                             step * per_step);
-      csv.reset();
-      csv = open_csv(step);
-      continue;
-    }
-    const bool last = step == total || InterruptScope::interrupted();
-    const bool evaluate = evaluator && (step % eval_every == 0 || last);
-    if (step % log_every == 0 || last || evaluate) {
-      double frechet = kNotMeasured, entropy = kNotMeasured;
-      if (evaluate) {
-        const GeneratorEvaluation e = evaluator->evaluate(
-            [&](const Tensor& z, const std::vector<int64_t>& labels) { return trainer.generate(z, labels); });
-        frechet = e.frechet_distance;
-        entropy = e.coverage.normalized_entropy;
-        if (!quiet) {
-          std::ostringstream m;
-          m << "gan train: step " << step << ": frechet " << frechet << ", class coverage entropy " << entropy
-            << " (1 = all classes equally often)";
-          bar.message(m.str());
-        }
-      }
-      csv->append(step, {s.loss_d, s.loss_g, s.d_real, s.d_fake, frechet, entropy});
-      postfix = format_stats(s, run.train.loss);
-    }
-    if ((sample_every > 0 && step % sample_every == 0) || last) write_samples(step);
-    if ((checkpoint_every > 0 && step % checkpoint_every == 0) || last) save();
-    if (!quiet) bar.update(step, postfix);
-    if (InterruptScope::interrupted()) {
-      bar.finish();
-      plot();
-      log << "gan train: interrupted at step " << step << "; the run is saved in " << ckpt_path
-          << ": continue it with the same --out and --resume\n";
-      return kInterruptedStatus;
-    }
-  }
-  plot();
-  if (!quiet) {
-    bar.finish();
-    log << "gan train: done. samples: " << samples_dir << "/latest.png, losses: " << csv->path() << " and "
-        << out << "/losses.png, checkpoint: " << ckpt_path << "\n";
-  }
-  return 0;
+  loop.log_every = a.get_int("log-every");
+  loop.sample_every = a.get_int("sample-every");
+  loop.checkpoint_every = a.get_int("checkpoint-every");
+  loop.rollback_on_nan = a.get_string("on-nan") == "rollback";
+  loop.quiet = quiet;
+  loop.columns = kCsvColumns;
+  loop.plot_title = std::string("gan train: ") + gan_loss_name(run.train.loss) + ", " + run.dataset;
+  loop.make_loader = [&](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
+  loop.put_run_meta = [&](io::Checkpoint& ck) { put_run_meta(ck, run); };
+  loop.format_values = [&](const std::vector<double>& v) { return format_stats(v, run.train.loss); };
+  return run_train_loop(trainer, dir, loop);
 }
 
 }  // namespace gan::app

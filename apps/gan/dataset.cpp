@@ -22,17 +22,27 @@ void store_planar(const io::Image& img, uint8_t* dst) {
     for (int64_t i = 0; i < plane; ++i) dst[c * plane + i] = img.pixels[static_cast<size_t>(i * img.channels + c)];
 }
 
-ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int64_t size, int64_t channels) {
+void check_channels(int64_t channels) {
   GAN_CHECK(channels == 0 || channels == 1 || channels == 3, ValueError, "--channels must be 1 or 3, got ",
             channels);
+}
+
+// An empty set of n images of `channels` x size x size bytes.
+ImageSet empty_set(int64_t n, int64_t channels, int64_t size, std::string source) {
   ImageSet set;
-  set.n = src.n;
-  set.channels = channels == 0 ? 1 : channels;
+  set.n = n;
+  set.channels = channels;
   set.size = size;
+  set.source = std::move(source);
+  set.pixels.resize(static_cast<size_t>(set.n * set.image_bytes()));
+  return set;
+}
+
+ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int64_t size, int64_t channels) {
+  check_channels(channels);
+  ImageSet set = empty_set(src.n, channels == 0 ? 1 : channels, size, source);
   set.num_classes = 10;
   set.labels = src.labels;
-  set.source = source;
-  set.pixels.resize(static_cast<size_t>(set.n * set.image_bytes()));
   const int64_t plane = size * size;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < set.n; ++i) {
@@ -48,48 +58,69 @@ ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int
   return set;
 }
 
-ImageSet from_folder(const std::string& dir, int64_t size, int64_t channels) {
-  GAN_CHECK(channels == 0 || channels == 1 || channels == 3, ValueError, "--channels must be 1 or 3, got ",
-            channels);
-  const std::vector<std::string> files = io::list_image_files(dir);
-  ImageSet set;
-  set.n = static_cast<int64_t>(files.size());
-  set.channels = channels == 0 ? 3 : channels;
-  set.size = size;
-  set.source = "folder " + dir + " (" + std::to_string(set.n) + " images)";
-  set.pixels.resize(static_cast<size_t>(set.n * set.image_bytes()));
+// Decodes `files` with `channels` channels on all threads and hands image i to
+// store(i, image); the first error (a file that does not decode) is rethrown.
+template <typename Store>
+void decode_each(const std::vector<std::string>& files, int64_t channels, const Store& store) {
+  const auto n = static_cast<int64_t>(files.size());
   std::exception_ptr error;
 #pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t i = 0; i < set.n; ++i) {
+  for (int64_t i = 0; i < n; ++i) {
     try {
-      const io::Image img = io::resize_center_crop(
-          io::load_image(files[static_cast<size_t>(i)], static_cast<int>(set.channels)), static_cast<int>(size));
-      store_planar(img, set.pixels.data() + i * set.image_bytes());
+      store(i, io::load_image(files[static_cast<size_t>(i)], static_cast<int>(channels)));
     } catch (...) {
 #pragma omp critical(gan_folder_error)
       if (!error) error = std::current_exception();
     }
   }
   if (error) std::rethrow_exception(error);
-  return set;
+}
+
+ImageSet from_folder(const std::string& dir, int64_t size, int64_t channels) {
+  const std::vector<std::string> files = io::list_image_files(dir);
+  return load_image_files(files, size, channels, "folder " + dir + " (" + std::to_string(files.size()) + " images)");
+}
+
+// The images of one class: the same pixels and labels, the others left out.
+io::LabeledImages only_class(const io::LabeledImages& src, int64_t label) {
+  GAN_CHECK(label >= 0 && label <= 9, ValueError, "class ", label, " is outside 0..9");
+  io::LabeledImages out;
+  out.h = src.h;
+  out.w = src.w;
+  const size_t bytes = static_cast<size_t>(src.h * src.w);
+  for (int64_t i = 0; i < src.n; ++i) {
+    if (src.labels[static_cast<size_t>(i)] != label) continue;
+    out.pixels.insert(out.pixels.end(), src.pixels.begin() + static_cast<std::ptrdiff_t>(i * bytes),
+                      src.pixels.begin() + static_cast<std::ptrdiff_t>((i + 1) * bytes));
+    out.labels.push_back(static_cast<uint8_t>(label));
+    ++out.n;
+  }
+  return out;
+}
+
+// The IDX directory and a description of a spec that names one (fashion-mnist,
+// idx:DIR); an empty directory for other specs.
+std::pair<std::string, std::string> idx_source(const std::string& spec) {
+  if (spec == "fashion-mnist") {
+    GAN_CHECK(std::filesystem::is_directory(kFashionMnistDir), IoError, "Fashion-MNIST is not installed (",
+              kFashionMnistDir, " is missing): install it with 'apt-get install dataset-fashion-mnist', "
+              "or pass --dataset idx:DIR or folder:DIR");
+    return {kFashionMnistDir, std::string("fashion-mnist (") + kFashionMnistDir + ")"};
+  }
+  if (starts_with(spec, "idx:")) {
+    const std::string dir = spec.substr(4);
+    GAN_CHECK(!dir.empty(), ValueError, "--dataset idx:DIR needs a directory after 'idx:'");
+    return {dir, "idx " + dir};
+  }
+  return {};
 }
 
 }  // namespace
 
 ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train) {
   GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
-  if (spec == "fashion-mnist") {
-    GAN_CHECK(std::filesystem::is_directory(kFashionMnistDir), IoError, "Fashion-MNIST is not installed (",
-              kFashionMnistDir, " is missing): install it with 'apt-get install dataset-fashion-mnist', "
-              "or pass --dataset idx:DIR or folder:DIR");
-    return from_mnist(io::load_mnist_dir(kFashionMnistDir, train),
-                      std::string("fashion-mnist (") + kFashionMnistDir + ")", size, channels);
-  }
-  if (starts_with(spec, "idx:")) {
-    const std::string dir = spec.substr(4);
-    GAN_CHECK(!dir.empty(), ValueError, "--dataset idx:DIR needs a directory after 'idx:'");
-    return from_mnist(io::load_mnist_dir(dir, train), "idx " + dir, size, channels);
-  }
+  const auto [idx_dir, description] = idx_source(spec);
+  if (!idx_dir.empty()) return from_mnist(io::load_mnist_dir(idx_dir, train), description, size, channels);
   if (starts_with(spec, "folder:")) {
     const std::string dir = spec.substr(7);
     GAN_CHECK(!dir.empty(), ValueError, "--dataset folder:DIR needs a directory after 'folder:'");
@@ -99,18 +130,116 @@ ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels,
                    "folder:DIR (a folder of PNG/JPEG/BMP images)");
 }
 
-// ---- BatchLoader ---------------------------------------------------------------
+ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, int64_t channels, bool train) {
+  GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
+  const auto [idx_dir, description] = idx_source(spec);
+  GAN_CHECK(!idx_dir.empty(), ValueError, "selecting class ", label, " needs a labelled IDX data set "
+            "(fashion-mnist or idx:DIR), not '", spec, "'");
+  const io::LabeledImages images = only_class(io::load_mnist_dir(idx_dir, train), label);
+  const std::string split = train ? "training" : "test";
+  GAN_CHECK(images.n > 0, ValueError, "class ", label, " of ", description, " has no images in the ", split,
+            " split");
+  return from_mnist(images, description + ", class " + std::to_string(label) + ", " + split + " split", size,
+                    channels);
+}
 
-BatchLoader::BatchLoader(const ImageSet& data, int64_t batch_size, uint64_t seed, int64_t first_batch, int prefetch)
+ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source) {
+  check_channels(channels);
+  GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
+  ImageSet set = empty_set(static_cast<int64_t>(files.size()), channels == 0 ? 3 : channels, size, std::move(source));
+  decode_each(files, set.channels, [&](int64_t i, const io::Image& img) {
+    store_planar(io::resize_center_crop(img, static_cast<int>(size)), set.pixels.data() + i * set.image_bytes());
+  });
+  return set;
+}
+
+ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size, int64_t channels,
+                             const std::string& source) {
+  check_channels(channels);
+  GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
+  const auto n = static_cast<int64_t>(files.size());
+  ImagePairs pairs{empty_set(n, channels == 0 ? 3 : channels, size, source + ", left halves (A)"),
+                   empty_set(n, channels == 0 ? 3 : channels, size, source + ", right halves (B)")};
+  decode_each(files, pairs.a.channels, [&](int64_t i, const io::Image& img) {
+    GAN_CHECK(img.width % 2 == 0 && img.width >= 2, IoError, files[static_cast<size_t>(i)], " is ", img.width, " x ",
+              img.height, " pixels: an A|B pair needs an even width (input A on the left half, target B on the "
+              "right half, side by side, as pix2pix's data sets are laid out)");
+    for (int half = 0; half < 2; ++half) {
+      io::Image part;
+      part.width = img.width / 2;
+      part.height = img.height;
+      part.channels = img.channels;
+      part.pixels.resize(static_cast<size_t>(part.width * part.height * part.channels));
+      const size_t row = static_cast<size_t>(part.width * part.channels);
+      for (int y = 0; y < img.height; ++y)
+        std::memcpy(part.pixels.data() + y * row, img.pixels.data() + (2 * y + half) * row, row);
+      ImageSet& set = half == 0 ? pairs.a : pairs.b;
+      store_planar(io::resize_center_crop(part, static_cast<int>(size)), set.pixels.data() + i * set.image_bytes());
+    }
+  });
+  return pairs;
+}
+
+// ---- batches -------------------------------------------------------------------
+
+EpochOrder::EpochOrder(int64_t n, uint64_t seed) : n_(n), seed_(seed) {}
+
+std::shared_ptr<const std::vector<int64_t>> EpochOrder::order(int64_t epoch) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (epoch == cached_epoch_) return cached_;
+  // Its own generator per epoch: the order of epoch e does not depend on how
+  // many numbers earlier epochs used (or on a resume in between).
+  Generator gen(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
+  auto perm = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(n_));
+  for (int64_t i = 0; i < n_; ++i) (*perm)[static_cast<size_t>(i)] = i;
+  for (int64_t i = n_ - 1; i > 0; --i)  // Fisher-Yates
+    std::swap((*perm)[static_cast<size_t>(i)], (*perm)[gen.next_below(static_cast<uint64_t>(i + 1))]);
+  cached_epoch_ = epoch;
+  cached_ = std::move(perm);
+  return cached_;
+}
+
+void image_window_to_float(const ImageSet& set, int64_t index, int64_t x0, int64_t y0, int64_t crop, bool flip,
+                           float* out) {
+  const uint8_t* image = set.pixels.data() + index * set.image_bytes();
+  for (int64_t c = 0; c < set.channels; ++c)
+    for (int64_t y = 0; y < crop; ++y) {
+      const uint8_t* row = image + (c * set.size + y0 + y) * set.size + x0;
+      float* dst = out + (c * crop + y) * crop;
+      for (int64_t x = 0; x < crop; ++x) dst[x] = static_cast<float>(row[flip ? crop - 1 - x : x]) / 127.5f - 1.0f;
+    }
+}
+
+ShuffledImages::ShuffledImages(const ImageSet& data, int64_t batch_size, uint64_t seed)
     : data_(data),
       batch_size_(batch_size),
       per_epoch_(batch_size > 0 ? data.n / batch_size : 0),
-      seed_(seed),
-      prefetch_(static_cast<size_t>(std::max(1, prefetch))),
-      next_to_make_(first_batch) {
+      order_(data.n, seed) {
   GAN_CHECK(batch_size >= 1, ValueError, "batch size must be at least 1, got ", batch_size);
   GAN_CHECK(per_epoch_ >= 1, ValueError, "the data set (", data.source, ") has ", data.n,
             " images, fewer than one batch of ", batch_size, ": lower --batch-size");
+}
+
+Batch ShuffledImages::make_batch(int64_t b) const {
+  const std::shared_ptr<const std::vector<int64_t>> perm = order_.order(b / per_epoch_);
+  const int64_t first = (b % per_epoch_) * batch_size_;
+  Batch batch;
+  batch.images = Tensor::empty({batch_size_, data_.channels, data_.size, data_.size});
+  float* out = batch.images.data<float>();
+  for (int64_t i = 0; i < batch_size_; ++i) {
+    const int64_t idx = (*perm)[static_cast<size_t>(first + i)];
+    image_window_to_float(data_, idx, 0, 0, data_.size, false, out + i * data_.image_bytes());
+    if (!data_.labels.empty()) batch.labels.push_back(data_.labels[static_cast<size_t>(idx)]);
+  }
+  return batch;
+}
+
+BatchLoader::BatchLoader(const ImageSet& data, int64_t batch_size, uint64_t seed, int64_t first_batch, int prefetch)
+    : BatchLoader(std::make_shared<ShuffledImages>(data, batch_size, seed), first_batch, prefetch) {}
+
+BatchLoader::BatchLoader(std::shared_ptr<const BatchSource> source, int64_t first_batch, int prefetch)
+    : source_(std::move(source)), prefetch_(static_cast<size_t>(std::max(1, prefetch))), next_to_make_(first_batch) {
+  GAN_CHECK(source_ && source_->batches_per_epoch() >= 1, ValueError, "BatchLoader: the source has no batches");
   worker_ = std::thread([this] { run(); });
 }
 
@@ -123,37 +252,7 @@ BatchLoader::~BatchLoader() {
   worker_.join();
 }
 
-std::vector<int64_t> BatchLoader::permutation(int64_t epoch) const {
-  // Its own generator per epoch: the order of epoch e does not depend on how
-  // many numbers earlier epochs used (or on a resume in between).
-  Generator gen(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
-  std::vector<int64_t> perm(static_cast<size_t>(data_.n));
-  for (int64_t i = 0; i < data_.n; ++i) perm[static_cast<size_t>(i)] = i;
-  for (int64_t i = data_.n - 1; i > 0; --i)  // Fisher-Yates
-    std::swap(perm[static_cast<size_t>(i)], perm[gen.next_below(static_cast<uint64_t>(i + 1))]);
-  return perm;
-}
-
-Batch BatchLoader::make_batch(int64_t b) const { return make_batch(b, permutation(b / per_epoch_)); }
-
-Batch BatchLoader::make_batch(int64_t b, const std::vector<int64_t>& perm) const {
-  const int64_t first = (b % per_epoch_) * batch_size_;
-  const int64_t bytes = data_.image_bytes();
-  Batch batch;
-  batch.images = Tensor::empty({batch_size_, data_.channels, data_.size, data_.size});
-  float* out = batch.images.data<float>();
-  for (int64_t i = 0; i < batch_size_; ++i) {
-    const int64_t idx = perm[static_cast<size_t>(first + i)];
-    const uint8_t* src = data_.pixels.data() + idx * bytes;
-    for (int64_t k = 0; k < bytes; ++k) out[i * bytes + k] = static_cast<float>(src[k]) / 127.5f - 1.0f;
-    if (!data_.labels.empty()) batch.labels.push_back(data_.labels[static_cast<size_t>(idx)]);
-  }
-  return batch;
-}
-
 void BatchLoader::run() {
-  int64_t perm_epoch = -1;
-  std::vector<int64_t> perm;
   try {
     while (true) {
       int64_t b;
@@ -163,11 +262,7 @@ void BatchLoader::run() {
         if (stop_) return;
         b = next_to_make_++;
       }
-      if (b / per_epoch_ != perm_epoch) {
-        perm_epoch = b / per_epoch_;
-        perm = permutation(perm_epoch);
-      }
-      Batch batch = make_batch(b, perm);
+      Batch batch = source_->make_batch(b);
       {
         std::lock_guard<std::mutex> lock(mutex_);
         ready_.push_back(std::move(batch));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -42,42 +43,105 @@ struct ImageSet {
 // data (false: the test split). IoError / ValueError with what to do.
 ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train = true);
 
+// The images of class `label` of an IDX data set (fashion-mnist or idx:DIR),
+// otherwise like load_image_set. ValueError for another kind of spec, a label
+// outside 0..9, or a class without images.
+ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, int64_t channels, bool train = true);
+
+// Image files (any mix of PNG, JPEG, BMP), each resized and center-cropped to
+// `size`, decoded on all threads. `source` describes them in messages.
+ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source);
+
+// pix2pix's aligned pairs: every file holds the input A in its left half and
+// the target B in its right half. Each half is resized and center-cropped to
+// `size` like a folder image, so a.n == b.n and image i of `a` goes with image
+// i of `b`. IoError naming a file whose width is odd, and the layout expected.
+struct ImagePairs {
+  ImageSet a, b;
+};
+ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size, int64_t channels,
+                             const std::string& source);
+
 struct Batch {
   Tensor images;                // float32 [B, C, S, S] on the CPU, in [-1, 1]
   std::vector<int64_t> labels;  // B class ids, or empty
+  // Image-to-image translation: the domain-B images [B, C, S, S] that go with
+  // `images` (domain A): the aligned targets for pix2pix, independent draws
+  // for CycleGAN. Undefined for the single-set GANs.
+  Tensor images_b;
 };
 
-// Hands out batches in a seeded order: the images of epoch e are a random
-// permutation that depends only on (seed, e), cut into batches of batch_size
-// (the incomplete tail is dropped). Batch b of the whole run is therefore a
-// pure function of (seed, b), which is what lets a resumed run see exactly the
-// batches the uninterrupted run would have seen.
-//
-// A background thread prepares up to `prefetch` batches ahead (permutation,
-// byte-to-float conversion) while the caller trains on the current one.
+// Where a loader's batches come from. Batch b of a run must be a pure function
+// of b (and of what the source was built with, such as a seed): that is what
+// lets a resumed run see exactly the batches the uninterrupted run would have
+// seen. make_batch may be called from several threads at once.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual int64_t batches_per_epoch() const = 0;
+  virtual Batch make_batch(int64_t b) const = 0;
+};
+
+// The seeded shuffles of n items: the order of epoch e is a permutation that
+// depends only on (seed, e), not on how many numbers earlier epochs used or on
+// a resume in between. The latest epoch's order is cached (thread-safe).
+class EpochOrder {
+ public:
+  EpochOrder(int64_t n, uint64_t seed);
+  std::shared_ptr<const std::vector<int64_t>> order(int64_t epoch) const;
+
+ private:
+  int64_t n_;
+  uint64_t seed_;
+  mutable std::mutex mutex_;
+  mutable int64_t cached_epoch_ = -1;
+  mutable std::shared_ptr<const std::vector<int64_t>> cached_;
+};
+
+// Image `index` of `set` as floats in [-1, 1] (channels x crop x crop, planar):
+// the crop x crop window whose top-left corner is (x0, y0), mirrored left to
+// right when `flip`. The whole image is (0, 0, set.size, false).
+void image_window_to_float(const ImageSet& set, int64_t index, int64_t x0, int64_t y0, int64_t crop, bool flip,
+                           float* out);
+
+// The images of one set (with their labels) in a seeded order: each epoch is an
+// EpochOrder permutation cut into batches of batch_size (the incomplete tail
+// is dropped). `data` must outlive the source.
+class ShuffledImages : public BatchSource {
+ public:
+  ShuffledImages(const ImageSet& data, int64_t batch_size, uint64_t seed);
+  int64_t batches_per_epoch() const override { return per_epoch_; }
+  Batch make_batch(int64_t b) const override;
+
+ private:
+  const ImageSet& data_;
+  int64_t batch_size_, per_epoch_;
+  EpochOrder order_;
+};
+
+// Hands out the batches of a BatchSource in order, from `first_batch` on. A
+// background thread prepares up to `prefetch` batches ahead (shuffling,
+// cropping, byte-to-float conversion) while the caller trains on the current one.
 class BatchLoader {
  public:
+  // The DCGAN data: ShuffledImages(data, batch_size, seed).
   BatchLoader(const ImageSet& data, int64_t batch_size, uint64_t seed, int64_t first_batch = 0, int prefetch = 2);
+  explicit BatchLoader(std::shared_ptr<const BatchSource> source, int64_t first_batch = 0, int prefetch = 2);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
   // The next batch in order; rethrows an error of the background thread.
   Batch next();
-  int64_t batches_per_epoch() const { return per_epoch_; }
+  int64_t batches_per_epoch() const { return source_->batches_per_epoch(); }
 
-  // Batch b of a run, computed directly (the background thread does the same
-  // with the epoch's permutation cached).
-  Batch make_batch(int64_t b) const;
+  // Batch b of the run, computed directly (what the background thread does).
+  Batch make_batch(int64_t b) const { return source_->make_batch(b); }
 
  private:
-  Batch make_batch(int64_t b, const std::vector<int64_t>& perm) const;
   void run();
-  std::vector<int64_t> permutation(int64_t epoch) const;
 
-  const ImageSet& data_;
-  int64_t batch_size_, per_epoch_;
-  uint64_t seed_;
+  std::shared_ptr<const BatchSource> source_;
   size_t prefetch_;
 
   std::mutex mutex_;

@@ -13,14 +13,6 @@
 
 namespace gan::app {
 
-uint64_t stream_seed(uint64_t seed, uint64_t stream) {
-  // SplitMix64 finaliser over (seed, stream): nearby seeds give unrelated streams.
-  uint64_t z = seed + stream * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 TrainSettings TrainSettings::for_loss(GanLoss loss) {
   TrainSettings s;
   s.loss = loss;
@@ -110,31 +102,6 @@ Tensor DcganTrainer::run_d(const Tensor& x, const Tensor& codes) {
 
 namespace {
 
-// Runs f; a NumericalError from anomaly detection gets `where` in front, so the
-// message says which network and pass it came from.
-template <typename F>
-auto located(const char* where, F&& f) {
-  try {
-    return f();
-  } catch (const NumericalError& e) {
-    throw NumericalError(std::string(where) + ": " + e.what());
-  }
-}
-
-// sum over the parameters of sum(0 * grad): 0 for finite gradients, NaN as soon
-// as one element anywhere is NaN or Inf. Device-side, read with the other stats.
-Tensor gradient_probe(const Module& m) {
-  NoGradGuard no_grad;
-  Tensor probe;
-  for (const Tensor& p : m.parameters()) {
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    const Tensor term = sum(mul(g, 0.0));
-    probe = probe.defined() ? add(probe, term) : term;
-  }
-  return probe;
-}
-
 // What the stats report as D(x) / D(G(z)): BCE's logits as probabilities,
 // other losses' raw critic scores.
 Tensor mean_output(GanLoss loss, const Tensor& out) {
@@ -179,8 +146,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
     }
     opt_d_->zero_grad();
     located("discriminator backward (D update)", [&] { loss_d.backward(); return 0; });
-    const Tensor probe = gradient_probe(*d_);
-    d_probe = d_probe.defined() ? add(d_probe, probe) : probe;
+    d_probe = add_probes(d_probe, gradient_probe(*d_));
     opt_d_->step();
     if (settings_.loss == GanLoss::WGAN) clamp_parameters(d_->parameters(), -settings_.clip, settings_.clip);
   }
@@ -221,21 +187,20 @@ std::vector<Tensor> DcganTrainer::mutable_state() const {
   return all;
 }
 
+StepResult DcganTrainer::train_step(const std::vector<Batch>& batches) {
+  const StepStats s = read_stats(step(batches));
+  return {{s.loss_d, s.loss_g, s.d_real, s.d_fake}, s.finite()};
+}
+
 void DcganTrainer::save_snapshot() {
-  NoGradGuard no_grad;
-  const std::vector<Tensor> state = mutable_state();
-  if (snapshot_.empty())
-    for (const Tensor& t : state) snapshot_.push_back(Tensor::empty(t.shape(), t.dtype(), t.device()));
-  for (size_t i = 0; i < state.size(); ++i) snapshot_[i].copy_(state[i]);
+  snapshot_.save(mutable_state());
   snapshot_noise_counter_ = noise_gen_.counter();
   snapshot_opt_steps_[0] = opt_g_->steps();
   snapshot_opt_steps_[1] = opt_d_->steps();
 }
 
 void DcganTrainer::restore_snapshot() {
-  NoGradGuard no_grad;
-  std::vector<Tensor> state = mutable_state();
-  for (size_t i = 0; i < state.size(); ++i) state[i].copy_(snapshot_[i]);
+  snapshot_.restore(mutable_state());
   noise_gen_.set_state(noise_gen_.seed(), snapshot_noise_counter_);
   opt_g_->set_steps(snapshot_opt_steps_[0]);
   opt_d_->set_steps(snapshot_opt_steps_[1]);
@@ -246,21 +211,12 @@ std::string DcganTrainer::locate_nonfinite(const std::vector<Batch>& batches) {
   GAN_CHECK(!snapshot_.empty() && steps_ > 0, ValueError, "locate_nonfinite: no step to replay");
   restore_snapshot();
   const int64_t bad_step = steps_ + 1;
-  for (const auto& [name, t] : state_tensors(*g_))
-    if (!all_finite(t)) return "step " + std::to_string(bad_step) + " began with NaN/Inf in generator tensor " + name;
-  for (const auto& [name, t] : state_tensors(*d_))
-    if (!all_finite(t))
-      return "step " + std::to_string(bad_step) + " began with NaN/Inf in discriminator tensor " + name;
-  std::string where = "the replay of step " + std::to_string(bad_step) + " did not reproduce it";
-  try {
-    AnomalyGuard anomaly;
-    const StepStats s = read_stats(step(batches));
-    if (!s.finite())
-      where = "step " + std::to_string(bad_step) + ": a loss was non-finite though every layer output and gradient "
-              "was finite (loss_D " + std::to_string(s.loss_d) + ", loss_G " + std::to_string(s.loss_g) + ")";
-  } catch (const NumericalError& e) {
-    where = "step " + std::to_string(bad_step) + ", " + e.what();
-  }
+  const std::string where =
+      locate_nonfinite_step(bad_step, {{"generator", g_.get()}, {"discriminator", d_.get()}}, [&] {
+        const StepStats s = read_stats(step(batches));
+        return s.finite() ? std::string()
+                          : "loss_D " + std::to_string(s.loss_d) + ", loss_G " + std::to_string(s.loss_g);
+      });
   if (steps_ == bad_step) restore_snapshot();
   return where;
 }
@@ -283,12 +239,6 @@ void DcganTrainer::set_learning_rate(double lr) {
 
 // ---- checkpoints ------------------------------------------------------------------
 
-std::string format_exact(double v) {
-  std::ostringstream os;
-  os << std::setprecision(17) << v;
-  return os.str();
-}
-
 std::string describe(const DcganConfig& c) {
   std::ostringstream os;
   os << "image size " << c.image_size << ", channels " << c.channels << ", nz " << c.nz << ", ngf " << c.ngf
@@ -306,17 +256,6 @@ void put_model_meta(io::Checkpoint& ck, const DcganConfig& c) {
   ck.put_meta("ndf", std::to_string(c.ndf));
   ck.put_meta("discriminator_batchnorm", c.discriminator_batchnorm ? "1" : "0");
   ck.put_meta("num_classes", std::to_string(c.num_classes));
-}
-
-int64_t meta_int(const io::Checkpoint& ck, const std::string& key, const std::string& source) {
-  const std::string v = ck.meta(key);
-  try {
-    size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    if (used == v.size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw IoError(source + ": metadata '" + key + "' is '" + v + "', not an integer: the checkpoint is damaged");
 }
 
 DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source) {

@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "apps/gan/dataset.h"
+#include "apps/gan/train_loop.h"
+#include "apps/gan/train_state.h"
 #include "core/io/checkpoint_format.h"
 #include "core/optim.h"
 #include "core/random.h"
@@ -67,12 +69,12 @@ struct StepStats {
   bool finite() const;
 };
 
-class DcganTrainer {
+class DcganTrainer : public LoopTrainer {
  public:
   explicit DcganTrainer(const TrainSettings& settings);
 
   // Real batches a step consumes (n_critic).
-  int64_t batches_per_step() const { return settings_.n_critic; }
+  int64_t batches_per_step() const override { return settings_.n_critic; }
 
   // One iteration on batches_per_step() real batches (images on any device,
   // moved to the trainer's; labels needed when conditional). Returns the
@@ -80,25 +82,28 @@ class DcganTrainer {
   // read_stats() fetches them.
   Tensor step(const std::vector<Batch>& batches);
   static StepStats read_stats(const Tensor& stats);
+  // step() and read_stats(): loss_D, loss_G, D(x), D(G(z)) (LoopTrainer).
+  StepResult train_step(const std::vector<Batch>& batches) override;
 
   // After a step whose stats were not finite: puts the trainer back to the
   // state before that step (kept in memory by every step), replays the step on
   // the same batches and noise with anomaly detection on (core/autograd.h),
   // and returns where the first NaN/Inf appeared (or that it did not
   // reproduce). The trainer is left in the state before the bad step.
-  std::string locate_nonfinite(const std::vector<Batch>& batches);
+  std::string locate_nonfinite(const std::vector<Batch>& batches) override;
 
   // Images of the fixed sample grid, in eval mode, no graph: for a
   // conditional model one row per class (the same noise down each column).
-  Tensor sample_grid();
-  int64_t sample_grid_columns() const;
+  Tensor sample_grid() override;
+  int64_t sample_grid_columns() const override;
   // G(z) (for given labels when conditional) in eval mode, no graph.
   Tensor generate(const Tensor& z, const std::vector<int64_t>& labels = {});
 
   // Both optimizers' learning rate (a rollback after a NaN halves it).
-  void set_learning_rate(double lr);
+  void set_learning_rate(double lr) override;
+  double learning_rate() const override { return settings_.lr; }
 
-  int64_t steps_done() const { return steps_; }
+  int64_t steps_done() const override { return steps_; }
   const TrainSettings& settings() const { return settings_; }
   DcganGenerator& generator() { return *g_; }
   DcganDiscriminator& discriminator() { return *d_; }
@@ -107,8 +112,8 @@ class DcganTrainer {
   // checks that the checkpoint was made with the same model and loss and names
   // the first difference otherwise (IoError); it validates everything before
   // changing anything.
-  io::Checkpoint save_state() const;
-  void restore_state(const io::Checkpoint& checkpoint, const std::string& source);
+  io::Checkpoint save_state() const override;
+  void restore_state(const io::Checkpoint& checkpoint, const std::string& source) override;
 
  private:
   Tensor class_codes(const std::vector<int64_t>& labels) const;  // undefined when unconditional
@@ -129,7 +134,7 @@ class DcganTrainer {
   Tensor fixed_noise_;
   std::vector<int64_t> fixed_labels_;
   int64_t steps_ = 0;
-  std::vector<Tensor> snapshot_;
+  TensorSnapshot snapshot_;
   uint64_t snapshot_noise_counter_ = 0;
   int64_t snapshot_opt_steps_[2] = {0, 0};
 };
@@ -138,19 +143,11 @@ class DcganTrainer {
 // `gan sample` needs to rebuild the generator.
 void put_model_meta(io::Checkpoint& checkpoint, const DcganConfig& config);
 DcganConfig model_from_meta(const io::Checkpoint& checkpoint, const std::string& source);
-// An integer metadata value; IoError naming the file when absent or not a number.
-int64_t meta_int(const io::Checkpoint& checkpoint, const std::string& key, const std::string& source);
-// A double as text that reads back to the same bits (for metadata).
-std::string format_exact(double v);
 // "image size 28, channels 1, nz 100, ngf 32, ndf 32[, ...]" for messages.
 std::string describe(const DcganConfig& config);
 
 // The generator alone from a training checkpoint (for `gan sample` and `gan
 // eval`), on `device`, in eval mode.
 std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device);
-
-// Seeds of the run's independent random streams, derived from --seed.
-uint64_t stream_seed(uint64_t seed, uint64_t stream);
-enum RandomStream : uint64_t { kInitStream = 1, kNoiseStream = 2, kFixedNoiseStream = 3, kDataStream = 4 };
 
 }  // namespace gan::app

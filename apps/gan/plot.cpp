@@ -570,11 +570,22 @@ PlotSpec training_plot_spec(const TrainingLog& log, const std::string& title) {
     }
     if (!panel.series.empty()) spec.panels.push_back(std::move(panel));
   };
-  panel_of("losses", {"loss_D", "loss_G"});
-  panel_of("discriminator outputs", {"D_x", "D_G_z"});
+  // Columns that share a panel (the DCGAN's, then CycleGAN's pairs); every
+  // other column gets a panel of its own.
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kShared = {
+      {"losses", {"loss_D", "loss_G"}},
+      {"discriminator outputs", {"D_x", "D_G_z"}},
+      {"discriminator losses", {"D_A", "D_B"}},
+      {"generator adversarial losses", {"G_AB", "G_BA"}},
+      {"cycle-consistency L1", {"cycle_A", "cycle_B"}},
+      {"identity L1", {"idt_A", "idt_B"}},
+  };
+  for (const auto& [panel_title, names] : kShared) panel_of(panel_title, names);
   for (const std::string& c : log.columns) {
-    if (c == "step" || c == "loss_D" || c == "loss_G" || c == "D_x" || c == "D_G_z") continue;
-    panel_of(c, {c});
+    bool shared = c == "step";
+    for (const auto& group : kShared)
+      shared = shared || std::find(group.second.begin(), group.second.end(), c) != group.second.end();
+    if (!shared) panel_of(c, {c});
   }
   if (spec.panels.empty()) spec.panels.push_back({"no series besides 'step'", {}});
   return spec;

@@ -103,8 +103,10 @@ struct TrainingLog {
 // number of fields, or a field that is not a number ("nan"/"inf" are numbers).
 TrainingLog read_training_csv(const std::string& path);
 
-// Panels: losses (loss_D, loss_G), discriminator outputs (D_x, D_G_z), then one
-// panel per other column; columns without a single logged value are left out.
+// Panels: losses (loss_D, loss_G), discriminator outputs (D_x, D_G_z),
+// CycleGAN's pairs (D_A and D_B, G_AB and G_BA, cycle_A and cycle_B, idt_A and
+// idt_B), then one panel per other column; columns without a single logged
+// value are left out.
 PlotSpec training_plot_spec(const TrainingLog& log, const std::string& title);
 
 // read_training_csv + training_plot_spec + write_plot_png: renders e.g.

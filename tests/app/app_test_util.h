@@ -17,6 +17,7 @@
 #include "core/io/idx.h"
 #include "core/random.h"
 
+// EXPECT that `text` contains `part`, showing the text when it does not.
 #define EXPECT_CONTAINS(text, part) \
   EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
 

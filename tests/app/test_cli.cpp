@@ -237,24 +237,29 @@ TEST(Cli, CommandHelpListsOptionsAndDefaults) {
 }
 
 TEST(Cli, HelpTableIsAlignedAndFitsEightyColumns) {
-  const std::string h = make_cli().parse({"train", "--help"}).text;
-  std::istringstream in(h);
-  size_t column = std::string::npos;
-  for (std::string line; std::getline(in, line);) {
-    EXPECT_LE(line.size(), 80u) << line;
-    if (!line.starts_with("  --")) continue;
-    // The help text starts after the name column's padding (two or more spaces),
-    // or, for a name too long for the column, on the next line.
-    const size_t gap = line.find("  ", 2);
-    if (gap == std::string::npos) {
-      EXPECT_GT(line.size(), 30u) << "a short option name without its help: " << line;
-      continue;
+  for (const Args& command : {Args{"train"}, Args{"sample"}, Args{"eval"}, Args{"classifier", "train"},
+                              Args{"cyclegan", "train"}, Args{"pix2pix", "train"}, Args{"translate"}}) {
+    Args args = command;
+    args.push_back("--help");
+    const std::string h = make_cli().parse(args).text;
+    std::istringstream in(h);
+    size_t column = std::string::npos;
+    for (std::string line; std::getline(in, line);) {
+      EXPECT_LE(line.size(), 80u) << line;
+      if (!line.starts_with("  --")) continue;
+      // The help text starts after the name column's padding (two or more spaces),
+      // or, for a name too long for the column, on the next line.
+      const size_t gap = line.find("  ", 2);
+      if (gap == std::string::npos) {
+        EXPECT_GT(line.size(), 30u) << "a short option name without its help: " << line;
+        continue;
+      }
+      const size_t start = line.find_first_not_of(' ', gap);
+      if (column == std::string::npos) column = start;
+      EXPECT_EQ(start, column) << line;
     }
-    const size_t start = line.find_first_not_of(' ', gap);
-    if (column == std::string::npos) column = start;
-    EXPECT_EQ(start, column) << line;
+    EXPECT_NE(column, std::string::npos) << command[0];
   }
-  EXPECT_NE(column, std::string::npos);
 }
 
 TEST(Cli, TopLevelHelpAndVersion) {
@@ -265,6 +270,7 @@ TEST(Cli, TopLevelHelpAndVersion) {
     EXPECT_CONTAINS(h, "train");
     EXPECT_CONTAINS(h, "Train a DCGAN");
     EXPECT_CONTAINS(h, "sample");
+    for (const char* command : {"cyclegan train", "pix2pix train", "translate"}) EXPECT_CONTAINS(h, command);
     EXPECT_CONTAINS(h, "--version");
   }
   EXPECT_EQ(cli.parse({"--version"}).text, std::string("gan ") + gan::version() + "\n");

@@ -186,6 +186,16 @@ TEST(TrainingCsv, ReadsColumnsAndMissingValues) {
   EXPECT_EQ(img.height, render_plot(spec).image.height);
 }
 
+TEST(TrainingCsv, CycleGanColumnsSharePanelsInPairs) {
+  const std::string path = join(scratch_dir(), "losses.csv");
+  write_text(path, "step,D_A,D_B,G_AB,G_BA,cycle_A,cycle_B,idt_A,idt_B,lr\n1,1,2,3,4,5,6,7,8,2e-4\n");
+  const PlotSpec spec = training_plot_spec(read_training_csv(path), "cyclegan");
+  std::vector<std::string> titles;
+  for (const PlotPanel& p : spec.panels) titles.push_back(p.title + ":" + std::to_string(p.series.size()));
+  EXPECT_EQ(titles, (std::vector<std::string>{"discriminator losses:2", "generator adversarial losses:2",
+                                              "cycle-consistency L1:2", "identity L1:2", "lr:1"}));
+}
+
 TEST(TrainingCsv, ErrorsNameTheFileLineAndColumn) {
   const std::string dir = scratch_dir();
   const std::string path = join(dir, "bad.csv");

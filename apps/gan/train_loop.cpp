@@ -1,0 +1,190 @@
+#include "apps/gan/train_loop.h"
+
+#include <omp.h>
+
+#include <filesystem>
+#include <iostream>
+#include <limits>
+
+#include "apps/gan/csv_log.h"
+#include "apps/gan/plot.h"
+#include "apps/gan/progress.h"
+#include "core/cuda_runtime.h"
+#include "core/error.h"
+#include "core/io/atomic_file.h"
+#include "core/io/png_grid.h"
+
+namespace gan::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string step_png(const std::string& dir, int64_t step) {
+  std::ostringstream os;
+  os << dir << "/step_" << std::setw(6) << std::setfill('0') << step << ".png";
+  return os.str();
+}
+
+// How often --on-nan rollback retries before giving up.
+constexpr int kMaxRollbacks = 3;
+
+// An empty CSV field: a column not measured at this step.
+constexpr double kNotMeasured = std::numeric_limits<double>::quiet_NaN();
+
+// `dir`, once proven writable: a run that cannot save must not start.
+const std::string& writable(const std::string& dir) {
+  io::check_writable_dir(dir);
+  return dir;
+}
+
+}  // namespace
+
+RunDirectory::RunDirectory(const std::string& out, bool resume) : out_(writable(out)), lock_(out), resume_(resume) {
+  remove_stale_temporaries(out_, {"checkpoint.ckpt", "losses.csv"});
+  const std::string ckpt = checkpoint_path();
+  if (resume_) {
+    GAN_CHECK(fs::exists(ckpt), IoError, "--resume: there is no checkpoint to resume in ", out_, " (looked for ", ckpt,
+              ")");
+    resumed_ = io::load_checkpoint(ckpt);
+  } else {
+    GAN_CHECK(!fs::exists(ckpt), IoError, out_, " already holds a training run (", ckpt,
+              "): pass --resume to continue it, or choose another --out");
+  }
+  io::check_writable_dir(samples_dir());
+}
+
+std::string where_running(Device device) {
+  if (device.is_cuda()) return " (" + cuda::device_name() + ")";
+  const int threads = omp_get_max_threads();
+  return " with " + std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+}
+
+void add_loop_options(CommandSpec& c, int64_t checkpoint_every) {
+  c.add_int("sample-every", "N", "write a sample grid every N steps; 0 = only at the end", 200).at_least(0);
+  c.add_int("checkpoint-every", "N", "write a checkpoint every N steps; 0 = only at the end", checkpoint_every)
+      .at_least(0);
+  c.add_int("log-every", "N", "append to losses.csv and refresh the shown losses every N steps", 10).at_least(1);
+  c.add_flag("resume", "continue the run in --out from its checkpoint (the model and data options come from it)");
+  c.add_choice("on-nan", {"stop", "rollback"},
+               "when a loss or gradient becomes NaN/Inf: stop, naming the step and the layer or op where it "
+               "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the "
+               "learning rate (at most 3 times)",
+               "stop");
+  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
+  c.add_flag("quiet", "no progress bar, only warnings and errors");
+}
+
+void check_steps_or_epochs(const ParsedArgs& a) {
+  usage_check(a.get_int("steps") == 0 || a.get_int("epochs") == 0,
+              "give either --steps or --epochs, not both", a.command());
+}
+
+int64_t total_steps_from_args(const ParsedArgs& a, int64_t steps_per_epoch, int64_t default_steps) {
+  check_steps_or_epochs(a);
+  if (a.get_int("steps") > 0) return a.get_int("steps");
+  if (a.get_int("epochs") > 0) return a.get_int("epochs") * steps_per_epoch;
+  return default_steps;
+}
+
+int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& o) {
+  const std::string name = "gan " + o.command + ": ";
+  const int64_t start = trainer.steps_done(), total = o.total_steps, per_step = trainer.batches_per_step();
+  usage_check(total > start,
+              "the run in " + dir.path() + " has already done " + std::to_string(start) +
+                  " steps; ask for more with --steps N (N > " + std::to_string(start) + ") or --epochs",
+              o.command);
+  std::ostream& log = std::cerr;
+  const std::string ckpt_path = dir.checkpoint_path();
+
+  const auto save = [&] {
+    io::Checkpoint ck = trainer.save_state();
+    if (o.put_run_meta) o.put_run_meta(ck);
+    io::save_checkpoint(ckpt_path, ck);
+  };
+  const auto write_samples = [&](int64_t step) {
+    const Tensor images = trainer.sample_grid().to(Device::cpu()).contiguous();
+    const Shape& s = images.shape();
+    for (const std::string& path : {step_png(dir.samples_dir(), step), dir.samples_dir() + "/latest.png"})
+      io::write_image_grid_png(path, images.data<float>(), static_cast<int>(s[0]), static_cast<int>(s[1]),
+                               static_cast<int>(s[2]), static_cast<int>(s[3]),
+                               static_cast<int>(trainer.sample_grid_columns()));
+  };
+  const auto plot = [&] { plot_training_csv(dir.csv_path(), dir.path() + "/losses.png", o.plot_title); };
+  const auto open_csv = [&](int64_t resume_step) {
+    return std::make_unique<CsvLog>(dir.csv_path(), o.columns, resume_step);
+  };
+
+  std::unique_ptr<BatchLoader> loader = o.make_loader(start * per_step);
+  auto csv = open_csv(dir.resuming() ? start : -1);
+  if (!dir.resuming()) save();  // step 0: from now on the directory always holds a valid run
+  int rollbacks = 0;
+  ProgressOptions popt;
+  popt.initial = start;
+  ProgressBar bar(total, o.command, log, popt);
+  const auto say = [&](const std::string& text) { bar.message(text); };
+  InterruptScope interrupt_scope;
+  std::string postfix;
+  for (int64_t step = start + 1; step <= total; ++step) {
+    std::vector<Batch> batches;
+    for (int64_t i = 0; i < per_step; ++i) batches.push_back(loader->next());
+    // One small device-to-host copy per step: the losses and a probe of every
+    // gradient, so a NaN is caught at the step it appears.
+    StepResult r = trainer.train_step(batches);
+    if (!r.finite) {
+      const std::string where = trainer.locate_nonfinite(batches);
+      if (!o.rollback_on_nan || rollbacks == kMaxRollbacks) {
+        throw NumericalError("training produced NaN or Inf at " + where + ". The last good checkpoint is kept in " +
+                             ckpt_path +
+                             (o.rollback_on_nan ? " (after " + std::to_string(kMaxRollbacks) +
+                                                      " rollbacks); try a lower --lr"
+                                                : "; try a lower --lr, or --on-nan rollback"));
+      }
+      // Back to the last checkpoint with half the learning rate, and on from there.
+      trainer.restore_state(io::load_checkpoint(ckpt_path), ckpt_path);
+      trainer.set_learning_rate(trainer.learning_rate() / 2);
+      ++rollbacks;
+      step = trainer.steps_done();
+      std::ostringstream m;
+      m << name << "NaN/Inf at " << where << "; rolled back to step " << step << " (" << ckpt_path
+        << ") with --lr halved to " << trainer.learning_rate() << " (rollback " << rollbacks << " of "
+        << kMaxRollbacks << ")";
+      bar.message(m.str());
+      loader.reset();
+      loader = o.make_loader(step * per_step);
+      csv.reset();
+      csv = open_csv(step);
+      continue;
+    }
+    const bool last = step == total || InterruptScope::interrupted();
+    const bool evaluate = o.evaluate && o.eval_every > 0 && (step % o.eval_every == 0 || last);
+    if (step % o.log_every == 0 || last || evaluate) {
+      postfix = o.format_values ? o.format_values(r.values) : "";
+      if (evaluate) {
+        const std::vector<double> extra = o.evaluate(step, say);
+        r.values.insert(r.values.end(), extra.begin(), extra.end());
+      }
+      r.values.resize(o.columns.size() - 1, kNotMeasured);
+      csv->append(step, r.values);
+    }
+    if ((o.sample_every > 0 && step % o.sample_every == 0) || last) write_samples(step);
+    if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) save();
+    if (!o.quiet) bar.update(step, postfix);
+    if (InterruptScope::interrupted()) {
+      bar.finish();
+      plot();
+      log << name << "interrupted at step " << step << "; the run is saved in " << ckpt_path
+          << ": continue it with the same --out and --resume\n";
+      return kInterruptedStatus;
+    }
+  }
+  plot();
+  if (!o.quiet) {
+    bar.finish();
+    log << name << "done. samples: " << dir.samples_dir() << "/latest.png, losses: " << csv->path() << " and "
+        << dir.path() << "/losses.png, checkpoint: " << ckpt_path << "\n";
+  }
+  return 0;
+}
+
+}  // namespace gan::app

@@ -1,0 +1,154 @@
+// The training loop every training command of the `gan` app shares (`gan
+// train`, `gan cyclegan train`, `gan pix2pix train`), and the run directory it
+// writes into.
+//
+// A run lives in its --out directory:
+//   checkpoint.ckpt   the latest full training state (atomically replaced)
+//   losses.csv        one row of the trainer's numbers every --log-every steps
+//   losses.png        those curves, drawn when the run ends or is interrupted
+//   samples/          step_NNNNNN.png sample grids, and latest.png
+// Nothing is lost when a run stops early: Ctrl-C finishes the current step and
+// writes a checkpoint; --resume continues from it with the same data order and
+// random numbers, so the result is what one uninterrupted run would have given.
+// A NaN/Inf in a loss or gradient stops the run naming the step and the layer
+// or op where it appeared (or, with --on-nan rollback, returns to the last
+// checkpoint with half the learning rate, at most 3 times).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iomanip>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/gan/cli.h"
+#include "apps/gan/dataset.h"
+#include "apps/gan/run_dir.h"
+#include "core/device.h"
+#include "core/io/checkpoint_format.h"
+#include "core/tensor.h"
+
+namespace gan::app {
+
+// One step's numbers, fetched from the device in one copy.
+struct StepResult {
+  std::vector<double> values;  // the trainer's logged columns, in order
+  bool finite = true;          // every loss and every gradient of the step was finite
+};
+
+// What the loop needs from a command's trainer.
+class LoopTrainer {
+ public:
+  virtual ~LoopTrainer() = default;
+  virtual int64_t steps_done() const = 0;
+  // Real batches one step consumes.
+  virtual int64_t batches_per_step() const { return 1; }
+  virtual StepResult train_step(const std::vector<Batch>& batches) = 0;
+  // After a step that was not finite: where the first NaN/Inf appeared. Leaves
+  // the trainer in its state before that step.
+  virtual std::string locate_nonfinite(const std::vector<Batch>& batches) = 0;
+  // The whole training state, and back (validated before anything changes).
+  virtual io::Checkpoint save_state() const = 0;
+  virtual void restore_state(const io::Checkpoint& checkpoint, const std::string& source) = 0;
+  // The base learning rate (before any schedule); a rollback halves it.
+  virtual double learning_rate() const = 0;
+  virtual void set_learning_rate(double lr) = 0;
+  // The images of the sample grid (NCHW in [-1, 1], any device), row by row,
+  // sample_grid_columns() to a row.
+  virtual Tensor sample_grid() = 0;
+  virtual int64_t sample_grid_columns() const = 0;
+};
+
+// The --out directory of a training command, opened: created and proven
+// writable, locked for this process (RunDirLock), stale temporaries of a killed
+// run removed. A fresh run must not find a checkpoint there (IoError: pass
+// --resume or choose another --out); a resumed one must (IoError otherwise),
+// and it is loaded.
+class RunDirectory {
+ public:
+  RunDirectory(const std::string& out, bool resume);
+  const std::string& path() const { return out_; }
+  std::string checkpoint_path() const { return out_ + "/checkpoint.ckpt"; }
+  std::string csv_path() const { return out_ + "/losses.csv"; }
+  std::string samples_dir() const { return out_ + "/samples"; }
+  bool resuming() const { return resume_; }
+  // The checkpoint being resumed (only when resuming()).
+  const io::Checkpoint& resumed() const { return resumed_; }
+
+ private:
+  std::string out_;
+  RunDirLock lock_;
+  bool resume_;
+  io::Checkpoint resumed_;
+};
+
+// On --resume the checkpoint's options win; an option given on the command
+// line that contradicts the stored one is a UsageError naming both (silently
+// ignoring it would mislead).
+class ResumeCheck {
+ public:
+  ResumeCheck(const ParsedArgs& args, std::string checkpoint_path)
+      : args_(args), path_(std::move(checkpoint_path)) {}
+  template <typename T>
+  void operator()(const std::string& option, const T& given, const T& stored) const {
+    std::ostringstream g, s;
+    g << std::setprecision(17) << given;
+    s << std::setprecision(17) << stored;
+    usage_check(!args_.has(option) || g.str() == s.str(),
+                "--" + option + " " + g.str() + " differs from the resumed run's " + s.str() + " (in " + path_ +
+                    "); leave it out to continue the run as it was, or start a new run in another --out",
+                args_.command());
+  }
+
+ private:
+  const ParsedArgs& args_;
+  std::string path_;
+};
+
+struct TrainLoopOptions {
+  std::string command;  // "train", "cyclegan train": messages start "gan <command>: "
+  int64_t total_steps = 0;
+  int64_t log_every = 10;         // a CSV row (and the shown numbers) every N steps
+  int64_t sample_every = 0;       // a sample grid every N steps; 0: only at the end
+  int64_t checkpoint_every = 0;   // a checkpoint every N steps; 0: only at the end
+  bool rollback_on_nan = false;
+  bool quiet = false;
+  // The CSV's columns: "step", the trainer's values, then the evaluation's.
+  std::vector<std::string> columns;
+  std::string plot_title;
+  // The run's loader, starting at batch `first` (again after a rollback).
+  std::function<std::unique_ptr<BatchLoader>(int64_t first)> make_loader;
+  // Adds the command's own options (data, batching) to every checkpoint written.
+  std::function<void(io::Checkpoint&)> put_run_meta;
+  // The text shown after the progress bar for a step's values.
+  std::function<std::string(const std::vector<double>&)> format_values;
+  // Optional: every eval_every steps and at the end, the numbers of the
+  // columns after the trainer's. `say` prints a line above the progress bar.
+  int64_t eval_every = 0;
+  std::function<std::vector<double>(int64_t step, const std::function<void(const std::string&)>& say)> evaluate;
+};
+
+// Trains from trainer.steps_done() to options.total_steps: the checkpoint at
+// step 0 of a fresh run, CSV rows, sample grids, checkpoints, the progress
+// bar, Ctrl-C, NaN handling, and losses.png at the end. Returns the exit
+// status: 0, or kInterruptedStatus after Ctrl-C. UsageError when the run has
+// already reached total_steps; NumericalError for a NaN it cannot roll back.
+int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& options);
+
+// The options every training command reads for the loop: --sample-every,
+// --checkpoint-every (default `checkpoint_every`), --log-every, --resume,
+// --on-nan, --threads, --quiet.
+void add_loop_options(CommandSpec& command, int64_t checkpoint_every);
+
+// UsageError when both --steps and --epochs are given (check it before any
+// work); total_steps_from_args checks it too.
+void check_steps_or_epochs(const ParsedArgs& args);
+// Training steps for --steps or --epochs, or `default_steps` when neither is given.
+int64_t total_steps_from_args(const ParsedArgs& args, int64_t steps_per_epoch, int64_t default_steps);
+
+// " (NVIDIA H100 ...)" or " with 2 threads": what a run's speed depends on.
+std::string where_running(Device device);
+
+}  // namespace gan::app
