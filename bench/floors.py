@@ -48,15 +48,16 @@ def row(name, shape, flops, nbytes, peak_flops, peak_bw):
 
 def iteration_conv_passes():
     """How many times each (layer, pass) runs in one DCGAN training iteration as
-    bench/pytorch_dcgan.py does it: D on real, D on detached fake (D step), D on
-    fake again (G step); backward-data stops at a tensor that needs no gradient
+    the engine's trainer and bench/pytorch_dcgan.py do it: D on real, D on
+    detached fake (D step), D on fake again with D frozen (G step: no weight
+    gradients for D); backward-data stops at a tensor that needs no gradient
     (the data, the noise, the detached fake)."""
     passes = {}
     for name, *_ in LAYERS:
         if name.startswith("G"):
             passes[name] = (1, 0 if name == "G1" else 1, 1)   # fwd, bwd_data, bwd_weight
         else:
-            passes[name] = (3, 1 if name == "D1" else 3, 3)
+            passes[name] = (3, 1 if name == "D1" else 3, 2)
     return passes
 
 

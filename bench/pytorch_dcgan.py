@@ -88,7 +88,11 @@ def time_mode(torch, args, mode, compile_models, cudnn_benchmark):
         bce(d(fake.detach()), zeros).backward()
         opt_d.step()
         opt_g.zero_grad(set_to_none=True)
+        # D frozen for G's update, as the engine's trainer does: the same work
+        # on both sides (no weight gradients for D in this backward).
+        d.requires_grad_(False)
         bce(d(fake), ones).backward()
+        d.requires_grad_(True)
         opt_g.step()
 
     for _ in range(args.warmup):

@@ -79,10 +79,55 @@ Tensor default_root_grad(const Tensor& root, const Tensor& grad) {
 
 Tensor accumulate(const Tensor& sum, const Tensor& g) { return sum.defined() ? add(sum, g) : g; }
 
+// Marks, on every node of `order`, which inputs lead to one of `targets` (a
+// target itself, or a node from which a target is reachable), and returns the
+// nodes with at least one such input: the only ones whose backward must run.
+// Without targets (run_backward) every input that requires grad is needed.
+std::unordered_set<Node*> mark_needed_inputs(const std::vector<Node*>& order, const std::vector<Tensor>* targets) {
+  std::unordered_set<Node*> useful;
+  std::unordered_set<const TensorImpl*> target_leaves;
+  std::unordered_set<const Node*> target_nodes;
+  if (targets) {
+    for (const Tensor& t : *targets) {
+      if (!t.defined()) continue;
+      if (t.grad_fn()) {
+        target_nodes.insert(t.grad_fn().get());
+      } else {
+        target_leaves.insert(&t.impl());
+      }
+    }
+  }
+  // Producers come after their consumers in `order`: walk it backwards so that
+  // every input's node is decided before the nodes that read it.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    node->input_needed.clear();
+    if (!targets) {
+      useful.insert(node);
+      continue;
+    }
+    node->input_needed.assign(node->inputs.size(), false);
+    bool any = false;
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      const Tensor& in = node->inputs[i];
+      if (!in.defined() || !in.requires_grad()) continue;
+      const Node* producer = in.grad_fn().get();
+      const bool needed = producer ? (target_nodes.count(producer) > 0 || useful.count(in.grad_fn().get()) > 0)
+                                   : target_leaves.count(&in.impl()) > 0;
+      node->input_needed[i] = needed;
+      any = any || needed;
+    }
+    if (any) useful.insert(node);
+  }
+  return useful;
+}
+
 // The shared traversal: calls sink(input, grad) for every gradient that reaches
-// a leaf input (a tensor without grad_fn that requires grad).
+// a leaf input (a tensor without grad_fn that requires grad). With targets,
+// only the gradients on paths to them are computed (see mark_needed_inputs).
 template <typename LeafSink>
 void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, LeafSink&& sink,
+              const std::vector<Tensor>* targets = nullptr,
               std::unordered_map<Node*, Tensor>* node_grads_out = nullptr) {
   GradModeGuard mode(create_graph);
   std::unordered_map<Node*, Tensor> node_grads;
@@ -91,9 +136,12 @@ void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, Le
     return;
   }
   node_grads[root.grad_fn().get()] = root_grad;
-  for (Node* node : topological_order(root.grad_fn().get())) {
+  const std::vector<Node*> order = topological_order(root.grad_fn().get());
+  const std::unordered_set<Node*> useful = mark_needed_inputs(order, targets);
+  for (Node* node : order) {
     auto it = node_grads.find(node);
     if (it == node_grads.end() || !it->second.defined()) continue;  // no gradient reached it
+    if (!useful.count(node)) continue;  // nothing asked for lies behind it (its grad is kept for gradients())
     const Tensor grad_out = it->second;
     if (!node_grads_out) node_grads.erase(it);  // free intermediate gradients early
     std::vector<Tensor> grads = node->backward(grad_out);
@@ -101,7 +149,7 @@ void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, Le
               grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       const Tensor& input = node->inputs[i];
-      if (!input.defined() || !input.requires_grad() || !grads[i].defined()) continue;
+      if (!node->needs_grad(i) || !grads[i].defined()) continue;
       GAN_CHECK(grads[i].shape() == input.shape(), AutogradError, node->name(), " backward produced a gradient of shape ",
                 shape_str(grads[i].shape()), " for an input of shape ", shape_str(input.shape()));
       GAN_CHECK(!t_anomaly_detection || all_finite(grads[i]), NumericalError, node->name(),
@@ -146,7 +194,7 @@ std::vector<Tensor> gradients(const Tensor& output, const std::vector<Tensor>& i
         Tensor& slot = leaf_grads[&leaf.impl()];
         slot = accumulate(slot, leaf_grad);
       },
-      &node_grads);
+      &inputs, &node_grads);
   std::vector<Tensor> result;
   for (const Tensor& in : inputs) {
     Tensor r;

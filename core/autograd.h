@@ -27,9 +27,21 @@ struct Node {
   virtual const char* name() const = 0;
   // Gradients w.r.t. `inputs`, in order. An undefined Tensor means "no
   // gradient" (the input does not need one, or it is identically zero).
+  // Backward functions compute only the gradients for which needs_grad(i).
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
 
+  // Whether backward must produce the gradient of inputs[i]: the input
+  // requires grad and, during a gradients() call, lies on a path to one of the
+  // tensors asked for (WGAN-GP asks for d D / d x only: no weight gradients).
+  bool needs_grad(size_t i) const {
+    return i < inputs.size() && inputs[i].defined() && inputs[i].requires_grad() &&
+           (input_needed.empty() || input_needed[i]);
+  }
+
   std::vector<Tensor> inputs;
+  // Set by the backward traversal before it calls backward(); empty means
+  // every input that requires grad is needed.
+  std::vector<bool> input_needed;
 };
 
 // Grad mode: ops record nodes only while it is on (the default).

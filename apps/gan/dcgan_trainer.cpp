@@ -156,12 +156,16 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
     const Tensor z = Tensor::randn({fake.shape()[0], nz}, noise_gen_, DType::F32, settings_.device);
     fake = located("generator forward (G update)", [&] { return run_g(z, codes); });
   }
-  const Tensor loss_g = generator_loss(
-      settings_.loss, located("discriminator forward (G update)", [&] { return run_d(fake, codes); }));
-  opt_g_->zero_grad();
-  located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
-  const Tensor g_probe = gradient_probe(*g_);
-  opt_g_->step();
+  Tensor loss_g, g_probe;
+  {
+    const FrozenScope frozen({d_.get()});  // D's weight gradients are not needed here
+    loss_g = generator_loss(settings_.loss,
+                            located("discriminator forward (G update)", [&] { return run_d(fake, codes); }));
+    opt_g_->zero_grad();
+    located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
+    g_probe = gradient_probe(*g_);
+    opt_g_->step();
+  }
   ++steps_;
 
   // Detached values only: nothing below is recorded.

@@ -37,8 +37,7 @@ struct BatchNorm2dBackward : Node {
                                      save_invstd.data<T>(), dx.data<T>(), dgamma.data<T>(), dbeta.data<T>(), p);
       });
     }
-    return {inputs[0].requires_grad() ? dx : Tensor(), inputs[1].requires_grad() ? dgamma : Tensor(),
-            inputs[2].requires_grad() ? dbeta : Tensor()};
+    return {needs_grad(0) ? dx : Tensor(), needs_grad(1) ? dgamma : Tensor(), needs_grad(2) ? dbeta : Tensor()};
   }
 };
 

@@ -108,8 +108,8 @@ struct Conv2dInputGradBackward : Node {
   std::vector<Tensor> backward(const Tensor& r) override {
     const Tensor& g = inputs[0];
     const Tensor& w = inputs[1];
-    return {g.requires_grad() ? conv2d(r, w, Tensor(), p.stride, p.pad) : Tensor(),
-            w.requires_grad() ? conv2d_weight_grad(r, g, p) : Tensor()};
+    return {needs_grad(0) ? conv2d(r, w, Tensor(), p.stride, p.pad) : Tensor(),
+            needs_grad(1) ? conv2d_weight_grad(r, g, p) : Tensor()};
   }
 };
 
@@ -121,8 +121,8 @@ struct Conv2dWeightGradBackward : Node {
   std::vector<Tensor> backward(const Tensor& r) override {
     const Tensor& x = inputs[0];
     const Tensor& g = inputs[1];
-    return {x.requires_grad() ? conv2d_input_grad(g, r, p) : Tensor(),
-            g.requires_grad() ? conv2d(x, r, Tensor(), p.stride, p.pad) : Tensor()};
+    return {needs_grad(0) ? conv2d_input_grad(g, r, p) : Tensor(),
+            needs_grad(1) ? conv2d(x, r, Tensor(), p.stride, p.pad) : Tensor()};
   }
 };
 
@@ -154,19 +154,18 @@ struct Conv2dBackward : Node {
   std::vector<Tensor> backward(const Tensor& g_in) override {
     const Tensor& x = inputs[0];
     const Tensor& w = inputs[1];
-    const bool has_bias = inputs.size() > 2 && inputs[2].defined();
-    const bool need_b = has_bias && inputs[2].requires_grad();
+    const bool need_x = needs_grad(0), need_w = needs_grad(1), need_b = needs_grad(2);
     const Tensor g = g_in.contiguous();
     Tensor dx, dw, db;
     if (grad_enabled()) {  // create_graph: every gradient recorded (see the top of this file)
-      if (x.requires_grad()) dx = conv2d_input_grad(g, w, p);
-      if (w.requires_grad()) dw = conv2d_weight_grad(x, g, p);
+      if (need_x) dx = conv2d_input_grad(g, w, p);
+      if (need_w) dw = conv2d_weight_grad(x, g, p);
       if (need_b) db = conv_bias_grad(g);
     } else {
-      if (x.requires_grad()) dx = conv2d_backward_data_raw(g, w, p);
-      if (w.requires_grad() || need_b) {
+      if (need_x) dx = conv2d_backward_data_raw(g, w, p);
+      if (need_w || need_b) {
         dw = conv2d_backward_weight_raw(x, g, p, need_b ? &db : nullptr);
-        if (!w.requires_grad()) dw = Tensor();
+        if (!need_w) dw = Tensor();
       }
     }
     std::vector<Tensor> grads{dx, dw};
@@ -244,19 +243,18 @@ struct ConvTranspose2dBackward : Node {
   std::vector<Tensor> backward(const Tensor& g_in) override {
     const Tensor& x = inputs[0];
     const Tensor& w = inputs[1];
-    const bool has_bias = inputs.size() > 2 && inputs[2].defined();
-    const bool need_b = has_bias && inputs[2].requires_grad();
+    const bool need_x = needs_grad(0), need_w = needs_grad(1), need_b = needs_grad(2);
     const Tensor g = g_in.contiguous();
     Tensor dx, dw, db;
     if (grad_enabled()) {  // create_graph: y = D(x, w) of the adjoint convolution
-      if (x.requires_grad()) dx = conv2d(g, w, Tensor(), p.stride, p.pad);
-      if (w.requires_grad()) dw = conv2d_weight_grad(g, x, adjoint_conv2d_params(p));
+      if (need_x) dx = conv2d(g, w, Tensor(), p.stride, p.pad);
+      if (need_w) dw = conv2d_weight_grad(g, x, adjoint_conv2d_params(p));
       if (need_b) db = conv_bias_grad(g);
     } else {
-      if (x.requires_grad()) dx = conv_transpose2d_backward_data_raw(g, w, p);
-      if (w.requires_grad() || need_b) {
+      if (need_x) dx = conv_transpose2d_backward_data_raw(g, w, p);
+      if (need_w || need_b) {
         dw = conv_transpose2d_backward_weight_raw(x, g, p, need_b ? &db : nullptr);
-        if (!w.requires_grad()) dw = Tensor();
+        if (!need_w) dw = Tensor();
       }
     }
     std::vector<Tensor> grads{dx, dw};

@@ -69,7 +69,7 @@ struct BinaryBackward : Node {
     const Tensor& a = inputs[0];
     const Tensor& b = inputs[1];
     Tensor ga, gb;
-    const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+    const bool need_a = needs_grad(0), need_b = needs_grad(1);
     switch (op) {
       case BinaryOp::Add:
         if (need_a) ga = g;

@@ -15,26 +15,25 @@ using detail::dispatch_float;
 
 namespace {
 
-bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
-
 // The gradients of instance_norm2d from differentiable ops (recorded when grad
 // mode is on). The statistics are recomputed from x so that the result is a
 // function of x, gamma and g that can be differentiated again.
-std::vector<Tensor> composite_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+// need[i]: whether the gradient of x, gamma, beta (i = 0, 1, 2) is wanted.
+std::vector<Tensor> composite_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const bool need[3],
                                        double eps) {
   const std::vector<int64_t> plane_dims{2, 3};
   const Tensor centred = sub(x, mean(x, plane_dims, true));
   const Tensor invstd = rdiv(1.0, sqrt(add(mean(square(centred), plane_dims, true), eps)));
   const Tensor xhat = mul(centred, invstd);
   Tensor dx, dgamma, dbeta;
-  if (x.requires_grad()) {
+  if (need[0]) {
     const Tensor gy = gamma.defined() ? mul(g, gamma.reshape({1, gamma.numel(), 1, 1})) : g;
     // dx = invstd * (gy - mean(gy) - xhat * mean(gy * xhat)), means over each plane
     const Tensor inner = sub(sub(gy, mean(gy, plane_dims, true)), mul(xhat, mean(mul(gy, xhat), plane_dims, true)));
     dx = mul(invstd, inner);
   }
-  if (wants_grad(gamma)) dgamma = sum(mul(g, xhat), {0, 2, 3});
-  if (wants_grad(beta)) dbeta = sum(g, {0, 2, 3});
+  if (need[1]) dgamma = sum(mul(g, xhat), {0, 2, 3});
+  if (need[2]) dbeta = sum(g, {0, 2, 3});
   return {dx, dgamma, dbeta};
 }
 
@@ -47,15 +46,15 @@ struct InstanceNorm2dBackward : Node {
   std::vector<Tensor> backward(const Tensor& g_in) override {
     const Tensor& x_in = inputs[0];
     const Tensor& gamma_in = inputs[1];
-    const Tensor& beta_in = inputs[2];
-    if (grad_enabled()) return composite_backward(g_in, x_in, gamma_in, beta_in, p.eps);
+    const bool need[3] = {needs_grad(0), needs_grad(1), needs_grad(2)};
+    if (grad_enabled()) return composite_backward(g_in, x_in, gamma_in, need, p.eps);
 
     const Tensor x = x_in.detach(), gamma = gamma_in.defined() ? gamma_in.detach() : Tensor();
     const Tensor g = g_in.detach().contiguous();
     Tensor dx, dgamma, dbeta;
-    if (x_in.requires_grad()) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
-    if (wants_grad(gamma_in)) dgamma = Tensor::empty({p.C}, x.dtype(), x.device());
-    if (wants_grad(beta_in)) dbeta = Tensor::empty({p.C}, x.dtype(), x.device());
+    if (need[0]) dx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    if (need[1]) dgamma = Tensor::empty({p.C}, x.dtype(), x.device());
+    if (need[2]) dbeta = Tensor::empty({p.C}, x.dtype(), x.device());
     if (x.device().is_cuda()) {
       GAN_ON_CUDA(cuda::instance_norm2d_backward(x.data<float>(), g.data<float>(), data_or_null<float>(gamma),
                                                  save_mean.data<float>(), save_invstd.data<float>(),

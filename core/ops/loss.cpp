@@ -33,7 +33,7 @@ struct LossBackward : Node {
     const Tensor gi = mul(grad_enabled() ? recorded_grad_input() : grad_input, g);
     // For MSE and L1 the loss depends on (input - target) only.
     const bool symmetric = kind == LossKind::MSE || kind == LossKind::L1;
-    return {inputs[0].requires_grad() ? gi : Tensor(), inputs[1].requires_grad() && symmetric ? neg(gi) : Tensor()};
+    return {needs_grad(0) ? gi : Tensor(), needs_grad(1) && symmetric ? neg(gi) : Tensor()};
   }
 
   // d(mean loss)/d(input) from differentiable ops (the formulas of kernels/loss/loss.h).

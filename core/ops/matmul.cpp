@@ -28,8 +28,8 @@ struct MatmulBackward : Node {
   std::vector<Tensor> backward(const Tensor& g) override {
     const Tensor& a = inputs[0];
     const Tensor& b = inputs[1];
-    return {a.requires_grad() ? matmul(g, b.transpose(0, 1)) : Tensor(),
-            b.requires_grad() ? matmul(a.transpose(0, 1), g) : Tensor()};
+    return {needs_grad(0) ? matmul(g, b.transpose(0, 1)) : Tensor(),
+            needs_grad(1) ? matmul(a.transpose(0, 1), g) : Tensor()};
   }
 };
 

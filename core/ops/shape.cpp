@@ -12,9 +12,9 @@ struct ConcatBackward : Node {
   std::vector<Tensor> backward(const Tensor& g) override {
     std::vector<Tensor> grads;
     int64_t offset = 0;
-    for (const Tensor& in : inputs) {
-      const int64_t n = in.shape()[dim];
-      grads.push_back(in.requires_grad() ? g.slice(dim, offset, offset + n) : Tensor());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const int64_t n = inputs[i].shape()[dim];
+      grads.push_back(needs_grad(i) ? g.slice(dim, offset, offset + n) : Tensor());
       offset += n;
     }
     return grads;

@@ -2,7 +2,10 @@
 // double backward and gradients().
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <limits>
+#include <memory>
+#include <string>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -102,6 +105,78 @@ TEST(Autograd, GradientsLeavesDotGradAlone) {
   const auto g = gradients(sum(square(x)), {x});
   EXPECT_EQ(g[0].to_vector(), (std::vector<double>{2, 4}));
   EXPECT_FALSE(x.grad().defined());
+}
+
+// y = a * b as a node that remembers which gradients it was asked for.
+struct SpyMulBackward : Node {
+  std::vector<std::vector<bool>>* calls;
+  explicit SpyMulBackward(std::vector<std::vector<bool>>* c) : calls(c) {}
+  const char* name() const override { return "SpyMulBackward"; }
+  std::vector<Tensor> backward(const Tensor& g) override {
+    calls->push_back({needs_grad(0), needs_grad(1)});
+    return {needs_grad(0) ? mul(g, inputs[1]) : Tensor(), needs_grad(1) ? mul(g, inputs[0]) : Tensor()};
+  }
+};
+
+Tensor spy_mul(const Tensor& a, const Tensor& b, std::vector<std::vector<bool>>* calls) {
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = mul(a, b);
+  }
+  record(out, std::make_shared<SpyMulBackward>(calls), {a, b});
+  return out;
+}
+
+TEST(Autograd, GradientsComputesOnlyWhatLeadsToTheRequestedInputs) {
+  // h = (x * w1) * w2, as WGAN-GP's d critic / d input: the weights require
+  // grad, but gradients() w.r.t. x must not compute their gradients.
+  Tensor x = leaf({2.0}, {1}), w1 = leaf({3.0}, {1}), w2 = leaf({5.0}, {1});
+  std::vector<std::vector<bool>> calls_inner, calls_outer;
+  const Tensor h = spy_mul(spy_mul(x, w1, &calls_inner), w2, &calls_outer);
+
+  EXPECT_EQ(gradients(h, {x})[0].item(), 15.0);
+  ASSERT_EQ(calls_outer.size(), 1u);
+  ASSERT_EQ(calls_inner.size(), 1u);
+  EXPECT_EQ(calls_outer[0], (std::vector<bool>{true, false}));
+  EXPECT_EQ(calls_inner[0], (std::vector<bool>{true, false}));
+
+  // Asking for the intermediate x * w1 only: the inner node has nothing to do.
+  const Tensor inner = h.grad_fn()->inputs[0];
+  EXPECT_EQ(gradients(h, {inner})[0].item(), 5.0);
+  EXPECT_EQ(calls_outer.size(), 2u);
+  EXPECT_EQ(calls_inner.size(), 1u);
+
+  // backward() afterwards still fills every leaf's .grad.
+  h.backward();
+  EXPECT_EQ(calls_outer.back(), (std::vector<bool>{true, true}));
+  EXPECT_EQ(calls_inner.back(), (std::vector<bool>{true, true}));
+  EXPECT_EQ(x.grad().item(), 15.0);
+  EXPECT_EQ(w1.grad().item(), 10.0);
+  EXPECT_EQ(w2.grad().item(), 6.0);
+}
+
+TEST(Autograd, GradientsOfAConvolutionWithRespectToItsInputSkipTheWeightGradient) {
+  // The double-backward graph of d out / d x must not contain a weight-gradient node.
+  Generator gen(7);
+  Tensor x = Tensor::randn({2, 3, 6, 6}, gen, DType::F64);
+  x.set_requires_grad(true);
+  Tensor w = Tensor::randn({4, 3, 3, 3}, gen, DType::F64);
+  w.set_requires_grad(true);
+  const Tensor out = sum(square(conv2d(x, w, Tensor(), 1, 1)));
+  const Tensor dx = gradients(out, {x}, Tensor(), /*create_graph=*/true)[0];
+  std::vector<Node*> stack{dx.grad_fn().get()};
+  std::vector<std::string> names;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    names.push_back(n->name());
+    for (const Tensor& in : n->inputs)
+      if (in.defined() && in.grad_fn()) stack.push_back(in.grad_fn().get());
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), std::string("Conv2dInputGradBackward")), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), std::string("Conv2dWeightGradBackward")), names.end());
+  EXPECT_FALSE(w.grad().defined());
 }
 
 TEST(Autograd, NonScalarBackwardNeedsGradient) {
