@@ -286,7 +286,7 @@ def main(argv):
         out.append(f"\n## Kernels ({d.get('context', {}).get('backend', '?')}: {path.split('/')[-1]})")
         kernel_tables(d, out)
     if args.train or args.pytorch:
-        out.append("\n## Training iteration (DCGAN 64x64)\n")
+        out.append("\n## Training iteration (DCGAN; the model size and batch are in each row's name)\n")
     if args.train:
         out.append("### gan-engine (bench_train_step)\n")
         train_table(load_gbench(args.train), out)

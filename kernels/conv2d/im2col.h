@@ -125,10 +125,13 @@ void for_each_image(int64_t N, int64_t col_elems, Body&& body) {
 // summation order, and the result, are the same whatever the number of threads.
 template <typename T, typename MakeCol>
 void weight_grad(int64_t N, int64_t M, int64_t rows, int64_t L, const T* g, MakeCol&& make_col, T* dw) {
-  // Elements of one chunk's column matrix: 512 KiB in float, so that it is
-  // still in L2 when the gemm packs it (the DCGAN's whole batch at once, 6 MiB,
-  // made its weight gradients ~20% slower).
-  constexpr int64_t kColBudget = int64_t{1} << 17;
+  // Elements of one chunk's column matrix: 4 MiB in float. Measured on the
+  // 2-vCPU Zen 4 development VM (bench_kernels_cpu, *_bwd_weight, 2026-11-25):
+  // 512 KiB chunks left the gemm an inner dimension of ~100 on the DCGAN's
+  // middle layers (two images per chunk), so the time went into packing and
+  // re-reading dw, and the second thread idled; 4 MiB chunks are 30-45 %
+  // faster there, and 8 MiB or the whole batch no faster.
+  constexpr int64_t kColBudget = int64_t{1} << 20;
   const int64_t chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, rows * L), 1, N);
   // Both are written in full for every chunk before the gemm reads them.
   const auto cols = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(rows * chunk * L));
