@@ -6,7 +6,7 @@
 // At x == 0 Relu/LeakyRelu use the x <= 0 branch (PyTorch's convention).
 // Sigmoid is evaluated as exp(x) / (1 + exp(x)) for x < 0 so exp never overflows.
 //
-// Threads: one flat loop, parallel over elements when n > kParallelThreshold.
+// Threads: one flat simd loop, parallel over elements when n > kParallelThreshold.
 // Cost: memory bound; forward reads n, writes n; backward reads 2n, writes n.
 #include <cmath>
 

@@ -9,7 +9,7 @@
 //   clamp    p = min(max(p, lo), hi)   (NaN stays NaN)
 // Each element is updated in double and rounded to T when stored (p, m, v, buf, sq).
 //
-// Threads: parallel over elements when n > kParallelThreshold; no reductions.
+// Threads: simd loops, parallel over elements when n > kParallelThreshold; no reductions.
 // Cost: memory bound. Adam reads p, g, m, v and writes p, m, v (28 bytes per
 // float element), SGD 20, RMSprop 20, clamp 8; ~10 FLOPs and one sqrt per element.
 #include <algorithm>
