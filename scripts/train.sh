@@ -7,8 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
-# OpenMP threads sleep when idle rather than spin: spinning threads steal the
-# cores from working ones as soon as anything else runs on the machine (a
-# browser, a build), which slowed a training step 15-fold in our measurements.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
+# `gan` chooses its own OpenMP wait policy (short spin, then sleep) unless
+# OMP_WAIT_POLICY is set: apps/gan/main.cpp says why.
 exec "${BUILD_DIR:-build}/gan" train "$@"

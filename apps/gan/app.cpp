@@ -1,6 +1,10 @@
 #include "apps/gan/app.h"
 
+#include <omp.h>
+
+#include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "apps/gan/classifier.h"
 #include "apps/gan/commands.h"
@@ -90,8 +94,18 @@ CommandSpec eval_spec() {
 
 }  // namespace
 
+// `gan --version`: the version, and how the CPU backend will run (what a
+// benchmark report or a bug report needs to say).
+std::string version_text() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  return std::string(gan::version()) + "\nCPU backend: " + std::to_string(omp_get_max_threads()) +
+         " OpenMP threads, OMP_WAIT_POLICY=" + (policy ? policy : "unset") +
+         ", GOMP_SPINCOUNT=" + (spin ? spin : "unset");
+}
+
 Cli make_cli() {
-  Cli cli("gan", "Train and sample GANs with a from-scratch deep-learning engine.", gan::version());
+  Cli cli("gan", "Train and sample GANs with a from-scratch deep-learning engine.", version_text());
   cli.add(train_spec(), cmd_train);
   cli.add(sample_spec(), cmd_sample);
   cli.add(eval_spec(), cmd_eval);

@@ -273,7 +273,9 @@ TEST(Cli, TopLevelHelpAndVersion) {
     for (const char* command : {"cyclegan train", "pix2pix train", "translate"}) EXPECT_CONTAINS(h, command);
     EXPECT_CONTAINS(h, "--version");
   }
-  EXPECT_EQ(cli.parse({"--version"}).text, std::string("gan ") + gan::version() + "\n");
+  const std::string version = cli.parse({"--version"}).text;
+  EXPECT_EQ(version.rfind(std::string("gan ") + gan::version() + "\n", 0), 0u) << version;
+  EXPECT_CONTAINS(version, "OpenMP threads, OMP_WAIT_POLICY=");
 }
 
 // ---- spec bugs and getter misuse -----------------------------------------------------
@@ -334,9 +336,10 @@ TEST(App, RunCliReportsUsageErrorsWithAHint) {
 }
 
 #ifdef GAN_APP_BINARY
-// Runs the built executable; returns its exit status and fills `output` with stdout+stderr.
-int run_binary(const std::string& args, std::string& output) {
-  const std::string cmd = std::string("'") + GAN_APP_BINARY + "' " + args + " 2>&1";
+// Runs the built executable (after `env_prefix`, e.g. "env -u VAR "); returns its
+// exit status and fills `output` with stdout+stderr.
+int run_binary(const std::string& args, std::string& output, const std::string& env_prefix = "") {
+  const std::string cmd = env_prefix + "'" + GAN_APP_BINARY + "' " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return -1;
   char buf[4096];
@@ -355,7 +358,18 @@ TEST(App, BinaryRejectsABadFlag) {
 TEST(App, BinaryPrintsVersion) {
   std::string output;
   EXPECT_EQ(run_binary("--version", output), 0);
-  EXPECT_EQ(output, std::string("gan ") + gan::version() + "\n");
+  EXPECT_EQ(output.rfind(std::string("gan ") + gan::version() + "\n", 0), 0u) << output;
+}
+
+TEST(App, BinaryMakesIdleOpenMPThreadsSleepUnlessTheUserChose) {
+  // Without a policy the binary sets `passive` and re-executes itself (main.cpp).
+  std::string output;
+  EXPECT_EQ(run_binary("--version", output, "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "), 0);
+  EXPECT_CONTAINS(output, "OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=10000");
+  // A policy the user set is kept.
+  output.clear();
+  EXPECT_EQ(run_binary("--version", output, "env -u GOMP_SPINCOUNT OMP_WAIT_POLICY=active "), 0);
+  EXPECT_CONTAINS(output, "OMP_WAIT_POLICY=active, GOMP_SPINCOUNT=unset");
 }
 #endif
 
