@@ -82,37 +82,36 @@ Tensor accumulate(const Tensor& sum, const Tensor& g) { return sum.defined() ? a
 // Marks, on every node of `order`, which inputs lead to one of `targets` (a
 // target itself, or a node from which a target is reachable), and returns the
 // nodes with at least one such input: the only ones whose backward must run.
-// Without targets (run_backward) every input that requires grad is needed.
-std::unordered_set<Node*> mark_needed_inputs(const std::vector<Node*>& order, const std::vector<Tensor>* targets) {
-  std::unordered_set<Node*> useful;
+// Without targets (run_backward) every input that requires grad is needed:
+// the marks are cleared and nothing is returned (every node runs).
+std::unordered_set<const Node*> mark_needed_inputs(const std::vector<Node*>& order,
+                                                   const std::vector<Tensor>* targets) {
+  std::unordered_set<const Node*> useful;
+  if (!targets) {
+    for (Node* node : order) node->input_needed.clear();
+    return useful;
+  }
   std::unordered_set<const TensorImpl*> target_leaves;
   std::unordered_set<const Node*> target_nodes;
-  if (targets) {
-    for (const Tensor& t : *targets) {
-      if (!t.defined()) continue;
-      if (t.grad_fn()) {
-        target_nodes.insert(t.grad_fn().get());
-      } else {
-        target_leaves.insert(&t.impl());
-      }
+  for (const Tensor& t : *targets) {
+    if (!t.defined()) continue;
+    if (t.grad_fn()) {
+      target_nodes.insert(t.grad_fn().get());
+    } else {
+      target_leaves.insert(&t.impl());
     }
   }
   // Producers come after their consumers in `order`: walk it backwards so that
   // every input's node is decided before the nodes that read it.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
-    node->input_needed.clear();
-    if (!targets) {
-      useful.insert(node);
-      continue;
-    }
     node->input_needed.assign(node->inputs.size(), false);
     bool any = false;
     for (size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& in = node->inputs[i];
       if (!in.defined() || !in.requires_grad()) continue;
       const Node* producer = in.grad_fn().get();
-      const bool needed = producer ? (target_nodes.count(producer) > 0 || useful.count(in.grad_fn().get()) > 0)
+      const bool needed = producer ? (target_nodes.count(producer) > 0 || useful.count(producer) > 0)
                                    : target_leaves.count(&in.impl()) > 0;
       node->input_needed[i] = needed;
       any = any || needed;
@@ -137,11 +136,12 @@ void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, Le
   }
   node_grads[root.grad_fn().get()] = root_grad;
   const std::vector<Node*> order = topological_order(root.grad_fn().get());
-  const std::unordered_set<Node*> useful = mark_needed_inputs(order, targets);
+  const std::unordered_set<const Node*> useful = mark_needed_inputs(order, targets);
   for (Node* node : order) {
     auto it = node_grads.find(node);
     if (it == node_grads.end() || !it->second.defined()) continue;  // no gradient reached it
-    if (!useful.count(node)) continue;  // nothing asked for lies behind it (its grad is kept for gradients())
+    // With targets, skip nodes behind which nothing was asked for (their grad stays for gradients()).
+    if (targets && !useful.count(node)) continue;
     const Tensor grad_out = it->second;
     if (!node_grads_out) node_grads.erase(it);  // free intermediate gradients early
     std::vector<Tensor> grads = node->backward(grad_out);
