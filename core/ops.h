@@ -93,9 +93,9 @@ Tensor reflection_pad2d(const Tensor& x, int64_t pad);
 
 // ---- dropout — core/ops/dropout.cpp ----
 // training: each element is zeroed with probability p and the rest scaled by
-// 1/(1-p); the mask is drawn from gen (the same mask on every device for the
-// same generator state). Not training, or p == 0: x itself, gen untouched.
-Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
+// 1/(1-p); the mask is drawn from rng (the same mask on every device for the
+// same RNG state). Not training, or p == 0: x itself, rng untouched.
+Tensor dropout(const Tensor& x, double p, bool training, Rng& rng);
 
 // ---- losses (mean over all elements) — core/ops/loss.cpp ----
 Tensor bce_loss(const Tensor& probabilities, const Tensor& targets);

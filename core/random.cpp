@@ -14,25 +14,25 @@ double to_unit(uint32_t bits) { return bits * (1.0 / 4294967296.0); }
 
 }  // namespace
 
-std::array<uint32_t, 4> Generator::next_block() {
+std::array<uint32_t, 4> Rng::next_block() {
   const PhiloxBlock b = philox4x32_10(counter_++, seed_);
   return {b.word[0], b.word[1], b.word[2], b.word[3]};
 }
 
-uint64_t Generator::reserve_blocks(uint64_t blocks) {
+uint64_t Rng::reserve_blocks(uint64_t blocks) {
   const uint64_t first = counter_;
   counter_ += blocks;
   return first;
 }
 
-double Generator::next_uniform() {
+double Rng::next_uniform() {
   const auto b = next_block();
   // 53 random bits for a full-precision double.
   const uint64_t bits = (static_cast<uint64_t>(b[0]) << 21) ^ (b[1] >> 11);
   return static_cast<double>(bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
 
-uint64_t Generator::next_below(uint64_t n) {
+uint64_t Rng::next_below(uint64_t n) {
   // Rejection sampling keeps the result exactly uniform.
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   for (;;) {
@@ -43,7 +43,7 @@ uint64_t Generator::next_below(uint64_t n) {
 }
 
 template <typename T>
-void Generator::fill_uniform_impl(T* out, int64_t n, double low, double high) {
+void Rng::fill_uniform_impl(T* out, int64_t n, double low, double high) {
   for (int64_t i = 0; i < n; i += 4) {
     const auto b = next_block();
     for (int64_t j = 0; j < 4 && i + j < n; ++j) out[i + j] = static_cast<T>(low + (high - low) * to_unit(b[j]));
@@ -51,7 +51,7 @@ void Generator::fill_uniform_impl(T* out, int64_t n, double low, double high) {
 }
 
 template <typename T>
-void Generator::fill_normal_impl(T* out, int64_t n, double mean, double stddev) {
+void Rng::fill_normal_impl(T* out, int64_t n, double mean, double stddev) {
   // Box-Muller: two uniforms give two independent normals.
   for (int64_t i = 0; i < n; i += 4) {
     const auto b = next_block();
@@ -66,10 +66,10 @@ void Generator::fill_normal_impl(T* out, int64_t n, double mean, double stddev) 
   }
 }
 
-void Generator::fill_uniform(float* out, int64_t n, double low, double high) { fill_uniform_impl(out, n, low, high); }
-void Generator::fill_uniform(double* out, int64_t n, double low, double high) { fill_uniform_impl(out, n, low, high); }
-void Generator::fill_normal(float* out, int64_t n, double mean, double stddev) { fill_normal_impl(out, n, mean, stddev); }
-void Generator::fill_normal(double* out, int64_t n, double mean, double stddev) {
+void Rng::fill_uniform(float* out, int64_t n, double low, double high) { fill_uniform_impl(out, n, low, high); }
+void Rng::fill_uniform(double* out, int64_t n, double low, double high) { fill_uniform_impl(out, n, low, high); }
+void Rng::fill_normal(float* out, int64_t n, double mean, double stddev) { fill_normal_impl(out, n, mean, stddev); }
+void Rng::fill_normal(double* out, int64_t n, double mean, double stddev) {
   fill_normal_impl(out, n, mean, stddev);
 }
 

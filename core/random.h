@@ -4,6 +4,7 @@
 // depend on the device or on how work is split across threads, and the state
 // to checkpoint is just (seed, counter). Tensors are filled on the host and
 // copied, which makes a seed give the same weights on the CPU and on CUDA.
+// Named Rng, never "generator": in this codebase G is the network.
 #pragma once
 
 #include <array>
@@ -11,9 +12,9 @@
 
 namespace gan {
 
-class Generator {
+class Rng {
  public:
-  explicit Generator(uint64_t seed = 0) : seed_(seed) {}
+  explicit Rng(uint64_t seed = 0) : seed_(seed) {}
 
   uint64_t seed() const { return seed_; }
   uint64_t counter() const { return counter_; }

@@ -71,12 +71,12 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape,
   return from_values(values, shape, dtype, device);
 }
 
-Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dtype, Device device, double mean, double stddev) {
-  return host_filled(shape, dtype, device, [&](auto* data, int64_t n) { gen.fill_normal(data, n, mean, stddev); });
+Tensor Tensor::randn(const Shape& shape, Rng& rng, DType dtype, Device device, double mean, double stddev) {
+  return host_filled(shape, dtype, device, [&](auto* data, int64_t n) { rng.fill_normal(data, n, mean, stddev); });
 }
 
-Tensor Tensor::rand(const Shape& shape, Generator& gen, DType dtype, Device device, double low, double high) {
-  return host_filled(shape, dtype, device, [&](auto* data, int64_t n) { gen.fill_uniform(data, n, low, high); });
+Tensor Tensor::rand(const Shape& shape, Rng& rng, DType dtype, Device device, double low, double high) {
+  return host_filled(shape, dtype, device, [&](auto* data, int64_t n) { rng.fill_uniform(data, n, low, high); });
 }
 
 // ---- properties -----------------------------------------------------------------

@@ -19,7 +19,7 @@
 namespace gan {
 
 struct Node;
-class Generator;
+class Rng;
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -53,9 +53,9 @@ class Tensor {
                             Device device = Device::cpu());
   // Random tensors are drawn on the host from the counter-based generator and
   // then copied, so a seed gives the same numbers on every device.
-  static Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::F32, Device device = Device::cpu(),
+  static Tensor randn(const Shape& shape, Rng& rng, DType dtype = DType::F32, Device device = Device::cpu(),
                       double mean = 0.0, double stddev = 1.0);
-  static Tensor rand(const Shape& shape, Generator& gen, DType dtype = DType::F32, Device device = Device::cpu(),
+  static Tensor rand(const Shape& shape, Rng& rng, DType dtype = DType::F32, Device device = Device::cpu(),
                      double low = 0.0, double high = 1.0);
 
   // ---- properties ----

@@ -96,12 +96,12 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_out) {
   throw ValueError("generator_loss: unknown GanLoss value");
 }
 
-Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Generator& gen, double lambda) {
-  return gradient_penalty([&](const Tensor& x) { return critic(x); }, real, fake, gen, lambda);
+Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Rng& rng, double lambda) {
+  return gradient_penalty([&](const Tensor& x) { return critic(x); }, real, fake, rng, lambda);
 }
 
 Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, const Tensor& fake,
-                        Generator& gen, double lambda) {
+                        Rng& rng, double lambda) {
   const char* op = "gradient_penalty";
   GAN_CHECK(real.defined() && fake.defined(), ValueError, op, ": real and fake batches must be defined");
   GAN_CHECK(real.shape() == fake.shape(), ShapeError, op, ": real ", shape_str(real.shape()), " and fake ",
@@ -116,7 +116,7 @@ Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, cons
   // reaches the critic's parameters only (never the generator).
   Shape eps_shape(real.shape().size(), 1);
   eps_shape[0] = n;
-  const Tensor eps = Tensor::rand(eps_shape, gen, real.dtype(), real.device(), 0.0, 1.0);
+  const Tensor eps = Tensor::rand(eps_shape, rng, real.dtype(), real.device(), 0.0, 1.0);
   Tensor x_hat;
   {
     NoGradGuard no_grad;

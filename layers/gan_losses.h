@@ -53,17 +53,17 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_out);
 
 // WGAN-GP's penalty lambda * mean_i (||grad_x critic(x_i)||_2 - 1)^2 at random
 // interpolates x_i = eps_i * real_i + (1 - eps_i) * fake_i, eps_i ~ U[0, 1) drawn
-// from `gen` (one per sample, the same numbers on every device). real and fake
+// from `rng` (one per sample, the same numbers on every device). real and fake
 // are [N, ...] of the same shape, device and dtype; both are detached here.
 // The critic must return one score per sample ([N] or [N, 1]) and must not mix
 // samples (no batch norm: the penalty is per sample, and batch norm also
 // refuses double backward). The result is differentiable w.r.t. the critic's
 // parameters; add it to discriminator_loss() before backward().
-Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Generator& gen,
+Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Rng& rng,
                         double lambda = 10.0);
 // The same for a critic given as a function (a conditional critic with its
 // class codes bound: the codes are constants, only the images are interpolated).
 Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, const Tensor& fake,
-                        Generator& gen, double lambda = 10.0);
+                        Rng& rng, double lambda = 10.0);
 
 }  // namespace gan

@@ -4,9 +4,9 @@
 
 namespace gan {
 
-void dcgan_init(Module& model, Generator& gen) {
+void dcgan_init(Module& model, Rng& rng) {
   auto normal_ = [&](Tensor& t, double mean, double stddev) {
-    t.copy_(Tensor::randn(t.shape(), gen, t.dtype(), Device::cpu(), mean, stddev));
+    t.copy_(Tensor::randn(t.shape(), rng, t.dtype(), Device::cpu(), mean, stddev));
   };
   model.apply([&](Module& m) {
     if (auto* c = dynamic_cast<Conv2d*>(&m)) {

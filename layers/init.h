@@ -9,6 +9,6 @@
 
 namespace gan {
 
-void dcgan_init(Module& model, Generator& gen);
+void dcgan_init(Module& model, Rng& rng);
 
 }  // namespace gan

@@ -8,32 +8,32 @@ namespace gan {
 
 namespace {
 // PyTorch's default for linear and conv layers: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-Tensor uniform_fan_in(const Shape& shape, int64_t fan_in, Generator& gen) {
+Tensor uniform_fan_in(const Shape& shape, int64_t fan_in, Rng& rng) {
   const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  return Tensor::rand(shape, gen, DType::F32, Device::cpu(), -bound, bound);
+  return Tensor::rand(shape, rng, DType::F32, Device::cpu(), -bound, bound);
 }
 }  // namespace
 
-Linear::Linear(int64_t in_features, int64_t out_features, Generator& gen, bool with_bias) {
-  weight = register_parameter("weight", uniform_fan_in({out_features, in_features}, in_features, gen));
-  if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_features}, in_features, gen));
+Linear::Linear(int64_t in_features, int64_t out_features, Rng& rng, bool with_bias) {
+  weight = register_parameter("weight", uniform_fan_in({out_features, in_features}, in_features, rng));
+  if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_features}, in_features, rng));
 }
 
-Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Generator& gen, int64_t stride_,
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride_,
                int64_t pad_, bool with_bias)
     : stride(stride_), pad(pad_) {
   const int64_t fan_in = in_channels * kernel * kernel;
-  weight = register_parameter("weight", uniform_fan_in({out_channels, in_channels, kernel, kernel}, fan_in, gen));
-  if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_channels}, fan_in, gen));
+  weight = register_parameter("weight", uniform_fan_in({out_channels, in_channels, kernel, kernel}, fan_in, rng));
+  if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_channels}, fan_in, rng));
 }
 
-ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Generator& gen,
+ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng,
                                  int64_t stride_, int64_t pad_, int64_t output_padding_, bool with_bias)
     : stride(stride_), pad(pad_), output_padding(output_padding_) {
   // PyTorch computes fan_in from weight dim 1 for transposed convolutions.
   const int64_t fan_in = out_channels * kernel * kernel;
-  weight = register_parameter("weight", uniform_fan_in({in_channels, out_channels, kernel, kernel}, fan_in, gen));
-  if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_channels}, fan_in, gen));
+  weight = register_parameter("weight", uniform_fan_in({in_channels, out_channels, kernel, kernel}, fan_in, rng));
+  if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_channels}, fan_in, rng));
 }
 
 BatchNorm2d::BatchNorm2d(int64_t channels, double momentum_, double eps_) : momentum(momentum_), eps(eps_) {
@@ -67,9 +67,9 @@ ReflectionPad2d::ReflectionPad2d(int64_t pad_) : pad(pad_) {
   GAN_CHECK(pad >= 0, ValueError, "ReflectionPad2d: pad must be >= 0, got ", pad);
 }
 
-Dropout::Dropout(double p_, std::shared_ptr<Generator> gen) : p(p_), gen_(std::move(gen)) {
+Dropout::Dropout(double p_, std::shared_ptr<Rng> rng) : p(p_), rng_(std::move(rng)) {
   GAN_CHECK(p >= 0.0 && p <= 1.0, ValueError, "Dropout: p must be in [0, 1], got ", p);
-  GAN_CHECK(gen_ != nullptr, ValueError, "Dropout: needs a random generator, got none");
+  GAN_CHECK(rng_ != nullptr, ValueError, "Dropout: needs a random number generator (Rng), got none");
 }
 
 Tensor Reshape::forward(const Tensor& x) {

@@ -13,14 +13,14 @@ namespace gan {
 
 class Linear : public Module {
  public:
-  Linear(int64_t in_features, int64_t out_features, Generator& gen, bool bias = true);
+  Linear(int64_t in_features, int64_t out_features, Rng& rng, bool bias = true);
   Tensor forward(const Tensor& x) override { return linear(x, weight, bias); }
   Tensor weight, bias;  // [out, in], [out]
 };
 
 class Conv2d : public Module {
  public:
-  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Generator& gen, int64_t stride = 1,
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride = 1,
          int64_t pad = 0, bool bias = true);
   Tensor forward(const Tensor& x) override { return conv2d(x, weight, bias, stride, pad); }
   Tensor weight, bias;  // [out, in, k, k], [out]
@@ -29,7 +29,7 @@ class Conv2d : public Module {
 
 class ConvTranspose2d : public Module {
  public:
-  ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Generator& gen, int64_t stride = 1,
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride = 1,
                   int64_t pad = 0, int64_t output_padding = 0, bool bias = true);
   Tensor forward(const Tensor& x) override {
     return conv_transpose2d(x, weight, bias, stride, pad, output_padding);
@@ -73,16 +73,16 @@ class ReflectionPad2d : public Module {
 };
 
 // Inverted dropout with probability p while training, the identity in eval
-// mode. The masks come from a Generator shared with the model that owns the
+// mode. The masks come from a Rng shared with the model that owns the
 // layer, so a model's dropout noise is one checkpointable (seed, counter) state.
 class Dropout : public Module {
  public:
-  Dropout(double p, std::shared_ptr<Generator> gen);
-  Tensor forward(const Tensor& x) override { return dropout(x, p, is_training(), *gen_); }
+  Dropout(double p, std::shared_ptr<Rng> rng);
+  Tensor forward(const Tensor& x) override { return dropout(x, p, is_training(), *rng_); }
   double p;
 
  private:
-  std::shared_ptr<Generator> gen_;
+  std::shared_ptr<Rng> rng_;
 };
 
 class ReLU : public Module {

@@ -12,20 +12,20 @@ void ClassifierConfig::validate() const {
   GAN_CHECK(num_classes >= 2, ValueError, "classifier: num_classes must be at least 2, got ", num_classes);
 }
 
-FashionClassifier::FashionClassifier(const ClassifierConfig& cfg, Generator& gen) : config(cfg) {
+FashionClassifier::FashionClassifier(const ClassifierConfig& cfg, Rng& rng) : config(cfg) {
   config.validate();
   const int64_t w = config.width;
   trunk_ = register_module("trunk", std::make_shared<Sequential>());
-  trunk_->add(std::make_shared<Conv2d>(ClassifierConfig::kChannels, w, 3, gen, 1, 1));
+  trunk_->add(std::make_shared<Conv2d>(ClassifierConfig::kChannels, w, 3, rng, 1, 1));
   trunk_->add(std::make_shared<ReLU>());
-  trunk_->add(std::make_shared<Conv2d>(w, 2 * w, 4, gen, 2, 1));  // 28 -> 14
+  trunk_->add(std::make_shared<Conv2d>(w, 2 * w, 4, rng, 2, 1));  // 28 -> 14
   trunk_->add(std::make_shared<ReLU>());
-  trunk_->add(std::make_shared<Conv2d>(2 * w, 4 * w, 4, gen, 2, 1));  // 14 -> 7
+  trunk_->add(std::make_shared<Conv2d>(2 * w, 4 * w, 4, rng, 2, 1));  // 14 -> 7
   trunk_->add(std::make_shared<ReLU>());
   trunk_->add(std::make_shared<Flatten>());
-  trunk_->add(std::make_shared<Linear>(4 * w * 7 * 7, config.feature_dim, gen));
+  trunk_->add(std::make_shared<Linear>(4 * w * 7 * 7, config.feature_dim, rng));
   trunk_->add(std::make_shared<ReLU>());
-  head_ = register_module("head", std::make_shared<Linear>(config.feature_dim, config.num_classes, gen));
+  head_ = register_module("head", std::make_shared<Linear>(config.feature_dim, config.num_classes, rng));
 }
 
 void FashionClassifier::check_images(const Tensor& images) const {

@@ -40,7 +40,7 @@ struct ClassifierConfig {
 
 class FashionClassifier : public Module {
  public:
-  FashionClassifier(const ClassifierConfig& config, Generator& gen);
+  FashionClassifier(const ClassifierConfig& config, Rng& rng);
   // images [N, 1, 28, 28] -> logits [N, num_classes]
   Tensor forward(const Tensor& images) override;
   // images [N, 1, 28, 28] -> penultimate features [N, feature_dim] (after the ReLU)

@@ -14,15 +14,15 @@ bool conv_bias_before(Norm norm) { return norm == Norm::Instance; }
 
 }  // namespace
 
-ResnetBlock::ResnetBlock(int64_t channels, Norm norm, Generator& gen) {
+ResnetBlock::ResnetBlock(int64_t channels, Norm norm, Rng& rng) {
   body_ = register_module("body", std::make_shared<Sequential>());
   const bool bias = conv_bias_before(norm);
   body_->add(std::make_shared<ReflectionPad2d>(1));
-  body_->add(std::make_shared<Conv2d>(channels, channels, 3, gen, 1, 0, bias));
+  body_->add(std::make_shared<Conv2d>(channels, channels, 3, rng, 1, 0, bias));
   body_->add(make_norm2d(norm, channels));
   body_->add(std::make_shared<ReLU>());
   body_->add(std::make_shared<ReflectionPad2d>(1));
-  body_->add(std::make_shared<Conv2d>(channels, channels, 3, gen, 1, 0, bias));
+  body_->add(std::make_shared<Conv2d>(channels, channels, 3, rng, 1, 0, bias));
   body_->add(make_norm2d(norm, channels));
 }
 
@@ -36,28 +36,28 @@ void ResnetGeneratorConfig::validate() const {
             n_blocks);
 }
 
-ResnetGenerator::ResnetGenerator(const ResnetGeneratorConfig& cfg, Generator& gen) : config(cfg) {
+ResnetGenerator::ResnetGenerator(const ResnetGeneratorConfig& cfg, Rng& rng) : config(cfg) {
   config.validate();
   const bool bias = conv_bias_before(config.norm);
   net_ = register_module("model", std::make_shared<Sequential>());
   net_->add(std::make_shared<ReflectionPad2d>(3));
-  net_->add(std::make_shared<Conv2d>(config.in_channels, config.ngf, 7, gen, 1, 0, bias));
+  net_->add(std::make_shared<Conv2d>(config.in_channels, config.ngf, 7, rng, 1, 0, bias));
   net_->add(make_norm2d(config.norm, config.ngf));
   net_->add(std::make_shared<ReLU>());
   int64_t ch = config.ngf;
   for (int i = 0; i < 2; ++i, ch *= 2) {
-    net_->add(std::make_shared<Conv2d>(ch, ch * 2, 3, gen, 2, 1, bias));
+    net_->add(std::make_shared<Conv2d>(ch, ch * 2, 3, rng, 2, 1, bias));
     net_->add(make_norm2d(config.norm, ch * 2));
     net_->add(std::make_shared<ReLU>());
   }
-  for (int64_t b = 0; b < config.n_blocks; ++b) net_->add(std::make_shared<ResnetBlock>(ch, config.norm, gen));
+  for (int64_t b = 0; b < config.n_blocks; ++b) net_->add(std::make_shared<ResnetBlock>(ch, config.norm, rng));
   for (int i = 0; i < 2; ++i, ch /= 2) {
-    net_->add(std::make_shared<ConvTranspose2d>(ch, ch / 2, 3, gen, 2, 1, 1, bias));
+    net_->add(std::make_shared<ConvTranspose2d>(ch, ch / 2, 3, rng, 2, 1, 1, bias));
     net_->add(make_norm2d(config.norm, ch / 2));
     net_->add(std::make_shared<ReLU>());
   }
   net_->add(std::make_shared<ReflectionPad2d>(3));
-  net_->add(std::make_shared<Conv2d>(ch, config.out_channels, 7, gen, 1, 0, true));
+  net_->add(std::make_shared<Conv2d>(ch, config.out_channels, 7, rng, 1, 0, true));
   net_->add(std::make_shared<Tanh>());
 }
 
@@ -80,24 +80,24 @@ void PatchDiscriminatorConfig::validate() const {
             n_layers);
 }
 
-PatchDiscriminator::PatchDiscriminator(const PatchDiscriminatorConfig& cfg, Generator& gen) : config(cfg) {
+PatchDiscriminator::PatchDiscriminator(const PatchDiscriminatorConfig& cfg, Rng& rng) : config(cfg) {
   config.validate();
   const bool bias = conv_bias_before(config.norm);
   net_ = register_module("model", std::make_shared<Sequential>());
-  net_->add(std::make_shared<Conv2d>(config.in_channels, config.ndf, 4, gen, 2, 1, true));
+  net_->add(std::make_shared<Conv2d>(config.in_channels, config.ndf, 4, rng, 2, 1, true));
   net_->add(std::make_shared<LeakyReLU>(0.2));
   // Width multiplier of ndf: 1, 2, 4, 8, 8, ... (capped at 8).
   auto mult = [](int64_t layer) { return int64_t{1} << std::min<int64_t>(layer, 3); };
   for (int64_t n = 1; n < config.n_layers; ++n) {
-    net_->add(std::make_shared<Conv2d>(config.ndf * mult(n - 1), config.ndf * mult(n), 4, gen, 2, 1, bias));
+    net_->add(std::make_shared<Conv2d>(config.ndf * mult(n - 1), config.ndf * mult(n), 4, rng, 2, 1, bias));
     net_->add(make_norm2d(config.norm, config.ndf * mult(n)));
     net_->add(std::make_shared<LeakyReLU>(0.2));
   }
   const int64_t last = config.ndf * mult(config.n_layers);
-  net_->add(std::make_shared<Conv2d>(config.ndf * mult(config.n_layers - 1), last, 4, gen, 1, 1, bias));
+  net_->add(std::make_shared<Conv2d>(config.ndf * mult(config.n_layers - 1), last, 4, rng, 1, 1, bias));
   net_->add(make_norm2d(config.norm, last));
   net_->add(std::make_shared<LeakyReLU>(0.2));
-  net_->add(std::make_shared<Conv2d>(last, 1, 4, gen, 1, 1, true));
+  net_->add(std::make_shared<Conv2d>(last, 1, 4, rng, 1, 1, true));
 }
 
 Tensor PatchDiscriminator::forward(const Tensor& x) {

@@ -33,7 +33,7 @@
 // CycleGAN setting); Norm::Batch gives the pix2pix-style variant.
 // Initialisation: the layers start with PyTorch's defaults; both papers then
 // draw every conv weight from N(0, 0.02) with zero biases (batch-norm gamma from
-// N(1, 0.02)), which is DCGAN's scheme: call dcgan_init(model, gen)
+// N(1, 0.02)), which is DCGAN's scheme: call dcgan_init(model, rng)
 // (layers/init.h) after construction, as for the DCGAN models.
 #pragma once
 
@@ -48,7 +48,7 @@ namespace gan {
 // x + body(x), body = [ReflectionPad 1, Conv 3x3, norm, ReLU, ReflectionPad 1, Conv 3x3, norm].
 class ResnetBlock : public Module {
  public:
-  ResnetBlock(int64_t channels, Norm norm, Generator& gen);
+  ResnetBlock(int64_t channels, Norm norm, Rng& rng);
   Tensor forward(const Tensor& x) override;
 
  private:
@@ -67,7 +67,7 @@ struct ResnetGeneratorConfig {
 
 class ResnetGenerator : public Module {
  public:
-  ResnetGenerator(const ResnetGeneratorConfig& config, Generator& gen);
+  ResnetGenerator(const ResnetGeneratorConfig& config, Rng& rng);
   // [N, in, H, W] -> [N, out, H, W] (ShapeError unless H, W are multiples of 4, >= 8)
   Tensor forward(const Tensor& x) override;
   const ResnetGeneratorConfig config;
@@ -86,7 +86,7 @@ struct PatchDiscriminatorConfig {
 
 class PatchDiscriminator : public Module {
  public:
-  PatchDiscriminator(const PatchDiscriminatorConfig& config, Generator& gen);
+  PatchDiscriminator(const PatchDiscriminatorConfig& config, Rng& rng);
   // [N, in, H, W] -> logits [N, 1, H', W']
   Tensor forward(const Tensor& x) override;
   const PatchDiscriminatorConfig config;

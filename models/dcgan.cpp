@@ -19,24 +19,24 @@ int64_t DcganConfig::stages() const {
   return n;
 }
 
-DcganGenerator::DcganGenerator(const DcganConfig& cfg, Generator& gen) : config(cfg) {
+DcganGenerator::DcganGenerator(const DcganConfig& cfg, Rng& rng) : config(cfg) {
   config.validate();
   net_ = register_module("main", std::make_shared<Sequential>());
   const int64_t stages = config.stages();
   // Channels at the base grid: ngf * 2^(stages-1), halving at each stage.
   int64_t ch = config.ngf << (stages - 1);
   // Conv layers followed by batch norm need no bias (BN's beta replaces it).
-  net_->add(std::make_shared<ConvTranspose2d>(config.nz + config.num_classes, ch, config.base_size(), gen, 1, 0, 0,
+  net_->add(std::make_shared<ConvTranspose2d>(config.nz + config.num_classes, ch, config.base_size(), rng, 1, 0, 0,
                                               false));
   net_->add(std::make_shared<BatchNorm2d>(ch));
   net_->add(std::make_shared<ReLU>());
   for (int64_t s = 1; s < stages; ++s) {
-    net_->add(std::make_shared<ConvTranspose2d>(ch, ch / 2, 4, gen, 2, 1, 0, false));
+    net_->add(std::make_shared<ConvTranspose2d>(ch, ch / 2, 4, rng, 2, 1, 0, false));
     net_->add(std::make_shared<BatchNorm2d>(ch / 2));
     net_->add(std::make_shared<ReLU>());
     ch /= 2;
   }
-  net_->add(std::make_shared<ConvTranspose2d>(ch, config.channels, 4, gen, 2, 1, 0, false));
+  net_->add(std::make_shared<ConvTranspose2d>(ch, config.channels, 4, rng, 2, 1, 0, false));
   net_->add(std::make_shared<Tanh>());
 }
 
@@ -70,21 +70,21 @@ Tensor DcganGenerator::forward(const Tensor& z, const Tensor& class_onehot) {
   return net_->forward(concat({z, class_onehot}, 1).reshape({n, config.nz + config.num_classes, 1, 1}));
 }
 
-DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Generator& gen) : config(cfg) {
+DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Rng& rng) : config(cfg) {
   config.validate();
   net_ = register_module("main", std::make_shared<Sequential>());
   const int64_t stages = config.stages();
   int64_t ch = config.ndf;
-  net_->add(std::make_shared<Conv2d>(config.channels + config.num_classes, ch, 4, gen, 2, 1, false));
+  net_->add(std::make_shared<Conv2d>(config.channels + config.num_classes, ch, 4, rng, 2, 1, false));
   net_->add(std::make_shared<LeakyReLU>(0.2));
   for (int64_t s = 1; s < stages; ++s) {
     // Without batch norm the conv keeps its bias.
-    net_->add(std::make_shared<Conv2d>(ch, ch * 2, 4, gen, 2, 1, !config.discriminator_batchnorm));
+    net_->add(std::make_shared<Conv2d>(ch, ch * 2, 4, rng, 2, 1, !config.discriminator_batchnorm));
     if (config.discriminator_batchnorm) net_->add(std::make_shared<BatchNorm2d>(ch * 2));
     net_->add(std::make_shared<LeakyReLU>(0.2));
     ch *= 2;
   }
-  net_->add(std::make_shared<Conv2d>(ch, 1, config.base_size(), gen, 1, 0, false));
+  net_->add(std::make_shared<Conv2d>(ch, 1, config.base_size(), rng, 1, 0, false));
   net_->add(std::make_shared<Flatten>());
 }
 

@@ -1,7 +1,7 @@
 // DCGAN (Radford, Metz, Chintala 2016) generator and discriminator for square
 // images of 28, 32 or 64 pixels and 1 or 3 channels.
 //
-// Generator: z [N, nz, 1, 1] -> ConvTranspose2d to a base grid (7x7 for 28,
+// Rng: z [N, nz, 1, 1] -> ConvTranspose2d to a base grid (7x7 for 28,
 // 4x4 otherwise) -> (ConvTranspose2d 4x4 stride 2 + BatchNorm2d + ReLU) while
 // doubling the size -> Tanh image [N, C, S, S]. Channels halve at each step,
 // ending at ngf before the last layer.
@@ -45,7 +45,7 @@ struct DcganConfig {
 
 class DcganGenerator : public Module {
  public:
-  DcganGenerator(const DcganConfig& config, Generator& gen);
+  DcganGenerator(const DcganConfig& config, Rng& rng);
   // z: [N, nz] or [N, nz, 1, 1] -> images [N, C, S, S] in [-1, 1]
   Tensor forward(const Tensor& z) override;
   // The conditional form: class_onehot [N, num_classes] (see one_hot()).
@@ -58,7 +58,7 @@ class DcganGenerator : public Module {
 
 class DcganDiscriminator : public Module {
  public:
-  DcganDiscriminator(const DcganConfig& config, Generator& gen);
+  DcganDiscriminator(const DcganConfig& config, Rng& rng);
   // images [N, C, S, S] -> logits [N, 1]
   Tensor forward(const Tensor& x) override;
   Tensor forward(const Tensor& x, const Tensor& class_onehot);

@@ -16,8 +16,8 @@ void UnetGeneratorConfig::validate() const {
 }
 
 UnetBlock::UnetBlock(Kind kind, int64_t outer_channels, int64_t inner_channels, std::shared_ptr<UnetBlock> inner,
-                     const UnetGeneratorConfig& config, bool dropout, const std::shared_ptr<Generator>& noise,
-                     Generator& gen)
+                     const UnetGeneratorConfig& config, bool dropout, const std::shared_ptr<Rng>& noise,
+                     Rng& rng)
     : kind_(kind), inner_(std::move(inner)) {
   GAN_CHECK((kind == Kind::Innermost) == (inner_ == nullptr), ValueError,
             "UnetBlock: the innermost block, and only it, has no inner block");
@@ -29,13 +29,13 @@ UnetBlock::UnetBlock(Kind kind, int64_t outer_channels, int64_t inner_channels, 
   const int64_t up_out = kind == Kind::Outermost ? config.out_channels : outer_channels;
 
   down_ = register_module("down", std::make_shared<Sequential>());
-  down_->add(std::make_shared<Conv2d>(in_channels, inner_channels, 4, gen, 2, 1, bias));
+  down_->add(std::make_shared<Conv2d>(in_channels, inner_channels, 4, rng, 2, 1, bias));
   if (kind == Kind::Middle) down_->add(make_norm2d(config.norm, inner_channels));
   if (inner_) register_module("inner", inner_);
 
   up_ = register_module("up", std::make_shared<Sequential>());
   up_->add(std::make_shared<ReLU>());
-  up_->add(std::make_shared<ConvTranspose2d>(up_in, up_out, 4, gen, 2, 1, 0, bias || kind == Kind::Outermost));
+  up_->add(std::make_shared<ConvTranspose2d>(up_in, up_out, 4, rng, 2, 1, 0, bias || kind == Kind::Outermost));
   if (kind == Kind::Outermost) {
     up_->add(std::make_shared<Tanh>());
   } else {
@@ -54,20 +54,20 @@ Tensor UnetBlock::forward(const Tensor& x) {
   return kind_ == Kind::Outermost ? h : concat({a, h}, 1);
 }
 
-UnetGenerator::UnetGenerator(const UnetGeneratorConfig& cfg, Generator& gen) : config(cfg) {
+UnetGenerator::UnetGenerator(const UnetGeneratorConfig& cfg, Rng& rng) : config(cfg) {
   config.validate();
   // The dropout stream gets its own seed, drawn from the construction generator.
-  noise_ = std::make_shared<Generator>(gen.next_below(std::numeric_limits<uint64_t>::max()));
+  noise_ = std::make_shared<Rng>(rng.next_below(std::numeric_limits<uint64_t>::max()));
   using Kind = UnetBlock::Kind;
   const int64_t ngf = config.ngf;
   // Built from the inside out: the innermost block, num_downs - 5 blocks at
   // 8*ngf (with dropout), then 8ngf<-4ngf<-2ngf<-ngf, then the outermost.
-  auto block = std::make_shared<UnetBlock>(Kind::Innermost, 8 * ngf, 8 * ngf, nullptr, config, false, noise_, gen);
+  auto block = std::make_shared<UnetBlock>(Kind::Innermost, 8 * ngf, 8 * ngf, nullptr, config, false, noise_, rng);
   for (int64_t i = 0; i < config.num_downs - 5; ++i)
-    block = std::make_shared<UnetBlock>(Kind::Middle, 8 * ngf, 8 * ngf, block, config, config.use_dropout, noise_, gen);
+    block = std::make_shared<UnetBlock>(Kind::Middle, 8 * ngf, 8 * ngf, block, config, config.use_dropout, noise_, rng);
   for (int64_t outer : {4 * ngf, 2 * ngf, ngf})
-    block = std::make_shared<UnetBlock>(Kind::Middle, outer, 2 * outer, block, config, false, noise_, gen);
-  root_ = std::make_shared<UnetBlock>(Kind::Outermost, config.out_channels, ngf, block, config, false, noise_, gen);
+    block = std::make_shared<UnetBlock>(Kind::Middle, outer, 2 * outer, block, config, false, noise_, rng);
+  root_ = std::make_shared<UnetBlock>(Kind::Outermost, config.out_channels, ngf, block, config, false, noise_, rng);
   register_module("model", root_);
 }
 

@@ -61,7 +61,7 @@ class UnetBlock : public Module {
   // skip concatenation; inner_channels: what its down conv produces. `noise`
   // feeds the dropout layer, if any.
   UnetBlock(Kind kind, int64_t outer_channels, int64_t inner_channels, std::shared_ptr<UnetBlock> inner,
-            const UnetGeneratorConfig& config, bool dropout, const std::shared_ptr<Generator>& noise, Generator& gen);
+            const UnetGeneratorConfig& config, bool dropout, const std::shared_ptr<Rng>& noise, Rng& rng);
   Tensor forward(const Tensor& x) override;
 
  private:
@@ -72,16 +72,16 @@ class UnetBlock : public Module {
 
 class UnetGenerator : public Module {
  public:
-  UnetGenerator(const UnetGeneratorConfig& config, Generator& gen);
+  UnetGenerator(const UnetGeneratorConfig& config, Rng& rng);
   // [N, in, H, W] -> [N, out, H, W] (ShapeError unless H, W are multiples of 2^num_downs)
   Tensor forward(const Tensor& x) override;
   // The dropout masks' random stream (seeded from the construction generator):
   // checkpoint and restore its (seed, counter) to reproduce a run exactly.
-  Generator& dropout_generator() { return *noise_; }
+  Rng& dropout_generator() { return *noise_; }
   const UnetGeneratorConfig config;
 
  private:
-  std::shared_ptr<Generator> noise_;
+  std::shared_ptr<Rng> noise_;
   std::shared_ptr<UnetBlock> root_;
 };
 

@@ -36,8 +36,8 @@ struct GradcheckOptions {
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 // Random float64 leaf with requires_grad.
-inline Tensor random_input(const Shape& shape, Generator& gen, double lo = -1.0, double hi = 1.0) {
-  Tensor t = Tensor::rand(shape, gen, DType::F64, Device::cpu(), lo, hi);
+inline Tensor random_input(const Shape& shape, Rng& rng, double lo = -1.0, double hi = 1.0) {
+  Tensor t = Tensor::rand(shape, rng, DType::F64, Device::cpu(), lo, hi);
   t.set_requires_grad(true);
   return t;
 }
@@ -83,9 +83,9 @@ inline int compare_with_central_differences(std::vector<Tensor>& inputs, const s
 // Adds gtest failures for every mismatching element; returns the number of them.
 inline int gradcheck(const Fn& f, std::vector<Tensor> inputs, const GradcheckOptions& opt = {},
                      uint64_t seed = 1234) {
-  Generator gen(seed);
+  Rng rng(seed);
   Tensor out = f(inputs);
-  const Tensor weights = Tensor::rand(out.shape(), gen, DType::F64, Device::cpu(), 0.5, 1.5);
+  const Tensor weights = Tensor::rand(out.shape(), rng, DType::F64, Device::cpu(), 0.5, 1.5);
   for (Tensor& in : inputs) in.zero_grad();
   sum(mul(out, weights)).backward();
   std::vector<Tensor> analytic;
@@ -98,7 +98,7 @@ using ScalarFn = std::function<Tensor(const std::vector<Tensor>&)>;
 // Compares gradients(f(inputs), inputs) with central differences of f, for every
 // element of every input that requires grad. f runs with grad mode on during the
 // differences too (it may call gradients() itself); it must be deterministic
-// (draw its random numbers from a Generator it seeds itself). A result that does
+// (draw its random numbers from a Rng it seeds itself). A result that does
 // not require grad (f does not depend on the inputs through a recorded graph)
 // has analytic gradient zero. Returns the number of mismatching elements.
 inline int gradcheck_scalar(const ScalarFn& f, std::vector<Tensor> inputs, const GradcheckOptions& opt = {}) {

@@ -58,8 +58,8 @@ std::vector<int64_t> identity_order(int64_t n) {
 }
 
 // Fisher-Yates with the engine's generator: the same order on every machine.
-void shuffle(std::vector<int64_t>& order, Generator& gen) {
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.next_below(i)]);
+void shuffle(std::vector<int64_t>& order, Rng& rng) {
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next_below(i)]);
 }
 
 std::string fixed(double v, int digits) {
@@ -116,7 +116,7 @@ ClassifierTrainResult train_classifier(FashionClassifier& model, const io::Label
   hyper.beta1 = 0.9;
   hyper.beta2 = 0.999;
   Adam optimizer(model.parameters(), hyper);
-  Generator shuffle_gen(s.seed ^ 0x5eedf00dULL);  // apart from the initialisation's stream
+  Rng shuffle_gen(s.seed ^ 0x5eedf00dULL);  // apart from the initialisation's stream
 
   const int64_t steps_per_epoch = (train.n + s.batch_size - 1) / s.batch_size;
   std::ostringstream discard;  // where the bars go when progress is off
@@ -191,7 +191,7 @@ std::unique_ptr<FashionClassifier> load_classifier(const std::string& path, Devi
   } catch (const ValueError& e) {
     throw IoError("'" + path + "': " + e.what());
   }
-  Generator unused(0);  // every parameter is overwritten below
+  Rng unused(0);  // every parameter is overwritten below
   auto model = std::make_unique<FashionClassifier>(cfg, unused);
   for (const auto& [name, t] : model->named_parameters()) {
     GAN_CHECK(ck.has(name), IoError, "'", path, "' has no parameter ", name,

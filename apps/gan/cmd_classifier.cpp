@@ -50,7 +50,7 @@ int cmd_classifier_train(const ParsedArgs& args) {
   std::cerr << "classifier: " << train.n << " training and " << test.n << " test images from " << data_dir
             << ", on " << settings.device.str() << "\n";
 
-  Generator init(settings.seed);
+  Rng init(settings.seed);
   FashionClassifier model(ClassifierConfig{}, init);
   model.to(settings.device);
   const ClassifierTrainResult result = train_classifier(model, train, test, settings, std::cerr);

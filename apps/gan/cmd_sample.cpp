@@ -37,7 +37,7 @@ int cmd_sample(const ParsedArgs& a) {
               "--class " + std::to_string(cls) + " is outside the generator's classes 0.." +
                   std::to_string(classes - 1),
               "sample");
-  Generator noise(static_cast<uint64_t>(a.get_int("seed")));
+  Rng noise(static_cast<uint64_t>(a.get_int("seed")));
   int64_t n = a.get_int("n"), columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
   std::vector<int64_t> labels;
   Tensor z;

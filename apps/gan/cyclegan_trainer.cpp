@@ -69,7 +69,7 @@ CycleGanModel cyclegan_model_from_meta(const io::Checkpoint& ck, const std::stri
 std::shared_ptr<ResnetGenerator> load_cyclegan_generator(const io::Checkpoint& ck, const std::string& source,
                                                          bool a_to_b, Device device) {
   const CycleGanModel m = cyclegan_model_from_meta(ck, source);
-  Generator unused(0);
+  Rng unused(0);
   auto g = std::make_shared<ResnetGenerator>(m.generator(), unused);
   load_tensors(ck, a_to_b ? "G_AB." : "G_BA.", state_tensors(*g), source);
   g->to(device);
@@ -102,7 +102,7 @@ CycleGanTrainer::CycleGanTrainer(const CycleGanSettings& settings)
   GAN_CHECK(settings.lambda_cycle >= 0 && settings.lambda_identity >= 0, ValueError,
             "the loss weights must be >= 0, got lambda_cycle ", settings.lambda_cycle, " and lambda_identity ",
             settings.lambda_identity);
-  Generator init(stream_seed(settings.recipe.seed, kInitStream));
+  Rng init(stream_seed(settings.recipe.seed, kInitStream));
   g_ab_ = std::make_shared<ResnetGenerator>(settings.model.generator(), init);
   g_ba_ = std::make_shared<ResnetGenerator>(settings.model.generator(), init);
   d_a_ = std::make_shared<PatchDiscriminator>(settings.model.discriminator(), init);

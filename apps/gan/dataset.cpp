@@ -189,11 +189,11 @@ std::shared_ptr<const std::vector<int64_t>> EpochOrder::order(int64_t epoch) con
   if (epoch == cached_epoch_) return cached_;
   // Its own generator per epoch: the order of epoch e does not depend on how
   // many numbers earlier epochs used (or on a resume in between).
-  Generator gen(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
+  Rng rng(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
   auto perm = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(n_));
   for (int64_t i = 0; i < n_; ++i) (*perm)[static_cast<size_t>(i)] = i;
   for (int64_t i = n_ - 1; i > 0; --i)  // Fisher-Yates
-    std::swap((*perm)[static_cast<size_t>(i)], (*perm)[gen.next_below(static_cast<uint64_t>(i + 1))]);
+    std::swap((*perm)[static_cast<size_t>(i)], (*perm)[rng.next_below(static_cast<uint64_t>(i + 1))]);
   cached_epoch_ = epoch;
   cached_ = std::move(perm);
   return cached_;

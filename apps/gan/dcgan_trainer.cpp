@@ -37,11 +37,11 @@ TrainSettings TrainSettings::for_loss(GanLoss loss) {
 }
 
 DcganTrainer::DcganTrainer(const TrainSettings& settings)
-    : settings_(settings), noise_gen_(stream_seed(settings.seed, kNoiseStream)) {
+    : settings_(settings), noise_rng_(stream_seed(settings.seed, kNoiseStream)) {
   GAN_CHECK(settings.n_critic >= 1, ValueError, "n_critic must be at least 1, got ", settings.n_critic);
   GAN_CHECK(settings.loss != GanLoss::WGAN_GP || !settings.model.discriminator_batchnorm, ValueError,
             "wgan-gp needs a critic without batch norm (the gradient penalty is per sample)");
-  Generator init(stream_seed(settings.seed, kInitStream));
+  Rng init(stream_seed(settings.seed, kInitStream));
   g_ = std::make_shared<DcganGenerator>(settings.model, init);
   d_ = std::make_shared<DcganDiscriminator>(settings.model, init);
   dcgan_init(*g_, init);
@@ -53,7 +53,7 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
 
   // The sample grid: a conditional model shows one row per class with the same
   // noise down each column, so a column is one "style" drawn as every class.
-  Generator fixed(stream_seed(settings.seed, kFixedNoiseStream));
+  Rng fixed(stream_seed(settings.seed, kFixedNoiseStream));
   const int64_t classes = settings.model.num_classes, nz = settings.model.nz;
   if (classes > 0) {
     const int64_t cols = sample_grid_columns();
@@ -128,7 +128,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
               "a conditional model needs the class label of every image; the data set has none (use an "
               "IDX data set such as fashion-mnist)");
     codes = class_codes(batch.labels);
-    const Tensor z = Tensor::randn({n, nz}, noise_gen_, DType::F32, settings_.device);
+    const Tensor z = Tensor::randn({n, nz}, noise_rng_, DType::F32, settings_.device);
     if (settings_.n_critic == 1) {
       fake = located("generator forward", [&] { return run_g(z, codes); });  // reused by the G update
     } else {
@@ -141,7 +141,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
     if (settings_.loss == GanLoss::WGAN_GP) {
       loss_d = add(loss_d, located("gradient penalty", [&] {
                      return gradient_penalty([&](const Tensor& x) { return run_d(x, codes); }, real, fake,
-                                             noise_gen_, settings_.gp_lambda);
+                                             noise_rng_, settings_.gp_lambda);
                    }));
     }
     opt_d_->zero_grad();
@@ -153,7 +153,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
 
   // 2. One G update: the updated D on the fakes (fresh ones after several D updates).
   if (settings_.n_critic > 1) {
-    const Tensor z = Tensor::randn({fake.shape()[0], nz}, noise_gen_, DType::F32, settings_.device);
+    const Tensor z = Tensor::randn({fake.shape()[0], nz}, noise_rng_, DType::F32, settings_.device);
     fake = located("generator forward (G update)", [&] { return run_g(z, codes); });
   }
   Tensor loss_g, g_probe;
@@ -198,14 +198,14 @@ StepResult DcganTrainer::train_step(const std::vector<Batch>& batches) {
 
 void DcganTrainer::save_snapshot() {
   snapshot_.save(mutable_state());
-  snapshot_noise_counter_ = noise_gen_.counter();
+  snapshot_noise_counter_ = noise_rng_.counter();
   snapshot_opt_steps_[0] = opt_g_->steps();
   snapshot_opt_steps_[1] = opt_d_->steps();
 }
 
 void DcganTrainer::restore_snapshot() {
   snapshot_.restore(mutable_state());
-  noise_gen_.set_state(noise_gen_.seed(), snapshot_noise_counter_);
+  noise_rng_.set_state(noise_rng_.seed(), snapshot_noise_counter_);
   opt_g_->set_steps(snapshot_opt_steps_[0]);
   opt_d_->set_steps(snapshot_opt_steps_[1]);
   --steps_;
@@ -288,7 +288,7 @@ io::Checkpoint DcganTrainer::save_state() const {
   ck.put_meta("engine_version", version());
   ck.put_meta("seed", std::to_string(settings_.seed));
   ck.put_meta("step", std::to_string(steps_));
-  ck.put_meta("noise_rng_counter", std::to_string(noise_gen_.counter()));
+  ck.put_meta("noise_rng_counter", std::to_string(noise_rng_.counter()));
   ck.put_meta("optG.steps", std::to_string(opt_g_->steps()));
   ck.put_meta("optD.steps", std::to_string(opt_d_->steps()));
   // The training recipe (lr reflects any --on-nan rollback halving).
@@ -335,13 +335,13 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   opt_g_->set_steps(opt_g_steps);
   opt_d_->set_steps(opt_d_steps);
   steps_ = steps;
-  noise_gen_.set_state(stream_seed(settings_.seed, kNoiseStream), noise_counter);
+  noise_rng_.set_state(stream_seed(settings_.seed, kNoiseStream), noise_counter);
 }
 
 std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device) {
   const io::Checkpoint ck = io::load_checkpoint(path);
   const DcganConfig config = model_from_meta(ck, path);
-  Generator unused(0);
+  Rng unused(0);
   auto g = std::make_shared<DcganGenerator>(config, unused);
   load_tensors(ck, "G.", state_tensors(*g), path);
   g->to(device);

@@ -127,7 +127,7 @@ class DcganTrainer : public LoopTrainer {
   void restore_snapshot();
 
   TrainSettings settings_;
-  Generator noise_gen_;
+  Rng noise_rng_;
   std::shared_ptr<DcganGenerator> g_;
   std::shared_ptr<DcganDiscriminator> d_;
   std::unique_ptr<Optimizer> opt_g_, opt_d_;

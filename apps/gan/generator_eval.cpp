@@ -34,14 +34,14 @@ GeneratorEvaluator::GeneratorEvaluator(const DcganConfig& model, const std::stri
 
 GeneratorEvaluation GeneratorEvaluator::evaluate(const GeneratorFn& generate) const {
   NoGradGuard no_grad;
-  Generator gen(seed_);  // the same draw at every evaluation
+  Rng rng(seed_);  // the same draw at every evaluation
   return evaluate_generator(
       *classifier_,
       [&](int64_t count) {
-        const Tensor z = Tensor::randn({count, model_.nz}, gen, DType::F32, device_);
+        const Tensor z = Tensor::randn({count, model_.nz}, rng, DType::F32, device_);
         std::vector<int64_t> labels;
         for (int64_t i = 0; i < count && model_.num_classes > 0; ++i)
-          labels.push_back(static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(model_.num_classes))));
+          labels.push_back(static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(model_.num_classes))));
         return generate(z, labels);
       },
       samples_, real_);

@@ -9,7 +9,7 @@
 
 namespace gan::app {
 
-ImagePool::ImagePool(int64_t capacity, uint64_t seed) : capacity_(capacity), gen_(seed) {
+ImagePool::ImagePool(int64_t capacity, uint64_t seed) : capacity_(capacity), rng_(seed) {
   GAN_CHECK(capacity >= 0, ValueError, "image pool: the capacity must be >= 0 (0 turns the pool off), got ",
             capacity);
 }
@@ -29,8 +29,8 @@ Tensor ImagePool::query(const Tensor& images) {
     if (size() < capacity_) {
       images_.push_back(image);
       out.push_back(image);
-    } else if (gen_.next_uniform() < 0.5) {
-      const auto k = static_cast<size_t>(gen_.next_below(static_cast<uint64_t>(capacity_)));
+    } else if (rng_.next_uniform() < 0.5) {
+      const auto k = static_cast<size_t>(rng_.next_below(static_cast<uint64_t>(capacity_)));
       out.push_back(images_[k]);
       images_[k] = image;
     } else {
@@ -41,7 +41,7 @@ Tensor ImagePool::query(const Tensor& images) {
 }
 
 void ImagePool::save(io::Checkpoint& ck, const std::string& prefix) const {
-  ck.put_meta(prefix + "rng_counter", std::to_string(gen_.counter()));
+  ck.put_meta(prefix + "rng_counter", std::to_string(rng_.counter()));
   if (images_.empty()) return;
   NoGradGuard no_grad;
   const Tensor all = concat(images_, 0).to(Device::cpu()).contiguous();
@@ -75,7 +75,7 @@ void ImagePool::load(const io::Checkpoint& ck, const std::string& prefix, const 
     for (int64_t i = 0; i < rec.shape[0]; ++i) images.push_back(all.slice(0, i, i + 1).clone());
   }
   images_ = std::move(images);
-  gen_.set_state(gen_.seed(), static_cast<uint64_t>(meta_int(ck, prefix + "rng_counter", source)));
+  rng_.set_state(rng_.seed(), static_cast<uint64_t>(meta_int(ck, prefix + "rng_counter", source)));
 }
 
 }  // namespace gan::app

@@ -35,7 +35,7 @@ class ImagePool {
 
   int64_t size() const { return static_cast<int64_t>(images_.size()); }
   int64_t capacity() const { return capacity_; }
-  const Generator& generator() const { return gen_; }
+  const Rng& generator() const { return rng_; }
 
   // Checkpoint records: "<prefix>images" [size, C, H, W] (absent while the
   // pool is empty) and metadata "<prefix>rng_counter".
@@ -50,7 +50,7 @@ class ImagePool {
 
  private:
   int64_t capacity_;
-  Generator gen_;
+  Rng rng_;
   std::vector<Tensor> images_;  // [1, C, H, W] each; never modified in place
 };
 

@@ -73,7 +73,7 @@ Pix2PixModel pix2pix_model_from_meta(const io::Checkpoint& ck, const std::string
 std::shared_ptr<UnetGenerator> load_pix2pix_generator(const io::Checkpoint& ck, const std::string& source,
                                                       Device device) {
   const Pix2PixModel m = pix2pix_model_from_meta(ck, source);
-  Generator unused(0);
+  Rng unused(0);
   auto g = std::make_shared<UnetGenerator>(m.generator(), unused);
   load_tensors(ck, "G.", state_tensors(*g), source);
   g->to(device);
@@ -87,7 +87,7 @@ Pix2PixTrainer::Pix2PixTrainer(const Pix2PixSettings& settings)
     : TranslationTrainer(settings.recipe), settings_(settings) {
   settings_.model.validate();
   GAN_CHECK(settings.lambda_l1 >= 0, ValueError, "--lambda-l1 must be >= 0, got ", settings.lambda_l1);
-  Generator init(stream_seed(settings.recipe.seed, kInitStream));
+  Rng init(stream_seed(settings.recipe.seed, kInitStream));
   g_ = std::make_shared<UnetGenerator>(settings.model.generator(), init);
   d_ = std::make_shared<PatchDiscriminator>(settings.model.discriminator(), init);
   for (Module* m : std::initializer_list<Module*>{g_.get(), d_.get()}) {
@@ -147,7 +147,7 @@ Tensor Pix2PixTrainer::sample_grid() {
 void Pix2PixTrainer::snapshot_extra() { snapshot_dropout_counter_ = g_->dropout_generator().counter(); }
 
 void Pix2PixTrainer::restore_extra() {
-  Generator& dropout = g_->dropout_generator();
+  Rng& dropout = g_->dropout_generator();
   dropout.set_state(dropout.seed(), snapshot_dropout_counter_);
 }
 
@@ -166,7 +166,7 @@ void Pix2PixTrainer::check_extra(const io::Checkpoint& ck, const std::string& so
 }
 
 void Pix2PixTrainer::load_extra(const io::Checkpoint& ck, const std::string& source) {
-  Generator& dropout = g_->dropout_generator();
+  Rng& dropout = g_->dropout_generator();
   dropout.set_state(dropout.seed(), static_cast<uint64_t>(meta_int(ck, "G.dropout_rng_counter", source)));
 }
 

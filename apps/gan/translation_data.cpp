@@ -205,16 +205,16 @@ Batch TranslationBatches::make_batch(int64_t b) const {
   const auto item = [](const EpochOrder& order, int64_t n, int64_t p) {
     return (*order.order(p / n))[static_cast<size_t>(p % n)];
   };
-  Generator gen(stream_seed(augment_seed_, static_cast<uint64_t>(b)));
+  Rng rng(stream_seed(augment_seed_, static_cast<uint64_t>(b)));
   struct Window {
     int64_t x0, y0;
     bool flip;
   };
   const auto draw = [&] {
     Window w;
-    w.x0 = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(span)));
-    w.y0 = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(span)));
-    w.flip = flip_ && gen.next_below(2) == 1;
+    w.x0 = static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(span)));
+    w.y0 = static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(span)));
+    w.flip = flip_ && rng.next_below(2) == 1;
     return w;
   };
   for (int64_t i = 0; i < batch_size_; ++i) {

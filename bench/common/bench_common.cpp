@@ -131,8 +131,8 @@ double adam_bytes(int64_t n) { return 28.0 * static_cast<double>(n); }
 
 std::vector<float> random_uniform(int64_t n, uint64_t seed, float low, float high) {
   std::vector<float> v(static_cast<size_t>(n));
-  Generator gen(seed);
-  gen.fill_uniform(v.data(), n, low, high);
+  Rng rng(seed);
+  rng.fill_uniform(v.data(), n, low, high);
   return v;
 }
 

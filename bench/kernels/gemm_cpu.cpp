@@ -47,10 +47,10 @@ const GemmCase kCases[] = {
 };
 
 std::vector<float> random_vector(int64_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(gen);
+  for (float& x : v) x = dist(rng);
   return v;
 }
 

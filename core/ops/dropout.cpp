@@ -1,5 +1,5 @@
 // dropout: the inverted-dropout op (kernels/dropout). The mask is drawn from
-// the caller's Generator with the counter-based Philox stream, the same on
+// the caller's Rng with the counter-based Philox stream, the same on
 // the CPU and on CUDA; the backward multiplies by the saved mask with the
 // differentiable mul, so it is differentiable again.
 #include "core/ops.h"
@@ -22,7 +22,7 @@ struct DropoutBackward : Node {
 
 }  // namespace
 
-Tensor dropout(const Tensor& x_in, double p, bool training, Generator& gen) {
+Tensor dropout(const Tensor& x_in, double p, bool training, Rng& rng) {
   const char* op = "dropout";
   detail::check_defined(op, x_in, "the input");
   GAN_CHECK(p >= 0.0 && p <= 1.0, ValueError, op, ": drop probability p must be in [0, 1], got ", p);
@@ -34,8 +34,8 @@ Tensor dropout(const Tensor& x_in, double p, bool training, Generator& gen) {
   const Tensor x = x_in.detach().contiguous();
   DropoutParams params;
   params.n = x.numel();
-  params.seed = gen.seed();
-  params.counter = gen.reserve_blocks(dropout_draw::blocks_for(params.n));
+  params.seed = rng.seed();
+  params.counter = rng.reserve_blocks(dropout_draw::blocks_for(params.n));
   params.threshold = dropout_draw::threshold_for(p);
   params.scale = 1.0 / (1.0 - p);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());

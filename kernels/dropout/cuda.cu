@@ -6,7 +6,7 @@
 // then writes mask = keep ? 1/(1-p) : 0 and y = x * mask for its 4 elements.
 // The mask therefore equals the CPU's bit for bit, and so does y (one float
 // multiply per element on both sides). No state on the device: the host
-// reserved the blocks from the Generator before the launch.
+// reserved the blocks from the Rng before the launch.
 // Cost: reads x and writes y and mask (12 B/element); per block of 4 elements,
 // 10 Philox rounds of two 32x32->64-bit multiplies (~40 integer ops): cheap
 // next to the memory traffic on any recent GPU.

@@ -6,8 +6,8 @@
 // uses 32-bit word i % 4 of Philox block counter + i / 4 (core/philox.h) and is
 // kept when that word is >= threshold = round(p * 2^32). An integer comparison,
 // so the CPU and the CUDA kernel make exactly the same mask for the same
-// generator state, whatever the thread layout. A call consumes ceil(n / 4)
-// blocks of the generator (Generator::reserve_blocks).
+// RNG state, whatever the thread layout. A call consumes ceil(n / 4)
+// blocks of the RNG (Rng::reserve_blocks).
 // Cost: reads x, writes y and mask (12 B/element in float), one Philox block
 // (10 rounds of two 32x32->64 multiplies) per 4 elements.
 #pragma once

@@ -57,16 +57,16 @@ inline std::string scratch_dir() {
 // With `test_split` a second, smaller set of the same kind is written as the test split (t10k-*).
 inline std::string write_bar_dataset(const std::string& dir, int64_t n, int64_t size = 28, uint64_t seed = 7,
                                      bool test_split = false) {
-  Generator gen(seed);
+  Rng rng(seed);
   io::IdxArray images{{n, size, size}, std::vector<uint8_t>(static_cast<size_t>(n * size * size))};
   io::IdxArray labels{{n}, std::vector<uint8_t>(static_cast<size_t>(n))};
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t cls = i % 2, at = 4 + static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(size - 8)));
+    const int64_t cls = i % 2, at = 4 + static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(size - 8)));
     labels.data[static_cast<size_t>(i)] = static_cast<uint8_t>(cls);
     for (int64_t y = 0; y < size; ++y)
       for (int64_t x = 0; x < size; ++x) {
         const bool on = cls == 0 ? (y >= at && y < at + 3) : (x >= at && x < at + 3);
-        const auto noise = static_cast<uint8_t>(gen.next_below(20));
+        const auto noise = static_cast<uint8_t>(rng.next_below(20));
         images.data[static_cast<size_t>((i * size + y) * size + x)] = on ? static_cast<uint8_t>(235 + noise) : noise;
       }
   }

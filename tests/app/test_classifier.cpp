@@ -20,10 +20,10 @@ using io::testing::join;
 using io::testing::scratch_dir;
 
 // Class k: a 7x7 block of 255 at column (k % 4) * 7, row (k / 4) * 7, on noise in [0, 64).
-io::LabeledImages block_images(int64_t n, int64_t classes, Generator& gen) {
-  io::LabeledImages d = testing::noise_images(n, 64.0, gen);
+io::LabeledImages block_images(int64_t n, int64_t classes, Rng& rng) {
+  io::LabeledImages d = testing::noise_images(n, 64.0, rng);
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t k = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(classes)));
+    const int64_t k = static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(classes)));
     d.labels[static_cast<size_t>(i)] = static_cast<uint8_t>(k);
     for (int64_t r = 0; r < 7; ++r)
       for (int64_t c = 0; c < 7; ++c) d.pixels[static_cast<size_t>(i * 784 + ((k / 4) * 7 + r) * 28 + (k % 4) * 7 + c)] = 255;
@@ -39,10 +39,10 @@ ClassifierConfig tiny_config() {
 }
 
 TEST(ClassifierTraining, LearnsASeparableProblemInAFewSteps) {
-  Generator data_gen(7);
+  Rng data_gen(7);
   const io::LabeledImages train = block_images(160, 10, data_gen);
   const io::LabeledImages test = block_images(100, 10, data_gen);
-  Generator init(3);
+  Rng init(3);
   FashionClassifier model(tiny_config(), init);
   const double before = classifier_accuracy(model, test);
   ClassifierTrainSettings s;
@@ -60,7 +60,7 @@ TEST(ClassifierTraining, LearnsASeparableProblemInAFewSteps) {
 }
 
 TEST(ClassifierTraining, SameSeedSameModel) {
-  Generator data_gen(8);
+  Rng data_gen(8);
   const io::LabeledImages train = block_images(40, 10, data_gen);
   ClassifierTrainSettings s;
   s.epochs = 1;
@@ -69,7 +69,7 @@ TEST(ClassifierTraining, SameSeedSameModel) {
   std::ostringstream log;
   std::vector<std::vector<float>> weights;
   for (int run = 0; run < 2; ++run) {
-    Generator init(5);
+    Rng init(5);
     FashionClassifier model(tiny_config(), init);
     train_classifier(model, train, train, s, log);
     weights.push_back(model.parameters().front().to_vector<float>());
@@ -78,30 +78,30 @@ TEST(ClassifierTraining, SameSeedSameModel) {
 }
 
 TEST(ClassifierTraining, RejectsBadInput) {
-  Generator gen(9);
-  FashionClassifier model(tiny_config(), gen);
-  io::LabeledImages small = block_images(4, 10, gen);
+  Rng rng(9);
+  FashionClassifier model(tiny_config(), rng);
+  io::LabeledImages small = block_images(4, 10, rng);
   small.h = small.w = 14;
   small.pixels.resize(4 * 14 * 14);
   ClassifierTrainSettings s;
   s.progress = false;
   std::ostringstream log;
   EXPECT_THROW(train_classifier(model, small, small, s, log), ValueError);
-  const io::LabeledImages ok = block_images(4, 10, gen);
+  const io::LabeledImages ok = block_images(4, 10, rng);
   s.lr = 0;
   EXPECT_THROW(train_classifier(model, ok, ok, s, log), ValueError);
 }
 
 TEST(ClassifierCheckpoint, RoundTripAndErrors) {
   const std::string dir = scratch_dir();
-  Generator gen(10);
-  FashionClassifier model(tiny_config(), gen);
+  Rng rng(10);
+  FashionClassifier model(tiny_config(), rng);
   const std::string path = join(dir, "classifier.ckpt");
   save_classifier(path, model, {{"test_accuracy", "0.9"}});
   const std::unique_ptr<FashionClassifier> loaded = load_classifier(path);
   EXPECT_EQ(loaded->config.width, 2);
   EXPECT_EQ(loaded->config.feature_dim, 16);
-  const Tensor x = Tensor::rand({2, 1, 28, 28}, gen, DType::F32, Device::cpu(), -1.0, 1.0);
+  const Tensor x = Tensor::rand({2, 1, 28, 28}, rng, DType::F32, Device::cpu(), -1.0, 1.0);
   EXPECT_EQ(model(x).to_vector(), (*loaded)(x).to_vector());
   EXPECT_EQ(io::load_checkpoint(path).meta("test_accuracy"), "0.9");
 

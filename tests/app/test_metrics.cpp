@@ -17,17 +17,17 @@
 namespace gan::app {
 namespace {
 
-std::vector<double> random_symmetric(int64_t n, Generator& gen) {
+std::vector<double> random_symmetric(int64_t n, Rng& rng) {
   std::vector<double> a(static_cast<size_t>(n * n));
-  gen.fill_uniform(a.data(), n * n, -1.0, 1.0);
+  rng.fill_uniform(a.data(), n * n, -1.0, 1.0);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < i; ++j) a[i * n + j] = a[j * n + i];
   return a;
 }
 
 // A random orthogonal matrix: the eigenvectors of a random symmetric one.
-std::vector<double> random_orthogonal(int64_t n, Generator& gen) {
-  return symmetric_eigen(random_symmetric(n, gen), n).vectors;
+std::vector<double> random_orthogonal(int64_t n, Rng& rng) {
+  return symmetric_eigen(random_symmetric(n, rng), n).vectors;
 }
 
 // q diag(d) q^T
@@ -47,9 +47,9 @@ std::vector<double> diagonal(const std::vector<double>& d) {
 }
 
 TEST(SymmetricEigen, ReconstructsRandomMatrices) {
-  Generator gen(1);
+  Rng rng(1);
   for (int64_t n : {1, 2, 3, 7, 20, 64}) {
-    const std::vector<double> a = random_symmetric(n, gen);
+    const std::vector<double> a = random_symmetric(n, rng);
     const SymmetricEigen e = symmetric_eigen(a, n);
     ASSERT_EQ(e.values.size(), static_cast<size_t>(n));
     EXPECT_LT(e.sweeps, 20) << "n = " << n;
@@ -109,9 +109,9 @@ TEST(FrechetDistance, InvariantUnderACommonRotation) {
   // Rotating both Gaussians by the same orthogonal Q changes nothing; with
   // Q non-trivial the covariances are dense, so this checks the general path
   // against the diagonal closed form.
-  Generator gen(2);
+  Rng rng(2);
   const int64_t n = 6;
-  const std::vector<double> q = random_orthogonal(n, gen);
+  const std::vector<double> q = random_orthogonal(n, rng);
   const std::vector<double> a = {3, 0.5, 1, 2, 0.1, 4};
   const std::vector<double> b = {1, 1, 0.2, 5, 0.1, 2.5};
   const std::vector<double> mu1 = {1, 2, 3, 0, 0, -1};
@@ -135,9 +135,9 @@ TEST(FrechetDistance, InvariantUnderACommonRotation) {
 TEST(FrechetDistance, SampledEstimatesConverge) {
   // Samples x = mu + Q diag(sqrt a) z: the estimate from n samples approaches the
   // true distance as n grows (its bias is O(d / n)).
-  Generator gen(3);
+  Rng rng(3);
   const int64_t d = 4;
-  const std::vector<double> q = random_orthogonal(d, gen);
+  const std::vector<double> q = random_orthogonal(d, rng);
   const std::vector<double> a = {1.0, 2.0, 0.5, 3.0};
   const std::vector<double> b = {2.0, 1.0, 0.5, 1.0};
   const std::vector<double> mu1 = {0, 0, 0, 0};
@@ -145,7 +145,7 @@ TEST(FrechetDistance, SampledEstimatesConverge) {
   const double truth = frechet_distance(mu1, rotate_diagonal(q, a, d), mu2, rotate_diagonal(q, b, d));
   const auto sample = [&](const std::vector<double>& mu, const std::vector<double>& var, int64_t n) {
     std::vector<double> z(static_cast<size_t>(n * d)), x(static_cast<size_t>(n * d));
-    gen.fill_normal(z.data(), n * d, 0.0, 1.0);
+    rng.fill_normal(z.data(), n * d, 0.0, 1.0);
     for (int64_t s = 0; s < n; ++s)
       for (int64_t i = 0; i < d; ++i) {
         double v = mu[i];
@@ -192,12 +192,12 @@ TEST(ClassCoverage, CollapsedUniformAndByHand) {
 }
 
 TEST(EvaluateGenerator, IdenticalImagesAndACollapsedGenerator) {
-  Generator gen(4);
+  Rng rng(4);
   ClassifierConfig cfg;
   cfg.width = 2;
   cfg.feature_dim = 8;
-  FashionClassifier classifier(cfg, gen);
-  const io::LabeledImages real = testing::noise_images(40, 256.0, gen);
+  FashionClassifier classifier(cfg, rng);
+  const io::LabeledImages real = testing::noise_images(40, 256.0, rng);
   // A "generator" that replays the real images in order: the statistics are identical.
   int64_t next = 0;
   const ImageSource replay = [&](int64_t count) {

@@ -110,7 +110,7 @@ TEST(Pix2Pix, TranslateUsesTheTrainedDirection) {
 TEST(Pix2Pix, OddWidthPairsAreRefusedNamingTheFile) {
   const std::string dir = scratch_dir();
   write_pngs(dir + "/pairs", "train", 2, [](int) {
-    Generator g(1);
+    Rng g(1);
     return bar_image(35, true, g);
   });
   const CliResult r = run_gan(tiny_pix2pix_args(dir + "/pairs", dir + "/run", 1));

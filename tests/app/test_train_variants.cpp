@@ -137,7 +137,7 @@ TEST(TrainVariants, EvalEveryLogsTheMetricAndTheRunIsPlotted) {
   const std::string data = write_bar_dataset(dir + "/data", 64, 28, 7, /*test_split=*/true);
   // A small classifier of the bars (the metric only needs some feature extractor here).
   {
-    Generator init(1);
+    Rng init(1);
     FashionClassifier classifier(ClassifierConfig{}, init);
     ClassifierTrainSettings cs;
     cs.epochs = 1;

@@ -82,7 +82,7 @@ TEST(TranslationData, BadLayoutsNameWhatIsMissingAndTheLayoutExpected) {
   const std::string root = scratch_dir();
   // No trainB/.
   const std::string only_a = root + "/only_a";
-  testing::write_pngs(only_a, "trainA", 2, [](int) { Generator g(1); return testing::bar_image(12, true, g); });
+  testing::write_pngs(only_a, "trainA", 2, [](int) { Rng g(1); return testing::bar_image(12, true, g); });
   std::string e = error_of([&] { load_unpaired(only_a, small(8, 12)); });
   EXPECT_CONTAINS(e, "has no trainB/ folder");
   EXPECT_CONTAINS(e, "DIR/trainA/ and DIR/trainB/");
@@ -99,7 +99,7 @@ TEST(TranslationData, BadLayoutsNameWhatIsMissingAndTheLayoutExpected) {
   EXPECT_CONTAINS(error_of([&] { load_paired(only_a, small(32, 36)); }), "use 'gan cyclegan train'");
   // An A|B image of odd width names the file and the layout.
   const std::string odd = root + "/odd";
-  testing::write_pngs(odd, "train", 1, [](int) { Generator g(1); return testing::bar_image(15, true, g); });
+  testing::write_pngs(odd, "train", 1, [](int) { Rng g(1); return testing::bar_image(15, true, g); });
   e = error_of([&] { load_paired(odd, small(32, 36)); });
   EXPECT_CONTAINS(e, "img_100.png is 15 x 15 pixels");
   EXPECT_CONTAINS(e, "even width");

@@ -13,16 +13,16 @@ namespace gan::app::testing {
 
 // A size x size grayscale picture: a bright bar 3 pixels thick, horizontal or
 // vertical, at a random position on a dark, lightly noisy background.
-inline io::Image bar_image(int size, bool horizontal, Generator& gen) {
+inline io::Image bar_image(int size, bool horizontal, Rng& rng) {
   io::Image img;
   img.width = img.height = size;
   img.channels = 1;
   img.pixels.resize(static_cast<size_t>(size * size));
-  const int at = 2 + static_cast<int>(gen.next_below(static_cast<uint64_t>(size - 6)));
+  const int at = 2 + static_cast<int>(rng.next_below(static_cast<uint64_t>(size - 6)));
   for (int y = 0; y < size; ++y)
     for (int x = 0; x < size; ++x) {
       const bool on = horizontal ? (y >= at && y < at + 3) : (x >= at && x < at + 3);
-      const auto noise = static_cast<uint8_t>(gen.next_below(20));
+      const auto noise = static_cast<uint8_t>(rng.next_below(20));
       img.pixels[static_cast<size_t>(y * size + x)] = on ? static_cast<uint8_t>(235 + noise) : noise;
     }
   return img;
@@ -38,11 +38,11 @@ void write_pngs(const std::string& dir, const std::string& sub, int n, Make&& ma
 // CycleGAN's layout: trainA/ horizontal bars, trainB/ vertical bars (n each),
 // testA/ and testB/ with 4 each.
 inline std::string write_unpaired_bars(const std::string& dir, int n, int size = 20, uint64_t seed = 3) {
-  Generator gen(seed);
-  write_pngs(dir, "trainA", n, [&](int) { return bar_image(size, true, gen); });
-  write_pngs(dir, "trainB", n, [&](int) { return bar_image(size, false, gen); });
-  write_pngs(dir, "testA", 4, [&](int) { return bar_image(size, true, gen); });
-  write_pngs(dir, "testB", 4, [&](int) { return bar_image(size, false, gen); });
+  Rng rng(seed);
+  write_pngs(dir, "trainA", n, [&](int) { return bar_image(size, true, rng); });
+  write_pngs(dir, "trainB", n, [&](int) { return bar_image(size, false, rng); });
+  write_pngs(dir, "testA", 4, [&](int) { return bar_image(size, true, rng); });
+  write_pngs(dir, "testB", 4, [&](int) { return bar_image(size, false, rng); });
   return dir;
 }
 
@@ -62,9 +62,9 @@ inline io::Image negative_pair(const io::Image& a) {
 
 // pix2pix's layout: train/ (n pairs) and val/ (4 pairs) of bar | negative.
 inline std::string write_paired_bars(const std::string& dir, int n, int size, uint64_t seed = 5) {
-  Generator gen(seed);
-  write_pngs(dir, "train", n, [&](int i) { return negative_pair(bar_image(size, i % 2 == 0, gen)); });
-  write_pngs(dir, "val", 4, [&](int i) { return negative_pair(bar_image(size, i % 2 == 0, gen)); });
+  Rng rng(seed);
+  write_pngs(dir, "train", n, [&](int i) { return negative_pair(bar_image(size, i % 2 == 0, rng)); });
+  write_pngs(dir, "val", 4, [&](int i) { return negative_pair(bar_image(size, i % 2 == 0, rng)); });
   return dir;
 }
 

@@ -158,10 +158,10 @@ TEST(Autograd, GradientsComputesOnlyWhatLeadsToTheRequestedInputs) {
 
 TEST(Autograd, GradientsOfAConvolutionWithRespectToItsInputSkipTheWeightGradient) {
   // The double-backward graph of d out / d x must not contain a weight-gradient node.
-  Generator gen(7);
-  Tensor x = Tensor::randn({2, 3, 6, 6}, gen, DType::F64);
+  Rng rng(7);
+  Tensor x = Tensor::randn({2, 3, 6, 6}, rng, DType::F64);
   x.set_requires_grad(true);
-  Tensor w = Tensor::randn({4, 3, 3, 3}, gen, DType::F64);
+  Tensor w = Tensor::randn({4, 3, 3, 3}, rng, DType::F64);
   w.set_requires_grad(true);
   const Tensor out = sum(square(conv2d(x, w, Tensor(), 1, 1)));
   const Tensor dx = gradients(out, {x}, Tensor(), /*create_graph=*/true)[0];
@@ -227,8 +227,8 @@ TEST(Autograd, AnomalyDetectionNamesTheLayerWithTheFirstNonFiniteOutput) {
     EXPECT_NE(std::string(e.what()).find("input [1, 2] holds NaN"), std::string::npos) << e.what();
   }
   // A layer whose weight went NaN turns a finite input into NaN: it is named.
-  Generator gen(1);
-  auto fc = std::make_shared<Linear>(2, 2, gen);
+  Rng rng(1);
+  auto fc = std::make_shared<Linear>(2, 2, rng);
   fc->weight.fill_(std::numeric_limits<double>::infinity());
   Sequential poisoned;
   poisoned.add(std::make_shared<ReLU>());

@@ -1,5 +1,5 @@
 // The shared Philox-4x32-10 (core/philox.h) against the published known-answer
-// vectors, and the Generator's block accounting that device kernels rely on.
+// vectors, and the Rng's block accounting that device kernels rely on.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -36,16 +36,16 @@ TEST(Philox, StreamFormPacksCounterAndSeedLowWordFirst) {
 // The generator's uniform draws are the stream's blocks in counter order: word
 // j of block k scaled by 2^-32, which is what a kernel recomputes on the device.
 TEST(Philox, GeneratorDrawsAreTheStreamBlocks) {
-  Generator gen(42);
+  Rng rng(42);
   std::vector<double> u(8);
-  gen.fill_uniform(u.data(), 8, 0.0, 1.0);
+  rng.fill_uniform(u.data(), 8, 0.0, 1.0);
   for (int i = 0; i < 8; ++i)
     EXPECT_EQ(u[i], philox4x32_10(static_cast<uint64_t>(i / 4), 42).word[i % 4] / 4294967296.0) << i;
-  EXPECT_EQ(gen.counter(), 2u);
+  EXPECT_EQ(rng.counter(), 2u);
 }
 
 TEST(Philox, ReserveBlocksAdvancesLikeDrawing) {
-  Generator a(7), b(7);
+  Rng a(7), b(7);
   a.set_state(7, 5);
   b.set_state(7, 5);
   EXPECT_EQ(a.reserve_blocks(3), 5u);

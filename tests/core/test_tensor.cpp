@@ -34,7 +34,7 @@ TEST(Tensor, CopyAndFillInPlace) {
 }
 
 TEST(Random, SameSeedSameNumbersAndMoments) {
-  Generator a(42), b(42), c(43);
+  Rng a(42), b(42), c(43);
   const auto x = Tensor::randn({10000}, a).to_vector();
   EXPECT_EQ(x, Tensor::randn({10000}, b).to_vector());
   EXPECT_NE(x, Tensor::randn({10000}, c).to_vector());
@@ -46,7 +46,7 @@ TEST(Random, SameSeedSameNumbersAndMoments) {
   EXPECT_NEAR(m, 0.0, 0.05);
   EXPECT_NEAR(v, 1.0, 0.05);
   // float32 and float64 draws of the same stream agree to float precision.
-  Generator d(7), e(7);
+  Rng d(7), e(7);
   const auto f32 = Tensor::rand({100}, d, DType::F32).to_vector();
   const auto f64 = Tensor::rand({100}, e, DType::F64).to_vector();
   for (size_t i = 0; i < f32.size(); ++i) EXPECT_NEAR(f32[i], f64[i], 1e-7);

@@ -32,7 +32,7 @@ Checkpoint sample_checkpoint() {
   const std::vector<double> d = {3.141592653589793, -1e300};
   const std::vector<int64_t> i = {-1, 0, int64_t{1} << 40, INT64_MIN};
   const std::vector<uint8_t> u = {0, 1, 254, 255, 7};
-  ck.add("gen.fc.weight", RecordType::F32, {2, 3}, w.data(), w.size() * 4);
+  ck.add("rng.fc.weight", RecordType::F32, {2, 3}, w.data(), w.size() * 4);
   ck.add("disc.bn.var", RecordType::F64, {2}, d.data(), d.size() * 8);
   ck.add("step", RecordType::I64, {4}, i.data(), i.size() * 8);
   ck.add("rng_state", RecordType::U8, {5}, u.data(), u.size());
@@ -102,7 +102,7 @@ TEST(CheckpointFormat, RoundTripAllTypes) {
   EXPECT_EQ(back.meta("step"), "1200");
   EXPECT_EQ(back.meta("empty"), "");
   EXPECT_TRUE(back.has("rng_state"));
-  const CheckpointRecord& w = back.get("gen.fc.weight");
+  const CheckpointRecord& w = back.get("rng.fc.weight");
   EXPECT_EQ(w.numel(), 6);
   float first;
   std::memcpy(&first, w.bytes.data(), 4);
@@ -151,8 +151,8 @@ TEST(CheckpointFormat, HelpersAndLookupErrors) {
   EXPECT_EQ(ck.meta("step"), "1300");
   EXPECT_EQ(ck.metadata.size(), 3u);
 
-  std::string msg = io_error_message([&] { ck.get("gen.missing"); });
-  EXPECT_NE(msg.find("checkpoint has no tensor named 'gen.missing'"), std::string::npos) << msg;
+  std::string msg = io_error_message([&] { ck.get("rng.missing"); });
+  EXPECT_NE(msg.find("checkpoint has no tensor named 'rng.missing'"), std::string::npos) << msg;
   msg = io_error_message([&] { ck.meta("nope"); });
   EXPECT_NE(msg.find("checkpoint has no metadata key 'nope'"), std::string::npos) << msg;
 

@@ -13,20 +13,20 @@ namespace gan::test {
 // n values ~ N(mean, stddev) from a seeded generator (never all zeros).
 template <typename T = double>
 std::vector<T> random_normal(int64_t n, uint32_t seed, double mean = 0.0, double stddev = 1.0) {
-  std::mt19937 gen(seed);
+  std::mt19937 rng(seed);
   std::normal_distribution<double> dist(mean, stddev);
   std::vector<T> v(static_cast<size_t>(n));
-  for (auto& x : v) x = static_cast<T>(dist(gen));
+  for (auto& x : v) x = static_cast<T>(dist(rng));
   return v;
 }
 
 // n values ~ U[lo, hi) from a seeded generator.
 template <typename T = double>
 std::vector<T> random_uniform(int64_t n, uint32_t seed, double lo, double hi) {
-  std::mt19937 gen(seed);
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<double> dist(lo, hi);
   std::vector<T> v(static_cast<size_t>(n));
-  for (auto& x : v) x = static_cast<T>(dist(gen));
+  for (auto& x : v) x = static_cast<T>(dist(rng));
   return v;
 }
 

@@ -277,15 +277,15 @@ TEST(CudaParityImageOps, EmptyInputsLaunchNothing) {
 // outputs and every input's gradient with the bound `tol`.
 void expect_op_parity(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Shape>& shapes,
                       double tol, uint64_t seed, const std::string& what) {
-  Generator gen(seed);
+  Rng rng(seed);
   std::vector<Tensor> cpu_in, gpu_in;
   for (const Shape& s : shapes) {
-    Tensor t = Tensor::randn(s, gen);
+    Tensor t = Tensor::randn(s, rng);
     cpu_in.push_back(t.clone().set_requires_grad(true));
     gpu_in.push_back(t.to(Device::cuda()).set_requires_grad(true));
   }
   const Tensor cpu_out = f(cpu_in), gpu_out = f(gpu_in);
-  const Tensor w = Tensor::randn(cpu_out.shape(), gen);
+  const Tensor w = Tensor::randn(cpu_out.shape(), rng);
   sum(mul(cpu_out, w)).backward();
   sum(mul(gpu_out, w.to(Device::cuda()))).backward();
   EXPECT_TRUE(close(gpu_out.to_vector<float>(), cpu_out.to_vector<float>(), tol)) << "output " << what;
@@ -320,11 +320,11 @@ TEST(CudaParityImageOps, ReflectionPadOp) {
                    210, "pad 3");
 }
 
-// The same generator state gives the same mask on both devices, and both
+// The same RNG state gives the same mask on both devices, and both
 // advance the generator by the same number of blocks.
 TEST(CudaParityImageOps, DropoutOpSameMaskOnBothDevices) {
   GAN_SKIP_WITHOUT_CUDA();
-  Generator cpu_gen(77), gpu_gen(77);
+  Rng cpu_gen(77), gpu_gen(77);
   const Shape s = {4, 64, 32, 32};
   for (int step = 0; step < 3; ++step) {
     expect_op_parity(

@@ -118,14 +118,14 @@ TEST(GanLoss, LeastSquaresByHand) {
 }
 
 TEST(GanLoss, Gradcheck) {
-  Generator gen(21);
+  Rng rng(21);
   for (const std::string& name : gan_loss_names()) {
     const GanLoss kind = parse_gan_loss(name);
     // Scores away from the hinge's kinks at +-1 (the finite differences would straddle them).
     const auto d = [kind](const std::vector<Tensor>& in) { return discriminator_loss(kind, in[0], in[1]); };
     const auto g = [kind](const std::vector<Tensor>& in) { return generator_loss(kind, in[0]); };
-    EXPECT_EQ(gradcheck(d, {random_input({4, 1}, gen, -0.9, 0.9), random_input({3, 1}, gen, -0.9, 0.9)}), 0) << name;
-    EXPECT_EQ(gradcheck(g, {random_input({5, 1}, gen, -3.0, 3.0)}), 0) << name;
+    EXPECT_EQ(gradcheck(d, {random_input({4, 1}, rng, -0.9, 0.9), random_input({3, 1}, rng, -0.9, 0.9)}), 0) << name;
+    EXPECT_EQ(gradcheck(g, {random_input({5, 1}, rng, -3.0, 3.0)}), 0) << name;
   }
 }
 
@@ -156,19 +156,19 @@ TEST(GradientPenalty, LinearCriticByHand) {
   // w = (1.2, 1.6, 0, 0): ||w|| = sqrt(1.44 + 2.56) = 2. Penalty = 10 (2 - 1)^2 = 10.
   // dP/dw = 10 * 2 (||w|| - 1) * w / ||w|| = 10 w = (12, 16, 0, 0).
   LinearCritic critic(Tensor::from_vector(std::vector<double>{1.2, 1.6, 0, 0}, {1, 1, 2, 2}, DType::F64));
-  Generator gen(5);
-  const Tensor real = Tensor::rand({3, 1, 2, 2}, gen, DType::F64);
-  const Tensor fake = Tensor::rand({3, 1, 2, 2}, gen, DType::F64);
-  const Tensor p = gradient_penalty(critic, real, fake, gen, 10.0);
+  Rng rng(5);
+  const Tensor real = Tensor::rand({3, 1, 2, 2}, rng, DType::F64);
+  const Tensor fake = Tensor::rand({3, 1, 2, 2}, rng, DType::F64);
+  const Tensor p = gradient_penalty(critic, real, fake, rng, 10.0);
   EXPECT_NEAR(p.item(), 10.0, 1e-9);
   p.backward();
   const std::vector<double> g = critic.w.grad().to_vector();
   const std::vector<double> want = {12, 16, 0, 0};
   for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(g[i], want[i], 1e-6) << i;
   // lambda scales it; a unit-norm w costs nothing.
-  EXPECT_NEAR(gradient_penalty(critic, real, fake, gen, 2.5).item(), 2.5, 1e-9);
+  EXPECT_NEAR(gradient_penalty(critic, real, fake, rng, 2.5).item(), 2.5, 1e-9);
   LinearCritic unit(Tensor::from_vector(std::vector<double>{0.6, 0, 0.8, 0}, {1, 1, 2, 2}, DType::F64));
-  EXPECT_NEAR(gradient_penalty(unit, real, fake, gen).item(), 0.0, 1e-12);
+  EXPECT_NEAR(gradient_penalty(unit, real, fake, rng).item(), 0.0, 1e-12);
 }
 
 TEST(GradientPenalty, InterpolatesUseOneUniformPerSample) {
@@ -176,11 +176,11 @@ TEST(GradientPenalty, InterpolatesUseOneUniformPerSample) {
   // so the penalty is lambda mean_i (||x_hat_i|| - 1)^2 with eps_i the first N draws
   // of the generator: recompute it from a generator with the same seed.
   HalfSquaredNormCritic critic;
-  Generator data(6);
+  Rng data(6);
   const Tensor real = Tensor::rand({4, 2, 3, 3}, data, DType::F64, Device::cpu(), -1.0, 1.0);
   const Tensor fake = Tensor::rand({4, 2, 3, 3}, data, DType::F64, Device::cpu(), -1.0, 1.0);
-  Generator gen(42), replay(42);
-  const Tensor p = gradient_penalty(critic, real, fake, gen, 10.0);
+  Rng rng(42), replay(42);
+  const Tensor p = gradient_penalty(critic, real, fake, rng, 10.0);
   std::vector<double> eps(4);
   replay.fill_uniform(eps.data(), 4, 0.0, 1.0);
   const std::vector<double> rv = real.to_vector(), fv = fake.to_vector();
@@ -194,16 +194,16 @@ TEST(GradientPenalty, InterpolatesUseOneUniformPerSample) {
     want += (std::sqrt(sq) - 1) * (std::sqrt(sq) - 1);
   }
   EXPECT_NEAR(p.item(), 10.0 * want / 4, 1e-9);
-  EXPECT_EQ(gen.counter(), replay.counter());  // it drew exactly N numbers' worth
+  EXPECT_EQ(rng.counter(), replay.counter());  // it drew exactly N numbers' worth
 }
 
 TEST(GradientPenalty, FlatCriticGivesFiniteGradients) {
   // w = 0: the input gradient is exactly zero. Without the epsilon inside the
   // sqrt, d||g||/dg = g / ||g|| = 0/0 would make the parameter gradient NaN.
   LinearCritic critic(Tensor::zeros({1, 1, 2, 2}, DType::F64));
-  Generator gen(7);
-  const Tensor real = Tensor::rand({2, 1, 2, 2}, gen, DType::F64);
-  const Tensor p = gradient_penalty(critic, real, real, gen, 10.0);
+  Rng rng(7);
+  const Tensor real = Tensor::rand({2, 1, 2, 2}, rng, DType::F64);
+  const Tensor p = gradient_penalty(critic, real, real, rng, 10.0);
   EXPECT_NEAR(p.item(), 10.0, 1e-4);  // (||0|| - 1)^2 = 1, up to the 1e-6 the epsilon adds to the norm
   p.backward();
   for (double v : critic.w.grad().to_vector()) EXPECT_TRUE(std::isfinite(v));
@@ -213,27 +213,27 @@ TEST(GradientPenalty, GeneratorGetsNoGradient) {
   // The fake batch usually still carries G's graph; the penalty must not reach it.
   Tensor g_param = Tensor::from_vector(std::vector<double>{0.5}, {1}, DType::F64);
   g_param.set_requires_grad(true);
-  Generator gen(8);
-  const Tensor fake = mul(Tensor::rand({2, 1, 2, 2}, gen, DType::F64), g_param);
+  Rng rng(8);
+  const Tensor fake = mul(Tensor::rand({2, 1, 2, 2}, rng, DType::F64), g_param);
   LinearCritic critic(Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {1, 1, 2, 2}, DType::F64));
-  gradient_penalty(critic, Tensor::rand({2, 1, 2, 2}, gen, DType::F64), fake, gen).backward();
+  gradient_penalty(critic, Tensor::rand({2, 1, 2, 2}, rng, DType::F64), fake, rng).backward();
   EXPECT_FALSE(g_param.grad().defined());
   EXPECT_TRUE(critic.w.grad().defined());
 }
 
 TEST(GradientPenalty, ArgumentErrors) {
   LinearCritic critic(Tensor::ones({1, 1, 2, 2}, DType::F64));
-  Generator gen(9);
+  Rng rng(9);
   const Tensor a = Tensor::zeros({2, 1, 2, 2}, DType::F64);
-  EXPECT_THROW(gradient_penalty(critic, a, Tensor::zeros({3, 1, 2, 2}, DType::F64), gen), ShapeError);
-  EXPECT_THROW(gradient_penalty(critic, a, a, gen, -1.0), ValueError);
-  EXPECT_THROW(gradient_penalty(critic, a, Tensor::zeros({2, 1, 2, 2}), gen), DTypeError);
+  EXPECT_THROW(gradient_penalty(critic, a, Tensor::zeros({3, 1, 2, 2}, DType::F64), rng), ShapeError);
+  EXPECT_THROW(gradient_penalty(critic, a, a, rng, -1.0), ValueError);
+  EXPECT_THROW(gradient_penalty(critic, a, Tensor::zeros({2, 1, 2, 2}), rng), DTypeError);
   // A critic that returns one value for the whole batch is not per-sample.
   class BatchCritic : public Module {
    public:
     Tensor forward(const Tensor& x) override { return sum(x); }
   } batch_critic;
-  EXPECT_THROW(gradient_penalty(batch_critic, a, a, gen), ShapeError);
+  EXPECT_THROW(gradient_penalty(batch_critic, a, a, rng), ShapeError);
 }
 
 }  // namespace

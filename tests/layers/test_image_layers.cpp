@@ -12,7 +12,7 @@ namespace gan {
 namespace {
 
 TEST(InstanceNorm2dLayer, AffineOrNot) {
-  Generator gen(91);
+  Rng rng(91);
   InstanceNorm2d plain(3);
   EXPECT_EQ(plain.parameter_count(), 0);
   EXPECT_THROW(plain(Tensor::zeros({1, 4, 2, 2})), ShapeError);  // 4 channels into a 3-channel layer
@@ -21,7 +21,7 @@ TEST(InstanceNorm2dLayer, AffineOrNot) {
   EXPECT_EQ(affine.parameter_count(), 6);
   EXPECT_EQ(affine.weight.to_vector(), std::vector<double>(3, 1.0));
   EXPECT_EQ(affine.bias.to_vector(), std::vector<double>(3, 0.0));
-  const Tensor x = Tensor::randn({2, 3, 4, 4}, gen);
+  const Tensor x = Tensor::randn({2, 3, 4, 4}, rng);
   // With gamma = 1, beta = 0 both layers compute the same thing.
   EXPECT_EQ(affine(x).to_vector(), plain(x).to_vector());
   sum(mul(affine(x), x)).backward();
@@ -36,10 +36,10 @@ TEST(ReflectionPad2dLayer, GrowsEachSideByPad) {
 }
 
 TEST(DropoutLayer, TrainDrawsFromTheSharedGeneratorEvalIsIdentity) {
-  Generator gen(92);
-  auto noise = std::make_shared<Generator>(5);
+  Rng rng(92);
+  auto noise = std::make_shared<Rng>(5);
   Dropout a(0.5, noise), b(0.5, noise);
-  const Tensor x = Tensor::rand({4, 8}, gen, DType::F32, Device::cpu(), 1.0, 2.0);
+  const Tensor x = Tensor::rand({4, 8}, rng, DType::F32, Device::cpu(), 1.0, 2.0);
   const auto ya = a(x).to_vector();
   EXPECT_EQ(noise->counter(), 8u);  // 32 elements = 8 Philox blocks
   const auto yb = b(x).to_vector();

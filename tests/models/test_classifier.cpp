@@ -12,12 +12,12 @@ namespace gan {
 namespace {
 
 TEST(FashionClassifier, ShapesAndParameterCount) {
-  Generator gen(1);
-  FashionClassifier model(ClassifierConfig{}, gen);
+  Rng rng(1);
+  FashionClassifier model(ClassifierConfig{}, rng);
   // conv 1->16 3x3: 144 + 16; conv 16->32 4x4: 8192 + 32; conv 32->64 4x4: 32768 + 64;
   // linear 3136->128: 401408 + 128; linear 128->10: 1280 + 10.
   EXPECT_EQ(model.parameter_count(), 160 + 8224 + 32832 + 401536 + 1290);
-  const Tensor x = Tensor::rand({3, 1, 28, 28}, gen, DType::F32, Device::cpu(), -1.0, 1.0);
+  const Tensor x = Tensor::rand({3, 1, 28, 28}, rng, DType::F32, Device::cpu(), -1.0, 1.0);
   const Tensor feats = model.features(x);
   EXPECT_EQ(feats.shape(), (Shape{3, 128}));
   for (double v : feats.to_vector()) EXPECT_GE(v, 0.0);  // after a ReLU
@@ -28,7 +28,7 @@ TEST(FashionClassifier, ShapesAndParameterCount) {
   EXPECT_THROW(model(Tensor::zeros({3, 3, 28, 28})), ShapeError);
   ClassifierConfig bad;
   bad.width = 0;
-  EXPECT_THROW(FashionClassifier(bad, gen), ValueError);
+  EXPECT_THROW(FashionClassifier(bad, rng), ValueError);
 }
 
 TEST(CrossEntropy, ByHand) {
@@ -55,10 +55,10 @@ TEST(CrossEntropy, StableForHugeLogits) {
 }
 
 TEST(CrossEntropy, GradcheckAndErrors) {
-  Generator gen(2);
+  Rng rng(2);
   const std::vector<int64_t> labels = {2, 0, 1, 2};
   EXPECT_EQ(testing::gradcheck([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], labels); },
-                               {testing::random_input({4, 3}, gen, -2.0, 2.0)}),
+                               {testing::random_input({4, 3}, rng, -2.0, 2.0)}),
             0);
   const Tensor logits = Tensor::zeros({2, 3});
   EXPECT_THROW(cross_entropy(logits, {0}), ShapeError);

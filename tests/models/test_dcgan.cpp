@@ -15,16 +15,16 @@ namespace {
 TEST(Dcgan, ShapesForEverySupportedSize) {
   for (int64_t size : {28, 32, 64}) {
     for (int64_t channels : {1, 3}) {
-      Generator gen(1);
+      Rng rng(1);
       DcganConfig cfg;
       cfg.image_size = size;
       cfg.channels = channels;
       cfg.nz = 8;
       cfg.ngf = cfg.ndf = 4;
-      DcganGenerator g(cfg, gen);
-      DcganDiscriminator d(cfg, gen);
+      DcganGenerator g(cfg, rng);
+      DcganDiscriminator d(cfg, rng);
       NoGradGuard ng;
-      const Tensor img = g(Tensor::randn({2, 8}, gen));
+      const Tensor img = g(Tensor::randn({2, 8}, rng));
       EXPECT_EQ(img.shape(), (Shape{2, channels, size, size}));
       const auto v = img.to_vector();
       for (double x : v) ASSERT_TRUE(x >= -1.0 && x <= 1.0);
@@ -36,19 +36,19 @@ TEST(Dcgan, ShapesForEverySupportedSize) {
 TEST(Dcgan, PaperDefaultsAt64HaveTheKnownParameterCounts) {
   // The reference DCGAN at 64x64x3 (nz 100, ngf = ndf = 64): G 3,576,704 and
   // D 2,765,568 parameters (conv weights without bias plus BN gamma/beta).
-  Generator gen(1);
+  Rng rng(1);
   DcganConfig cfg;
   cfg.channels = 3;
-  EXPECT_EQ(DcganGenerator(cfg, gen).parameter_count(), 3576704);
-  EXPECT_EQ(DcganDiscriminator(cfg, gen).parameter_count(), 2765568);
+  EXPECT_EQ(DcganGenerator(cfg, rng).parameter_count(), 3576704);
+  EXPECT_EQ(DcganDiscriminator(cfg, rng).parameter_count(), 2765568);
 }
 
 TEST(Dcgan, InitFollowsThePaper) {
-  Generator gen(3);
+  Rng rng(3);
   DcganConfig cfg;
   cfg.image_size = 32;
-  DcganGenerator g(cfg, gen);
-  dcgan_init(g, gen);
+  DcganGenerator g(cfg, rng);
+  dcgan_init(g, rng);
   for (auto& [name, t] : g.named_parameters()) {
     const auto [m, s] = test::mean_and_std(t);
     const size_t size = static_cast<size_t>(t.numel());
@@ -64,14 +64,14 @@ TEST(Dcgan, InitFollowsThePaper) {
 }
 
 TEST(Dcgan, GradientReachesEveryParameter) {
-  Generator gen(4);
+  Rng rng(4);
   DcganConfig cfg;
   cfg.image_size = 28;
   cfg.nz = 4;
   cfg.ngf = cfg.ndf = 2;
-  DcganGenerator g(cfg, gen);
-  DcganDiscriminator d(cfg, gen);
-  const Tensor loss = mean(d(g(Tensor::randn({3, 4}, gen))));
+  DcganGenerator g(cfg, rng);
+  DcganDiscriminator d(cfg, rng);
+  const Tensor loss = mean(d(g(Tensor::randn({3, 4}, rng))));
   loss.backward();
   for (auto* m : {static_cast<Module*>(&g), static_cast<Module*>(&d)}) {
     for (auto& [name, t] : m->named_parameters()) EXPECT_TRUE(t.grad().defined()) << name;
@@ -79,32 +79,32 @@ TEST(Dcgan, GradientReachesEveryParameter) {
 }
 
 TEST(Dcgan, BadConfigAndInputsAreRejected) {
-  Generator gen(5);
+  Rng rng(5);
   DcganConfig cfg;
   cfg.image_size = 48;
-  EXPECT_THROW(DcganGenerator(cfg, gen), ValueError);
+  EXPECT_THROW(DcganGenerator(cfg, rng), ValueError);
   cfg.image_size = 28;
-  DcganDiscriminator d(cfg, gen);
+  DcganDiscriminator d(cfg, rng);
   EXPECT_THROW(d(Tensor::zeros({1, 1, 32, 32})), ShapeError);
 }
 
 TEST(Dcgan, ConditionalModelsTakeOneHotClasses) {
-  Generator gen(3);
+  Rng rng(3);
   DcganConfig cfg;
   cfg.image_size = 28;
   cfg.nz = 6;
   cfg.ngf = cfg.ndf = 4;
   cfg.num_classes = 10;
-  DcganGenerator g(cfg, gen);
-  DcganDiscriminator d(cfg, gen);
+  DcganGenerator g(cfg, rng);
+  DcganDiscriminator d(cfg, rng);
   const Tensor y = one_hot({0, 9, 3}, 10);
   EXPECT_EQ(y.to_vector<double>()[9 + 10], 1.0);
   EXPECT_EQ(y.to_vector<double>()[0 + 10], 0.0);
-  const Tensor img = g.forward(Tensor::randn({3, 6}, gen), y);
+  const Tensor img = g.forward(Tensor::randn({3, 6}, rng), y);
   EXPECT_EQ(img.shape(), (Shape{3, 1, 28, 28}));
   EXPECT_EQ(d.forward(img, y).shape(), (Shape{3, 1}));
   // The class changes the output: the same noise with another class differs.
-  const Tensor z = Tensor::randn({3, 6}, gen);
+  const Tensor z = Tensor::randn({3, 6}, rng);
   EXPECT_NE(g.forward(z, y).to_vector<double>(), g.forward(z, one_hot({1, 1, 1}, 10)).to_vector<double>());
   // Unconditional calls on a conditional model, and the reverse, say what to do.
   EXPECT_THROW(g.forward(z), ValueError);
@@ -112,7 +112,7 @@ TEST(Dcgan, ConditionalModelsTakeOneHotClasses) {
   EXPECT_THROW(d.forward(img, one_hot({0, 1}, 10)), ShapeError);
   EXPECT_THROW(one_hot({10}, 10), ValueError);
   cfg.num_classes = 0;
-  DcganGenerator plain(cfg, gen);
+  DcganGenerator plain(cfg, rng);
   EXPECT_THROW(plain.forward(z, y), ValueError);
 }
 

@@ -28,10 +28,10 @@ int count_dropout_layers(Module& m) {
 }
 
 TEST(Pix2pix, ShapesAt64128And256) {
-  Generator gen(111);
+  Rng rng(111);
   for (const auto& [size, downs] : std::vector<std::pair<int64_t, int64_t>>{{64, 6}, {128, 7}, {256, 8}}) {
-    UnetGenerator g(narrow(downs), gen);
-    const Tensor out = g(Tensor::randn({1, 3, size, size}, gen));
+    UnetGenerator g(narrow(downs), rng);
+    const Tensor out = g(Tensor::randn({1, 3, size, size}, rng));
     EXPECT_EQ(out.shape(), (Shape{1, 3, size, size})) << size;
     test::expect_in_unit_range(out);
     // Dropout on the num_downs - 5 blocks around the innermost.
@@ -42,13 +42,13 @@ TEST(Pix2pix, ShapesAt64128And256) {
   c.out_channels = 2;
   c.use_dropout = false;
   c.norm = Norm::Instance;
-  UnetGenerator g(c, gen);
+  UnetGenerator g(c, rng);
   EXPECT_EQ(count_dropout_layers(g), 0);
-  EXPECT_EQ(g(Tensor::randn({2, 1, 64, 128}, gen)).shape(), (Shape{2, 2, 64, 128}));
+  EXPECT_EQ(g(Tensor::randn({2, 1, 64, 128}, rng)).shape(), (Shape{2, 2, 64, 128}));
 }
 
 TEST(Pix2pix, ReferenceParameterCounts) {
-  Generator gen(112);
+  Rng rng(112);
   // unet_256 (num_downs 8, ngf 64, RGB), batch norm: convs before a batch norm
   // have no bias; the outermost transposed conv has one. Conv 4x4: in*out*16.
   //   innermost  down 512->512: 4,194,304; up 512->512: 4,194,304 + BN 1,024   =  8,389,632
@@ -60,7 +60,7 @@ TEST(Pix2pix, ReferenceParameterCounts) {
   //   outermost: down 3->64 3,072; up 128->3 6,144 + 3                          =      9,219
   //   total 54,413,955 (the reference prints "54.414 M").
   UnetGeneratorConfig c;
-  EXPECT_EQ(UnetGenerator(c, gen).parameter_count(), 54413955);
+  EXPECT_EQ(UnetGenerator(c, rng).parameter_count(), 54413955);
   // Instance norm without affine parameters: no norm parameters, and every conv
   // has a bias. At ngf = 8 (channels 8, 16, 32, 64; constructing a second 54M
   // net would only cost time):
@@ -73,28 +73,28 @@ TEST(Pix2pix, ReferenceParameterCounts) {
   //   total 851,763.
   c.norm = Norm::Instance;
   c.ngf = 8;
-  EXPECT_EQ(UnetGenerator(c, gen).parameter_count(), 851763);
+  EXPECT_EQ(UnetGenerator(c, rng).parameter_count(), 851763);
 }
 
 // The innermost block outputs [LeakyReLU(x), up(down(LeakyReLU(x)))]: the skip
 // half is the activated input, as in the reference implementations.
 TEST(Pix2pix, SkipCarriesTheActivatedInput) {
-  Generator gen(113);
+  Rng rng(113);
   const UnetGeneratorConfig c = narrow(6);
-  auto noise = std::make_shared<Generator>(1);
-  UnetBlock block(UnetBlock::Kind::Innermost, 4, 8, nullptr, c, false, noise, gen);
-  const Tensor x = Tensor::randn({2, 4, 2, 2}, gen);
+  auto noise = std::make_shared<Rng>(1);
+  UnetBlock block(UnetBlock::Kind::Innermost, 4, 8, nullptr, c, false, noise, rng);
+  const Tensor x = Tensor::randn({2, 4, 2, 2}, rng);
   const Tensor out = block(x);
   ASSERT_EQ(out.shape(), (Shape{2, 8, 2, 2}));
   EXPECT_EQ(out.slice(1, 0, 4).to_vector(), leaky_relu(x, 0.2).to_vector());
 }
 
 TEST(Pix2pix, DropoutInTrainingOnlyAndReproducibleFromItsGeneratorState) {
-  Generator gen(114);
-  UnetGenerator g(narrow(6), gen);
-  const Tensor x = Tensor::randn({2, 3, 64, 64}, gen);
+  Rng rng(114);
+  UnetGenerator g(narrow(6), rng);
+  const Tensor x = Tensor::randn({2, 3, 64, 64}, rng);
   NoGradGuard no_grad;
-  Generator& noise = g.dropout_generator();
+  Rng& noise = g.dropout_generator();
   const uint64_t seed = noise.seed(), start = noise.counter();
   const auto first = g(x).to_vector();
   EXPECT_GT(noise.counter(), start);
@@ -110,20 +110,20 @@ TEST(Pix2pix, DropoutInTrainingOnlyAndReproducibleFromItsGeneratorState) {
 }
 
 TEST(Pix2pix, GradientReachesEveryParameter) {
-  Generator gen(115);
+  Rng rng(115);
   for (Norm norm : {Norm::Batch, Norm::Instance}) {
     UnetGeneratorConfig c = narrow(5);
     c.norm = norm;
-    UnetGenerator g(c, gen);
-    mean(square(g(Tensor::randn({2, 3, 32, 32}, gen)))).backward();
+    UnetGenerator g(c, rng);
+    mean(square(g(Tensor::randn({2, 3, 32, 32}, rng)))).backward();
     test::expect_gradient_reaches_every_parameter(g);
   }
 }
 
 TEST(Pix2pix, BadConfigAndInputsAreRejected) {
-  Generator gen(116);
-  EXPECT_THROW(UnetGenerator(narrow(4), gen), ValueError);
-  UnetGenerator g(narrow(6), gen);
+  Rng rng(116);
+  EXPECT_THROW(UnetGenerator(narrow(4), rng), ValueError);
+  UnetGenerator g(narrow(6), rng);
   try {
     g(Tensor::zeros({1, 3, 96, 96}));
     FAIL() << "a 96x96 image accepted by a 6-level U-Net";

@@ -36,9 +36,9 @@ using testing::random_input;
 // L_order as described at the top; `wrt` lists the inputs the inner gradients
 // are taken w.r.t. (empty: all of them).
 Tensor objective(const Fn& f, const std::vector<Tensor>& inputs, int order, const std::vector<size_t>& wrt = {}) {
-  Generator gen(777);  // the same W and R at every evaluation
+  Rng rng(777);  // the same W and R at every evaluation
   const Tensor out = f(inputs);
-  Tensor L = sum(mul(out, Tensor::rand(out.shape(), gen, DType::F64, Device::cpu(), 0.5, 1.5)));
+  Tensor L = sum(mul(out, Tensor::rand(out.shape(), rng, DType::F64, Device::cpu(), 0.5, 1.5)));
   std::vector<Tensor> targets;
   if (wrt.empty()) {
     targets = inputs;
@@ -50,7 +50,7 @@ Tensor objective(const Fn& f, const std::vector<Tensor>& inputs, int order, cons
     const std::vector<Tensor> grads = gradients(L, targets, Tensor(), /*create_graph=*/true);
     Tensor next = Tensor::zeros({}, DType::F64);
     for (const Tensor& g : grads) {
-      next = add(next, sum(mul(g, Tensor::rand(g.shape(), gen, DType::F64, Device::cpu(), -1.0, 1.0))));
+      next = add(next, sum(mul(g, Tensor::rand(g.shape(), rng, DType::F64, Device::cpu(), -1.0, 1.0))));
     }
     L = next;
   }
@@ -63,8 +63,8 @@ int check_order(const Fn& f, const std::vector<Tensor>& inputs, int order = 2, c
 
 // Magnitudes in [0.2, 1] with random signs: far from the kinks of relu, abs
 // and l1 compared with the finite-difference step.
-Tensor away_from_zero(const Shape& shape, Generator& gen) {
-  std::vector<double> v = Tensor::rand(shape, gen, DType::F64, Device::cpu(), -1.0, 1.0).to_vector();
+Tensor away_from_zero(const Shape& shape, Rng& rng) {
+  std::vector<double> v = Tensor::rand(shape, rng, DType::F64, Device::cpu(), -1.0, 1.0).to_vector();
   for (double& x : v) x = (x < 0 ? -1.0 : 1.0) * (0.2 + 0.8 * std::abs(x));
   Tensor t = Tensor::from_vector(v, shape, DType::F64);
   t.set_requires_grad(true);
@@ -75,7 +75,7 @@ TEST(DoubleBackward, ObjectiveCatchesAConstantGradient) {
   // The harness itself: detach() inside f makes the first gradient a constant,
   // so L2 looks flat to autograd while its finite differences are not. The check
   // must report that (this is what a non-differentiable backward looks like).
-  Generator gen(1);
+  Rng rng(1);
   const Fn f = [](const std::vector<Tensor>& in) {
     // d/dx sum(W * x * stop(x)) = W * stop(x): autograd sees no x in it.
     return mul(in[0], in[0].detach());
@@ -85,14 +85,14 @@ TEST(DoubleBackward, ObjectiveCatchesAConstantGradient) {
   {
     const ::testing::ScopedFakeTestPartResultReporter capture(
         ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &reported);
-    failures = check_order(f, {random_input({4}, gen, 0.5, 1.5)});
+    failures = check_order(f, {random_input({4}, rng, 0.5, 1.5)});
   }
   EXPECT_EQ(failures, 4);
   EXPECT_EQ(reported.size(), 4);
 }
 
 TEST(DoubleBackward, Binary) {
-  Generator gen(2);
+  Rng rng(2);
   for (int op = 0; op < 4; ++op) {
     const Fn f = [op](const std::vector<Tensor>& in) {
       switch (op) {
@@ -103,36 +103,36 @@ TEST(DoubleBackward, Binary) {
       }
     };
     // Broadcasting both ways, so sum_to/expand sit inside the first gradient.
-    EXPECT_EQ(check_order(f, {random_input({2, 3, 4}, gen), random_input({3, 1}, gen, 0.5, 1.5)}), 0) << "op " << op;
-    EXPECT_EQ(check_order(f, {random_input({1}, gen, 0.5, 1.5), random_input({2, 3}, gen, 0.5, 1.5)}), 0)
+    EXPECT_EQ(check_order(f, {random_input({2, 3, 4}, rng), random_input({3, 1}, rng, 0.5, 1.5)}), 0) << "op " << op;
+    EXPECT_EQ(check_order(f, {random_input({1}, rng, 0.5, 1.5), random_input({2, 3}, rng, 0.5, 1.5)}), 0)
         << "op " << op;
   }
 }
 
 TEST(DoubleBackward, ScalarForms) {
-  Generator gen(3);
+  Rng rng(3);
   const Fn f = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];
     return add(mul(square(sub(add(x, 3.0), 1.5)), 2.0), add(div(square(x), 4.0), add(rsub(2.0, x), rdiv(3.0, x))));
   };
-  EXPECT_EQ(check_order(f, {random_input({3, 4}, gen, 0.5, 2.0)}), 0);
+  EXPECT_EQ(check_order(f, {random_input({3, 4}, rng, 0.5, 2.0)}), 0);
 }
 
 TEST(DoubleBackward, Unary) {
-  Generator gen(4);
+  Rng rng(4);
   const Fn smooth = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];  // positive, so log and sqrt are defined
     return add(add(exp(x), log(x)), add(add(sqrt(x), square(x)), mul(neg(x), x)));
   };
-  EXPECT_EQ(check_order(smooth, {random_input({5, 3}, gen, 0.2, 2.0)}), 0);
-  EXPECT_EQ(check_order(smooth, {random_input({2, 2}, gen, 0.2, 2.0)}, 3), 0);
+  EXPECT_EQ(check_order(smooth, {random_input({5, 3}, rng, 0.2, 2.0)}), 0);
+  EXPECT_EQ(check_order(smooth, {random_input({2, 2}, rng, 0.2, 2.0)}, 3), 0);
   // abs is piecewise linear: second derivative zero away from 0, made visible by a product.
   const Fn with_abs = [](const std::vector<Tensor>& in) { return mul(abs(in[0]), in[1]); };
-  EXPECT_EQ(check_order(with_abs, {away_from_zero({6}, gen), random_input({6}, gen)}), 0);
+  EXPECT_EQ(check_order(with_abs, {away_from_zero({6}, rng), random_input({6}, rng)}), 0);
 }
 
 TEST(DoubleBackward, Reductions) {
-  Generator gen(5);
+  Rng rng(5);
   const std::vector<Fn> fns = {
       [](const std::vector<Tensor>& in) { return square(sum(in[0])); },
       [](const std::vector<Tensor>& in) { return square(mean(in[0])); },
@@ -142,11 +142,11 @@ TEST(DoubleBackward, Reductions) {
       [](const std::vector<Tensor>& in) { return square(sum_to(in[0], {3, 1})); },
       [](const std::vector<Tensor>& in) { return mul(expand(in[0].slice(0, 0, 1), {2, 3, 4}), in[0]); },
   };
-  for (size_t i = 0; i < fns.size(); ++i) EXPECT_EQ(check_order(fns[i], {random_input({2, 3, 4}, gen)}), 0) << i;
+  for (size_t i = 0; i < fns.size(); ++i) EXPECT_EQ(check_order(fns[i], {random_input({2, 3, 4}, rng)}), 0) << i;
 }
 
 TEST(DoubleBackward, ShapeOps) {
-  Generator gen(6);
+  Rng rng(6);
   const std::vector<Fn> fns = {
       [](const std::vector<Tensor>& in) { return square(in[0].reshape({4, 6})); },
       [](const std::vector<Tensor>& in) { return square(in[0].flatten(1)); },
@@ -154,29 +154,29 @@ TEST(DoubleBackward, ShapeOps) {
       [](const std::vector<Tensor>& in) { return square(in[0].slice(1, 1, 3)); },
       [](const std::vector<Tensor>& in) { return square(concat({in[0], in[0].slice(2, 0, 2)}, 2)); },
   };
-  for (size_t i = 0; i < fns.size(); ++i) EXPECT_EQ(check_order(fns[i], {random_input({2, 3, 4}, gen)}), 0) << i;
+  for (size_t i = 0; i < fns.size(); ++i) EXPECT_EQ(check_order(fns[i], {random_input({2, 3, 4}, rng)}), 0) << i;
 }
 
 TEST(DoubleBackward, Activations) {
-  Generator gen(7);
+  Rng rng(7);
   // relu and leaky_relu have f'' = 0 away from 0: the product with a second
   // input makes the mixed second derivative (the mask) visible.
   const Fn relu_fn = [](const std::vector<Tensor>& in) { return mul(relu(in[0]), in[1]); };
   const Fn leaky_fn = [](const std::vector<Tensor>& in) { return mul(leaky_relu(in[0], 0.2), in[1]); };
-  EXPECT_EQ(check_order(relu_fn, {away_from_zero({3, 4}, gen), random_input({3, 4}, gen)}), 0);
-  EXPECT_EQ(check_order(leaky_fn, {away_from_zero({3, 4}, gen), random_input({3, 4}, gen)}), 0);
+  EXPECT_EQ(check_order(relu_fn, {away_from_zero({3, 4}, rng), random_input({3, 4}, rng)}), 0);
+  EXPECT_EQ(check_order(leaky_fn, {away_from_zero({3, 4}, rng), random_input({3, 4}, rng)}), 0);
   const Fn tanh_fn = [](const std::vector<Tensor>& in) { return tanh(in[0]); };
   const Fn sigmoid_fn = [](const std::vector<Tensor>& in) { return sigmoid(in[0]); };
-  EXPECT_EQ(check_order(tanh_fn, {random_input({3, 4}, gen, -2.0, 2.0)}, 3), 0);
-  EXPECT_EQ(check_order(sigmoid_fn, {random_input({3, 4}, gen, -2.0, 2.0)}, 3), 0);
+  EXPECT_EQ(check_order(tanh_fn, {random_input({3, 4}, rng, -2.0, 2.0)}, 3), 0);
+  EXPECT_EQ(check_order(sigmoid_fn, {random_input({3, 4}, rng, -2.0, 2.0)}, 3), 0);
 }
 
 TEST(DoubleBackward, MatmulAndLinear) {
-  Generator gen(8);
+  Rng rng(8);
   const Fn mm = [](const std::vector<Tensor>& in) { return matmul(in[0], in[1]); };
-  EXPECT_EQ(check_order(mm, {random_input({3, 4}, gen), random_input({4, 2}, gen)}), 0);
+  EXPECT_EQ(check_order(mm, {random_input({3, 4}, rng), random_input({4, 2}, rng)}), 0);
   const Fn lin = [](const std::vector<Tensor>& in) { return tanh(linear(in[0], in[1], in[2])); };
-  EXPECT_EQ(check_order(lin, {random_input({3, 4}, gen), random_input({2, 4}, gen), random_input({2}, gen)}), 0);
+  EXPECT_EQ(check_order(lin, {random_input({3, 4}, rng), random_input({2, 4}, rng), random_input({2}, rng)}), 0);
 }
 
 struct ConvCase {
@@ -186,23 +186,23 @@ struct ConvCase {
 };
 
 // x, w and (when the case has one) a bias of `bias_size` channels.
-std::vector<Tensor> conv_inputs(const ConvCase& c, int64_t bias_size, Generator& gen) {
+std::vector<Tensor> conv_inputs(const ConvCase& c, int64_t bias_size, Rng& rng) {
   std::vector<Tensor> in;
   in.reserve(3);
-  in.push_back(random_input(c.x, gen));
-  in.push_back(random_input(c.w, gen));
-  if (c.bias) in.push_back(random_input({bias_size}, gen));
+  in.push_back(random_input(c.x, rng));
+  in.push_back(random_input(c.w, rng));
+  if (c.bias) in.push_back(random_input({bias_size}, rng));
   return in;
 }
 
 TEST(DoubleBackward, Conv2d) {
-  Generator gen(9);
+  Rng rng(9);
   // The second case has a 5x6 input with stride 2: (H + 2 pad - R) mod stride is
   // 0 for H and 1 for W, which a single output_padding cannot express.
   for (const ConvCase& c : {ConvCase{{2, 2, 3, 3}, {2, 2, 2, 2}, 1, 1, 0, true},
                             ConvCase{{1, 2, 5, 6}, {2, 2, 3, 3}, 2, 1, 0, true},
                             ConvCase{{1, 2, 6, 6}, {1, 2, 4, 4}, 2, 1, 0, false}}) {
-    const std::vector<Tensor> in = conv_inputs(c, c.w[0], gen);
+    const std::vector<Tensor> in = conv_inputs(c, c.w[0], rng);
     const int64_t stride = c.stride, pad = c.pad;
     const Fn conv = [=](const std::vector<Tensor>& t) {
       return conv2d(t[0], t[1], t.size() > 2 ? t[2] : Tensor(), stride, pad);
@@ -226,11 +226,11 @@ TEST(DoubleBackward, Conv2d) {
 }
 
 TEST(DoubleBackward, ConvTranspose2d) {
-  Generator gen(10);
+  Rng rng(10);
   for (const ConvCase& c : {ConvCase{{1, 2, 3, 3}, {2, 2, 4, 4}, 2, 1, 0, true},
                             ConvCase{{1, 2, 2, 3}, {2, 1, 3, 3}, 2, 1, 1, false},
                             ConvCase{{2, 2, 3, 2}, {2, 1, 2, 2}, 1, 1, 0, true}}) {
-    const std::vector<Tensor> in = conv_inputs(c, c.w[1], gen);
+    const std::vector<Tensor> in = conv_inputs(c, c.w[1], rng);
     const int64_t stride = c.stride, pad = c.pad, op = c.output_padding;
     const Fn convt = [=](const std::vector<Tensor>& t) {
       return conv_transpose2d(t[0], t[1], t.size() > 2 ? t[2] : Tensor(), stride, pad, op);
@@ -245,25 +245,25 @@ TEST(DoubleBackward, ConvTranspose2d) {
 }
 
 TEST(DoubleBackward, Losses) {
-  Generator gen(11);
-  const Tensor t01 = Tensor::rand({3, 2}, gen, DType::F64);  // soft targets in [0, 1)
+  Rng rng(11);
+  const Tensor t01 = Tensor::rand({3, 2}, rng, DType::F64);  // soft targets in [0, 1)
   const Fn bce_logits = [&](const std::vector<Tensor>& in) { return bce_with_logits(in[0], t01); };
-  EXPECT_EQ(check_order(bce_logits, {random_input({3, 2}, gen, -3.0, 3.0)}), 0);
-  EXPECT_EQ(check_order(bce_logits, {random_input({3, 2}, gen, -3.0, 3.0)}, 3), 0);
+  EXPECT_EQ(check_order(bce_logits, {random_input({3, 2}, rng, -3.0, 3.0)}), 0);
+  EXPECT_EQ(check_order(bce_logits, {random_input({3, 2}, rng, -3.0, 3.0)}, 3), 0);
   const Fn mse = [](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1]); };
-  EXPECT_EQ(check_order(mse, {random_input({4}, gen), random_input({4}, gen)}), 0);
+  EXPECT_EQ(check_order(mse, {random_input({4}, rng), random_input({4}, rng)}), 0);
   // l1's second derivative is zero away from x == t; a product makes its first derivative matter.
   const Fn l1 = [](const std::vector<Tensor>& in) { return mul(l1_loss(in[0], in[1]), in[0]); };
-  EXPECT_EQ(check_order(l1, {away_from_zero({4}, gen), Tensor::zeros({4}, DType::F64)}), 0);
+  EXPECT_EQ(check_order(l1, {away_from_zero({4}, rng), Tensor::zeros({4}, DType::F64)}), 0);
 }
 
 TEST(DoubleBackward, UnsupportedOpsSayWhy) {
-  Generator gen(12);
-  Tensor p = random_input({3}, gen, 0.2, 0.8);
-  const Tensor t = Tensor::rand({3}, gen, DType::F64);
+  Rng rng(12);
+  Tensor p = random_input({3}, rng, 0.2, 0.8);
+  const Tensor t = Tensor::rand({3}, rng, DType::F64);
   EXPECT_THROW(gradients(bce_loss(p, t), {p}, Tensor(), true), AutogradError);
-  Tensor x = random_input({2, 2, 2, 2}, gen);
-  Tensor gamma = random_input({2}, gen), beta = random_input({2}, gen);
+  Tensor x = random_input({2, 2, 2, 2}, rng);
+  Tensor gamma = random_input({2}, rng), beta = random_input({2}, rng);
   const Tensor y = batch_norm2d(x, gamma, beta, Tensor(), Tensor(), /*training=*/true);
   try {
     gradients(sum(square(y)), {x}, Tensor(), true);
@@ -272,7 +272,7 @@ TEST(DoubleBackward, UnsupportedOpsSayWhy) {
     EXPECT_NE(std::string(e.what()).find("without batch norm"), std::string::npos) << e.what();
   }
   // Eval mode is affine with fixed statistics and is differentiable twice.
-  const Tensor rm = Tensor::rand({2}, gen, DType::F64), rv = Tensor::rand({2}, gen, DType::F64, Device::cpu(), 0.5, 2);
+  const Tensor rm = Tensor::rand({2}, rng, DType::F64), rv = Tensor::rand({2}, rng, DType::F64, Device::cpu(), 0.5, 2);
   const Fn bn_eval = [&](const std::vector<Tensor>& in) {
     return square(batch_norm2d(in[0], in[1], in[2], rm, rv, /*training=*/false));
   };
@@ -282,11 +282,11 @@ TEST(DoubleBackward, UnsupportedOpsSayWhy) {
 // conv2d -> leaky_relu -> conv2d -> mean per sample: the smallest WGAN-GP critic.
 class TinyCritic : public Module {
  public:
-  TinyCritic(Generator& gen, DType dtype) {
-    w1 = register_parameter("conv1.weight", Tensor::randn({3, 1, 3, 3}, gen, dtype, Device::cpu(), 0.0, 0.5));
-    b1 = register_parameter("conv1.bias", Tensor::randn({3}, gen, dtype, Device::cpu(), 0.0, 0.1));
-    w2 = register_parameter("conv2.weight", Tensor::randn({1, 3, 3, 3}, gen, dtype, Device::cpu(), 0.0, 0.5));
-    b2 = register_parameter("conv2.bias", Tensor::randn({1}, gen, dtype, Device::cpu(), 0.0, 0.1));
+  TinyCritic(Rng& rng, DType dtype) {
+    w1 = register_parameter("conv1.weight", Tensor::randn({3, 1, 3, 3}, rng, dtype, Device::cpu(), 0.0, 0.5));
+    b1 = register_parameter("conv1.bias", Tensor::randn({3}, rng, dtype, Device::cpu(), 0.0, 0.1));
+    w2 = register_parameter("conv2.weight", Tensor::randn({1, 3, 3, 3}, rng, dtype, Device::cpu(), 0.0, 0.5));
+    b2 = register_parameter("conv2.bias", Tensor::randn({1}, rng, dtype, Device::cpu(), 0.0, 0.1));
   }
   Tensor forward(const Tensor& x) override {
     const Tensor h = leaky_relu(conv2d(x, w1, b1, 2, 1), 0.2);
@@ -296,12 +296,12 @@ class TinyCritic : public Module {
 };
 
 TEST(DoubleBackward, GradientPenaltyOfTinyCritic) {
-  Generator gen(13);
-  TinyCritic critic(gen, DType::F64);
-  const Tensor real = Tensor::rand({3, 1, 5, 6}, gen, DType::F64, Device::cpu(), -1.0, 1.0);
-  const Tensor fake = Tensor::rand({3, 1, 5, 6}, gen, DType::F64, Device::cpu(), -1.0, 1.0);
+  Rng rng(13);
+  TinyCritic critic(rng, DType::F64);
+  const Tensor real = Tensor::rand({3, 1, 5, 6}, rng, DType::F64, Device::cpu(), -1.0, 1.0);
+  const Tensor fake = Tensor::rand({3, 1, 5, 6}, rng, DType::F64, Device::cpu(), -1.0, 1.0);
   const auto penalty = [&](const std::vector<Tensor>&) {
-    Generator eps_gen(99);  // the same interpolates at every evaluation
+    Rng eps_gen(99);  // the same interpolates at every evaluation
     return gradient_penalty(critic, real, fake, eps_gen, 10.0);
   };
   const Tensor p = penalty({});
@@ -335,13 +335,13 @@ void to_f64(Module& m) {
 }
 
 TEST(DoubleBackward, GradientPenaltyOfDcganCritic) {
-  Generator gen(14);
-  DcganDiscriminator critic(tiny_dcgan_critic_config(), gen);
+  Rng rng(14);
+  DcganDiscriminator critic(tiny_dcgan_critic_config(), rng);
   to_f64(critic);
-  const Tensor real = Tensor::rand({2, 1, 28, 28}, gen, DType::F64, Device::cpu(), -1.0, 1.0);
-  const Tensor fake = Tensor::rand({2, 1, 28, 28}, gen, DType::F64, Device::cpu(), -1.0, 1.0);
+  const Tensor real = Tensor::rand({2, 1, 28, 28}, rng, DType::F64, Device::cpu(), -1.0, 1.0);
+  const Tensor fake = Tensor::rand({2, 1, 28, 28}, rng, DType::F64, Device::cpu(), -1.0, 1.0);
   const auto penalty = [&](const std::vector<Tensor>&) {
-    Generator eps_gen(98);
+    Rng eps_gen(98);
     return gradient_penalty(critic, real, fake, eps_gen, 10.0);
   };
   testing::GradcheckOptions opt;
@@ -362,10 +362,10 @@ TEST(DoubleBackwardCuda, GradientPenaltyMatchesCpu) {
     c.ndf = 8;
     return c;
   }();
-  Generator init_cpu(15), init_cuda(15);
+  Rng init_cpu(15), init_cuda(15);
   DcganDiscriminator critic_cpu(cfg, init_cpu), critic_cuda(cfg, init_cuda);
   critic_cuda.to(Device::cuda());
-  Generator data_gen(16);
+  Rng data_gen(16);
   const Tensor real = Tensor::rand({4, 1, 28, 28}, data_gen, DType::F32, Device::cpu(), -1.0, 1.0);
   const Tensor fake = Tensor::rand({4, 1, 28, 28}, data_gen, DType::F32, Device::cpu(), -1.0, 1.0);
   {
@@ -379,7 +379,7 @@ TEST(DoubleBackwardCuda, GradientPenaltyMatchesCpu) {
     }
   }  // freed into the cache: the allocations below start as NaN
 
-  Generator eps_cpu(17), eps_cuda(17);  // eps is drawn on the host: identical on both devices
+  Rng eps_cpu(17), eps_cuda(17);  // eps is drawn on the host: identical on both devices
   const Tensor p_cpu = gradient_penalty(critic_cpu, real, fake, eps_cpu, 10.0);
   const Tensor p_cuda =
       gradient_penalty(critic_cuda, real.to(Device::cuda()), fake.to(Device::cuda()), eps_cuda, 10.0);

@@ -24,7 +24,7 @@ TEST(ElementwiseForward, BroadcastingByHand) {
 }
 
 TEST(ElementwiseGradcheck, BinaryWithBroadcasting) {
-  Generator gen(1);
+  Rng rng(1);
   for (auto op : {0, 1, 2, 3}) {
     auto f = [op](const std::vector<Tensor>& in) {
       switch (op) {
@@ -35,28 +35,28 @@ TEST(ElementwiseGradcheck, BinaryWithBroadcasting) {
       }
     };
     // b is kept away from 0 so division is well conditioned.
-    EXPECT_EQ(gradcheck(f, {random_input({2, 3, 4}, gen), random_input({3, 1}, gen, 0.5, 1.5)}), 0) << "op " << op;
-    EXPECT_EQ(gradcheck(f, {random_input({1}, gen, 0.5, 1.5), random_input({2, 3}, gen, 0.5, 1.5)}), 0)
+    EXPECT_EQ(gradcheck(f, {random_input({2, 3, 4}, rng), random_input({3, 1}, rng, 0.5, 1.5)}), 0) << "op " << op;
+    EXPECT_EQ(gradcheck(f, {random_input({1}, rng, 0.5, 1.5), random_input({2, 3}, rng, 0.5, 1.5)}), 0)
         << "op " << op;
   }
 }
 
 TEST(ElementwiseGradcheck, ScalarForms) {
-  Generator gen(2);
+  Rng rng(2);
   auto f = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];
     return add(mul(sub(add(x, 3.0), 1.5), 2.0), add(div(x, 4.0), add(rsub(2.0, x), rdiv(3.0, x))));
   };
-  EXPECT_EQ(gradcheck(f, {random_input({3, 4}, gen, 0.5, 2.0)}), 0);
+  EXPECT_EQ(gradcheck(f, {random_input({3, 4}, rng, 0.5, 2.0)}), 0);
 }
 
 TEST(ElementwiseGradcheck, Unary) {
-  Generator gen(3);
+  Rng rng(3);
   auto f = [](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];  // positive, so log and sqrt are defined
     return add(add(exp(x), log(x)), add(add(sqrt(x), square(x)), add(neg(x), abs(sub(x, 1.0)))));
   };
-  EXPECT_EQ(gradcheck(f, {random_input({5, 3}, gen, 0.2, 2.0)}), 0);
+  EXPECT_EQ(gradcheck(f, {random_input({5, 3}, rng, 0.2, 2.0)}), 0);
 }
 
 TEST(ActivationForward, ByHand) {
@@ -73,9 +73,9 @@ TEST(ActivationForward, ByHand) {
 }
 
 TEST(ActivationGradcheck, AllFour) {
-  Generator gen(4);
+  Rng rng(4);
   // Inputs avoid a neighbourhood of 0, where ReLU's derivative jumps.
-  Tensor x = random_input({4, 5}, gen, 0.1, 2.0);
+  Tensor x = random_input({4, 5}, rng, 0.1, 2.0);
   {
     NoGradGuard ng;
     const Tensor signs = Tensor::from_vector(std::vector<double>(20, 1.0), {4, 5}, DType::F64);
@@ -100,40 +100,40 @@ TEST(ReduceForward, ByHand) {
 }
 
 TEST(ReduceGradcheck, SumMeanExpand) {
-  Generator gen(5);
-  EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return sum(in[0]); }, {random_input({3, 4}, gen)}), 0);
-  EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return mean(in[0]); }, {random_input({3, 4}, gen)}), 0);
+  Rng rng(5);
+  EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return sum(in[0]); }, {random_input({3, 4}, rng)}), 0);
+  EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return mean(in[0]); }, {random_input({3, 4}, rng)}), 0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return sum(in[0], {0, 2}); },
-                      {random_input({2, 3, 4}, gen)}),
+                      {random_input({2, 3, 4}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return mean(in[0], {1}, true); },
-                      {random_input({2, 3, 4}, gen)}),
+                      {random_input({2, 3, 4}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return expand(in[0], {2, 3, 4}); },
-                      {random_input({3, 1}, gen)}),
+                      {random_input({3, 1}, rng)}),
             0);
 }
 
 TEST(ShapeGradcheck, ViewsAndConcat) {
-  Generator gen(6);
+  Rng rng(6);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return in[0].reshape({4, -1}); },
-                      {random_input({2, 3, 2}, gen)}),
+                      {random_input({2, 3, 2}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return in[0].flatten(1); },
-                      {random_input({2, 3, 2}, gen)}),
+                      {random_input({2, 3, 2}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return in[0].transpose(0, 2).contiguous(); },
-                      {random_input({2, 3, 4}, gen)}),
+                      {random_input({2, 3, 4}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return in[0].slice(1, 1, 3); },
-                      {random_input({2, 4, 3}, gen)}),
+                      {random_input({2, 4, 3}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return concat({in[0], in[1]}, 1); },
-                      {random_input({2, 3, 2}, gen), random_input({2, 1, 2}, gen)}),
+                      {random_input({2, 3, 2}, rng), random_input({2, 1, 2}, rng)}),
             0);
   // A transposed (non-contiguous) operand through a broadcasting op.
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return mul(in[0].transpose(0, 1), in[1]); },
-                      {random_input({3, 2}, gen), random_input({2, 3}, gen)}),
+                      {random_input({3, 2}, rng), random_input({2, 3}, rng)}),
             0);
 }
 

@@ -18,25 +18,25 @@ using testing::random_input;
 // ---- instance_norm2d ----------------------------------------------------------------
 
 TEST(InstanceNormGradcheck, AffineAndPlain) {
-  Generator gen(71);
+  Rng rng(71);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& t) { return instance_norm2d(t[0], t[1], t[2]); },
-                      {random_input({2, 3, 3, 4}, gen), random_input({3}, gen, 0.5, 1.5), random_input({3}, gen)}),
+                      {random_input({2, 3, 3, 4}, rng), random_input({3}, rng, 0.5, 1.5), random_input({3}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& t) { return instance_norm2d(t[0], Tensor(), Tensor()); },
-                      {random_input({2, 2, 3, 3}, gen)}),
+                      {random_input({2, 2, 3, 3}, rng)}),
             0);
   // A non-contiguous (transposed) input goes through contiguous() first.
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& t) {
                         return instance_norm2d(t[0].transpose(2, 3), Tensor(), Tensor());
                       },
-                      {random_input({1, 2, 4, 3}, gen)}),
+                      {random_input({1, 2, 4, 3}, rng)}),
             0);
 }
 
 TEST(InstanceNormForward, EveryPlaneHasZeroMeanAndUnitVariance) {
-  Generator gen(72);
+  Rng rng(72);
   const int64_t N = 2, C = 3, HW = 20;
-  const Tensor x = Tensor::randn({N, C, 4, 5}, gen, DType::F64, Device::cpu(), 3.0, 2.0);
+  const Tensor x = Tensor::randn({N, C, 4, 5}, rng, DType::F64, Device::cpu(), 3.0, 2.0);
   const auto y = instance_norm2d(x, Tensor(), Tensor(), 0.0).to_vector();
   for (int64_t plane = 0; plane < N * C; ++plane) {
     double m = 0, v = 0;
@@ -50,10 +50,10 @@ TEST(InstanceNormForward, EveryPlaneHasZeroMeanAndUnitVariance) {
 
 // The create_graph backward (composite ops) and the fused kernel agree.
 TEST(InstanceNormBackward, CompositeAndKernelPathsAgree) {
-  Generator gen(73);
-  Tensor x = random_input({2, 3, 4, 4}, gen), gamma = random_input({3}, gen, 0.5, 1.5);
-  Tensor beta = random_input({3}, gen);
-  const Tensor w = Tensor::randn({2, 3, 4, 4}, gen, DType::F64);
+  Rng rng(73);
+  Tensor x = random_input({2, 3, 4, 4}, rng), gamma = random_input({3}, rng, 0.5, 1.5);
+  Tensor beta = random_input({3}, rng);
+  const Tensor w = Tensor::randn({2, 3, 4, 4}, rng, DType::F64);
   const Tensor loss = sum(mul(instance_norm2d(x, gamma, beta), w));
   const auto fused = gradients(loss, {x, gamma, beta}, Tensor(), false);
   const auto composite = gradients(loss, {x, gamma, beta}, Tensor(), true);
@@ -67,16 +67,16 @@ TEST(InstanceNormBackward, CompositeAndKernelPathsAgree) {
 // Double backward: the gradient of sum(IN(x) * W) w.r.t. (x, gamma), itself
 // differentiated by finite differences (what a gradient penalty needs).
 TEST(InstanceNormDoubleBackward, GradientOfGradientMatchesFiniteDifferences) {
-  Generator gen(74);
-  const Tensor w = Tensor::randn({2, 2, 3, 3}, gen, DType::F64);
-  const Tensor beta = Tensor::randn({2}, gen, DType::F64);
+  Rng rng(74);
+  const Tensor w = Tensor::randn({2, 2, 3, 3}, rng, DType::F64);
+  const Tensor beta = Tensor::randn({2}, rng, DType::F64);
   auto input_gradient = [&](const std::vector<Tensor>& t) {
     GradModeGuard on(true);  // the finite-difference evaluations run under NoGradGuard
     const Tensor loss = sum(mul(instance_norm2d(t[0], t[1], beta), w));
     const auto g = gradients(loss, {t[0], t[1]}, Tensor(), /*create_graph=*/true);
     return concat({g[0].reshape({-1}), g[1]}, 0);
   };
-  EXPECT_EQ(gradcheck(input_gradient, {random_input({2, 2, 3, 3}, gen), random_input({2}, gen, 0.5, 1.5)}), 0);
+  EXPECT_EQ(gradcheck(input_gradient, {random_input({2, 2, 3, 3}, rng), random_input({2}, rng, 0.5, 1.5)}), 0);
   // Without affine parameters, and the gradient's own norm squared as the
   // outer function (the shape of WGAN-GP's penalty).
   auto penalty = [&](const std::vector<Tensor>& t) {
@@ -84,7 +84,7 @@ TEST(InstanceNormDoubleBackward, GradientOfGradientMatchesFiniteDifferences) {
     const Tensor loss = sum(mul(instance_norm2d(t[0], Tensor(), Tensor()), w));
     return sum(square(gradients(loss, {t[0]}, Tensor(), true)[0]));
   };
-  EXPECT_EQ(gradcheck(penalty, {random_input({2, 2, 3, 3}, gen)}), 0);
+  EXPECT_EQ(gradcheck(penalty, {random_input({2, 2, 3, 3}, rng)}), 0);
 }
 
 TEST(InstanceNormErrors, NameTheOpAndTheShapes) {
@@ -106,11 +106,11 @@ TEST(InstanceNormErrors, NameTheOpAndTheShapes) {
 // ---- reflection_pad2d ---------------------------------------------------------------
 
 TEST(ReflectionPadGradcheck, SmallAndLargePads) {
-  Generator gen(75);
+  Rng rng(75);
   // pad 3 on a 4 x 5 plane: rows near both edges are read three times.
   for (int64_t pad : {1, 3}) {
     EXPECT_EQ(gradcheck([pad](const std::vector<Tensor>& t) { return reflection_pad2d(t[0], pad); },
-                        {random_input({2, 2, 4, 5}, gen)}),
+                        {random_input({2, 2, 4, 5}, rng)}),
               0)
         << "pad " << pad;
   }
@@ -119,13 +119,13 @@ TEST(ReflectionPadGradcheck, SmallAndLargePads) {
 // The backward is recorded as its own op under create_graph: its derivative
 // w.r.t. the incoming gradient (the pad again) is checked here.
 TEST(ReflectionPadDoubleBackward, AdjointIsDifferentiable) {
-  Generator gen(76);
-  const Tensor x = random_input({1, 2, 3, 4}, gen);
+  Rng rng(76);
+  const Tensor x = random_input({1, 2, 3, 4}, rng);
   auto input_gradient = [&](const std::vector<Tensor>& t) {
     GradModeGuard on(true);
     return gradients(sum(mul(reflection_pad2d(x, 2), t[0])), {x}, Tensor(), true)[0];
   };
-  EXPECT_EQ(gradcheck(input_gradient, {random_input({1, 2, 7, 8}, gen)}), 0);
+  EXPECT_EQ(gradcheck(input_gradient, {random_input({1, 2, 7, 8}, rng)}), 0);
 }
 
 TEST(ReflectionPadErrors, PadMustBeSmallerThanThePlane) {
@@ -146,24 +146,24 @@ TEST(ReflectionPadErrors, PadMustBeSmallerThanThePlane) {
 
 // ---- dropout ------------------------------------------------------------------------
 
-// Each evaluation starts from the same generator state, so the mask is fixed
+// Each evaluation starts from the same RNG state, so the mask is fixed
 // and dropout is the linear map x -> x * mask.
 TEST(DropoutGradcheck, FixedMask) {
-  Generator gen(77);
+  Rng rng(77);
   EXPECT_EQ(gradcheck(
                 [](const std::vector<Tensor>& t) {
-                  Generator g(5);
+                  Rng g(5);
                   return dropout(t[0], 0.4, true, g);
                 },
-                {random_input({3, 4, 5}, gen)}),
+                {random_input({3, 4, 5}, rng)}),
             0);
 }
 
 TEST(DropoutForward, TrainingScalesKeptValuesAndAdvancesTheGenerator) {
-  Generator gen(78);
-  const Tensor x = Tensor::rand({3, 7}, gen, DType::F64, Device::cpu(), 1.0, 2.0);  // never zero
+  Rng rng(78);
+  const Tensor x = Tensor::rand({3, 7}, rng, DType::F64, Device::cpu(), 1.0, 2.0);  // never zero
   const double p = 0.25;
-  Generator g(11);
+  Rng g(11);
   g.set_state(11, 40);
   const auto y = dropout(x, p, true, g).to_vector();
   EXPECT_EQ(g.counter(), 40u + 6u);  // ceil(21 / 4) Philox blocks
@@ -183,9 +183,9 @@ TEST(DropoutForward, TrainingScalesKeptValuesAndAdvancesTheGenerator) {
 }
 
 TEST(DropoutForward, EvalAndZeroProbabilityAreTheIdentity) {
-  Generator gen(79);
-  Tensor x = random_input({4, 5}, gen);
-  Generator g(3);
+  Rng rng(79);
+  Tensor x = random_input({4, 5}, rng);
+  Rng g(3);
   EXPECT_TRUE(dropout(x, 0.5, false, g).is_same(x));
   EXPECT_TRUE(dropout(x, 0.0, true, g).is_same(x));
   EXPECT_EQ(g.counter(), 0u);  // nothing drawn
@@ -200,9 +200,9 @@ TEST(DropoutForward, EvalAndZeroProbabilityAreTheIdentity) {
 
 // The gradient is the incoming gradient times the same mask as the forward.
 TEST(DropoutBackward, UsesTheForwardMask) {
-  Generator gen(80);
-  Tensor x = random_input({6, 6}, gen, 1.0, 2.0);
-  Generator g(21);
+  Rng rng(80);
+  Tensor x = random_input({6, 6}, rng, 1.0, 2.0);
+  Rng g(21);
   const Tensor y = dropout(x, 0.5, true, g);
   sum(y).backward();
   const auto yv = y.to_vector(), xv = x.to_vector(), gx = x.grad().to_vector();
@@ -212,15 +212,15 @@ TEST(DropoutBackward, UsesTheForwardMask) {
 // ---- concat along channels (U-Net skip connections) ----------------------------------
 
 TEST(ConcatGradcheck, ChannelSkipConnection) {
-  Generator gen(81);
+  Rng rng(81);
   // Three NCHW tensors, one of them a non-contiguous view.
   EXPECT_EQ(gradcheck(
                 [](const std::vector<Tensor>& t) { return concat({t[0], t[1].transpose(2, 3), t[2]}, 1); },
-                {random_input({2, 1, 3, 4}, gen), random_input({2, 2, 4, 3}, gen), random_input({2, 3, 3, 4}, gen)}),
+                {random_input({2, 1, 3, 4}, rng), random_input({2, 2, 4, 3}, rng), random_input({2, 3, 3, 4}, rng)}),
             0);
   // The skip pattern: one tensor both concatenated and transformed.
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& t) { return concat({t[0], tanh(mul(t[0], t[1]))}, 1); },
-                      {random_input({2, 2, 3, 3}, gen), random_input({2, 2, 3, 3}, gen)}),
+                      {random_input({2, 2, 3, 3}, rng), random_input({2, 2, 3, 3}, rng)}),
             0);
 }
 

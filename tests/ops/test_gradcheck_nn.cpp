@@ -12,12 +12,12 @@ using testing::gradcheck;
 using testing::random_input;
 
 TEST(MatmulGradcheck, MatmulAndLinear) {
-  Generator gen(11);
+  Rng rng(11);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return matmul(in[0], in[1]); },
-                      {random_input({3, 4}, gen), random_input({4, 5}, gen)}),
+                      {random_input({3, 4}, rng), random_input({4, 5}, rng)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return linear(in[0], in[1], in[2]); },
-                      {random_input({3, 4}, gen), random_input({2, 4}, gen), random_input({2}, gen)}),
+                      {random_input({3, 4}, rng), random_input({2, 4}, rng), random_input({2}, rng)}),
             0);
 }
 
@@ -56,12 +56,12 @@ TEST(ConvTranspose2dForward, ByHand) {
 }
 
 TEST(ConvGradcheck, Conv2dShapes) {
-  Generator gen(12);
+  Rng rng(12);
   struct Case { Shape x, w; int64_t stride, pad; bool bias; };
   for (const Case& c : {Case{{2, 3, 5, 5}, {4, 3, 3, 3}, 1, 1, true}, Case{{1, 2, 7, 6}, {3, 2, 4, 4}, 2, 1, false},
                         Case{{2, 1, 4, 4}, {2, 1, 4, 4}, 1, 0, true}, Case{{1, 2, 5, 7}, {2, 2, 3, 2}, 2, 0, true}}) {
-    std::vector<Tensor> in{random_input(c.x, gen), random_input(c.w, gen)};
-    if (c.bias) in.push_back(random_input({c.w[0]}, gen));
+    std::vector<Tensor> in{random_input(c.x, rng), random_input(c.w, rng)};
+    if (c.bias) in.push_back(random_input({c.w[0]}, rng));
     const int64_t stride = c.stride, pad = c.pad;
     EXPECT_EQ(gradcheck(
                   [&](const std::vector<Tensor>& t) {
@@ -74,12 +74,12 @@ TEST(ConvGradcheck, Conv2dShapes) {
 }
 
 TEST(ConvGradcheck, ConvTranspose2dShapes) {
-  Generator gen(13);
+  Rng rng(13);
   struct Case { Shape x, w; int64_t stride, pad, output_padding; bool bias; };
   for (const Case& c : {Case{{2, 3, 3, 3}, {3, 2, 4, 4}, 2, 1, 0, true}, Case{{1, 2, 2, 3}, {2, 3, 3, 3}, 2, 1, 1, false},
                         Case{{2, 4, 1, 1}, {4, 3, 4, 4}, 1, 0, 0, true}, Case{{1, 1, 3, 2}, {1, 2, 3, 3}, 1, 1, 0, true}}) {
-    std::vector<Tensor> in{random_input(c.x, gen), random_input(c.w, gen)};
-    if (c.bias) in.push_back(random_input({c.w[1]}, gen));
+    std::vector<Tensor> in{random_input(c.x, rng), random_input(c.w, rng)};
+    if (c.bias) in.push_back(random_input({c.w[1]}, rng));
     const int64_t stride = c.stride, pad = c.pad, op = c.output_padding;
     EXPECT_EQ(gradcheck(
                   [&](const std::vector<Tensor>& t) {
@@ -93,10 +93,10 @@ TEST(ConvGradcheck, ConvTranspose2dShapes) {
 
 // Independent definition of ConvTranspose2d: scatter every input pixel.
 TEST(ConvTranspose2dForward, MatchesNaiveScatter) {
-  Generator gen(14);
+  Rng rng(14);
   const int64_t N = 2, C = 3, H = 3, W = 4, K = 2, R = 3, stride = 2, pad = 1, op = 1;
-  const Tensor x = Tensor::randn({N, C, H, W}, gen, DType::F64);
-  const Tensor w = Tensor::randn({C, K, R, R}, gen, DType::F64);
+  const Tensor x = Tensor::randn({N, C, H, W}, rng, DType::F64);
+  const Tensor w = Tensor::randn({C, K, R, R}, rng, DType::F64);
   const Tensor y = conv_transpose2d(x, w, Tensor(), stride, pad, op);
   const int64_t P = (H - 1) * stride - 2 * pad + R + op, Q = (W - 1) * stride - 2 * pad + R + op;
   ASSERT_EQ(y.shape(), (Shape{N, K, P, Q}));
@@ -138,10 +138,10 @@ TEST(BatchNormForward, ByHand) {
 
 // Independent definition: normalise each channel with its own mean/variance.
 TEST(BatchNormForward, MatchesNaiveFormula) {
-  Generator gen(15);
+  Rng rng(15);
   const int64_t N = 3, C = 2, H = 2, W = 3;
-  const Tensor x = Tensor::randn({N, C, H, W}, gen, DType::F64, Device::cpu(), 1.0, 2.0);
-  const Tensor gamma = Tensor::randn({C}, gen, DType::F64), beta = Tensor::randn({C}, gen, DType::F64);
+  const Tensor x = Tensor::randn({N, C, H, W}, rng, DType::F64, Device::cpu(), 1.0, 2.0);
+  const Tensor gamma = Tensor::randn({C}, rng, DType::F64), beta = Tensor::randn({C}, rng, DType::F64);
   const double eps = 1e-5;
   const auto y = batch_norm2d(x, gamma, beta, Tensor(), Tensor(), true, 0.1, eps).to_vector();
   const auto xv = x.to_vector(), g = gamma.to_vector(), b = beta.to_vector();
@@ -162,17 +162,17 @@ TEST(BatchNormForward, MatchesNaiveFormula) {
 }
 
 TEST(BatchNormGradcheck, TrainAndEval) {
-  Generator gen(16);
+  Rng rng(16);
   EXPECT_EQ(gradcheck(
                 [](const std::vector<Tensor>& t) {
                   return batch_norm2d(t[0], t[1], t[2], Tensor(), Tensor(), true, 0.1, 1e-5);
                 },
-                {random_input({3, 2, 2, 3}, gen), random_input({2}, gen, 0.5, 1.5), random_input({2}, gen)}),
+                {random_input({3, 2, 2, 3}, rng), random_input({2}, rng, 0.5, 1.5), random_input({2}, rng)}),
             0);
-  const Tensor rm = Tensor::rand({2}, gen, DType::F64), rv = Tensor::rand({2}, gen, DType::F64, Device::cpu(), 0.5, 2);
+  const Tensor rm = Tensor::rand({2}, rng, DType::F64), rv = Tensor::rand({2}, rng, DType::F64, Device::cpu(), 0.5, 2);
   EXPECT_EQ(gradcheck(
                 [&](const std::vector<Tensor>& t) { return batch_norm2d(t[0], t[1], t[2], rm, rv, false, 0.1, 1e-5); },
-                {random_input({2, 2, 2, 2}, gen), random_input({2}, gen), random_input({2}, gen)}),
+                {random_input({2, 2, 2, 2}, rng), random_input({2}, rng), random_input({2}, rng)}),
             0);
 }
 
@@ -201,20 +201,20 @@ TEST(LossForward, BceWithLogitsStableForLargeLogits) {
 }
 
 TEST(LossGradcheck, AllLosses) {
-  Generator gen(17);
-  const Tensor t01 = Tensor::rand({3, 4}, gen, DType::F64);
+  Rng rng(17);
+  const Tensor t01 = Tensor::rand({3, 4}, rng, DType::F64);
   EXPECT_EQ(gradcheck([&](const std::vector<Tensor>& in) { return bce_loss(in[0], t01); },
-                      {random_input({3, 4}, gen, 0.05, 0.95)}),
+                      {random_input({3, 4}, rng, 0.05, 0.95)}),
             0);
   EXPECT_EQ(gradcheck([&](const std::vector<Tensor>& in) { return bce_with_logits(in[0], t01); },
-                      {random_input({3, 4}, gen, -4, 4)}),
+                      {random_input({3, 4}, rng, -4, 4)}),
             0);
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return mse_loss(in[0], in[1]); },
-                      {random_input({3, 4}, gen), random_input({3, 4}, gen)}),
+                      {random_input({3, 4}, rng), random_input({3, 4}, rng)}),
             0);
   // L1 is smooth away from input == target: keep them apart.
   EXPECT_EQ(gradcheck([](const std::vector<Tensor>& in) { return l1_loss(in[0], in[1]); },
-                      {random_input({3, 4}, gen, 1.0, 2.0), random_input({3, 4}, gen, -2.0, -1.0)}),
+                      {random_input({3, 4}, rng, 1.0, 2.0), random_input({3, 4}, rng, -2.0, -1.0)}),
             0);
 }
 
