@@ -1,7 +1,7 @@
 // The engine's view of the CUDA runtime, callable from plain C++ files.
 //
 // Implemented in core/cuda/*.cu when the CUDA backend is built; in a CPU-only
-// build core/cuda_runtime_stub.cpp makes available() false and every other call
+// build core/cuda/runtime_stub.cpp makes available() false and every other call
 // throw DeviceError, so CPU code paths never need #ifdefs.
 #pragma once
 

@@ -1,10 +1,14 @@
 // The differentiable ops: the one interface over both backends.
 //
 // Each op checks its arguments once (shapes, devices, dtypes: a mismatch throws
-// ShapeError / DeviceError / DTypeError naming the op and the shapes), picks
-// the kernel for the tensors' device (kernels/<family>/cpu.cpp or cuda.cu),
-// and records an autograd Node when an input requires grad. The ops' bodies
-// are grouped by family in core/ops/*.cpp.
+// ShapeError / DeviceError / DTypeError naming the op and the shapes), calls
+// its kernels through the one dispatch point (core/dispatch.h), which picks
+// kernels/<family>/cpu.cpp or cuda.cu for the tensors' device, and records an
+// autograd Node when an input requires grad.
+//
+// core declares the ops; each kernel family defines its own, beside its
+// kernels, in kernels/<family>/op.cpp (the forward and its backward Node
+// together). kernels/ includes core/, never the other way round.
 #pragma once
 
 #include <vector>
@@ -13,7 +17,7 @@
 
 namespace gan {
 
-// ---- elementwise (NumPy broadcasting) — core/ops/elementwise.cpp ----
+// ---- elementwise (NumPy broadcasting) — kernels/elementwise/op.cpp ----
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -47,13 +51,13 @@ inline Tensor operator*(double s, const Tensor& a) { return mul(a, s); }
 inline Tensor operator/(double s, const Tensor& a) { return rdiv(s, a); }
 inline Tensor operator-(const Tensor& a) { return neg(a); }
 
-// ---- activations — core/ops/activation.cpp ----
+// ---- activations — kernels/activation/op.cpp ----
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.2);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 
-// ---- reductions — core/ops/reduce.cpp ----
+// ---- reductions — kernels/reduce/op.cpp ----
 Tensor sum(const Tensor& x);   // all elements -> shape []
 Tensor mean(const Tensor& x);  // all elements -> shape []
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
@@ -63,41 +67,41 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 // Broadcasts x to `shape` (materialised).
 Tensor expand(const Tensor& x, const Shape& shape);
 
-// ---- shape ops — core/ops/shape.cpp (reshape/transpose/slice are Tensor methods) ----
+// ---- shape ops — kernels/elementwise/concat.cpp (reshape/transpose/slice are Tensor methods) ----
 Tensor concat(const std::vector<Tensor>& tensors, int64_t dim);
 
-// ---- linear algebra — core/ops/matmul.cpp ----
+// ---- linear algebra — kernels/matmul/op.cpp ----
 Tensor matmul(const Tensor& a, const Tensor& b);  // [M,K] @ [K,N]
 // x [B, in] @ w[out, in]^T + b[out] (b may be undefined)
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 
-// ---- convolutions — core/ops/conv.cpp ----
+// ---- convolutions — kernels/conv/op.cpp ----
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride = 1, int64_t pad = 0);
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride = 1, int64_t pad = 0,
                         int64_t output_padding = 0);
 
-// ---- normalisation — core/ops/batchnorm.cpp ----
+// ---- normalisation — kernels/batch_norm2d/op.cpp ----
 // Training mode normalises with batch statistics and updates running_mean/var
 // (if defined) in place; eval mode uses the running statistics.
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
                     const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
-// Instance norm — core/ops/instance_norm.cpp: each (n, c) plane normalised by
+// Instance norm — kernels/instance_norm2d/op.cpp: each (n, c) plane normalised by
 // its own mean and biased variance over H*W (no running statistics: training and
 // eval are the same). gamma/beta [C] are both defined (affine) or both undefined.
 Tensor instance_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps = 1e-5);
 
-// ---- padding — core/ops/pad.cpp ----
+// ---- padding — kernels/reflection_pad2d/op.cpp ----
 // Mirror padding of every plane of [N, C, H, W] by `pad` on each side (pad < H, W).
 Tensor reflection_pad2d(const Tensor& x, int64_t pad);
 
-// ---- dropout — core/ops/dropout.cpp ----
+// ---- dropout — kernels/dropout/op.cpp ----
 // training: each element is zeroed with probability p and the rest scaled by
 // 1/(1-p); the mask is drawn from rng (the same mask on every device for the
 // same RNG state). Not training, or p == 0: x itself, rng untouched.
 Tensor dropout(const Tensor& x, double p, bool training, Rng& rng);
 
-// ---- losses (mean over all elements) — core/ops/loss.cpp ----
+// ---- losses (mean over all elements) — kernels/loss/op.cpp ----
 Tensor bce_loss(const Tensor& probabilities, const Tensor& targets);
 Tensor bce_with_logits(const Tensor& logits, const Tensor& targets);
 Tensor mse_loss(const Tensor& input, const Tensor& targets);

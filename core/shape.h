@@ -19,4 +19,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 // Normalises a possibly negative dimension index; throws ShapeError when out of range.
 int normalize_dim(int64_t dim, int64_t rank, const char* op);
 
+// The most dimensions a strided/broadcast kernel handles. 8 covers NCHW with room.
+inline constexpr int kMaxDims = 8;
+
+// An N-d view of memory as kernels take it (fixed arrays, no allocation):
+// element strides (not bytes) per dimension.
+struct StridedLayout {
+  int rank = 0;
+  int64_t shape[kMaxDims] = {};
+  int64_t strides[kMaxDims] = {};
+};
+
 }  // namespace gan

@@ -7,9 +7,8 @@
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "core/ops.h"
-#include "core/ops/dispatch.h"
+#include "core/dispatch.h"
 #include "core/random.h"
-#include "kernels/elementwise/elementwise.h"
 
 namespace gan {
 
@@ -335,14 +334,7 @@ void Tensor::fill_(double value) {
     copy_(Tensor::full(shape(), value, dtype(), device()));
     return;
   }
-  if (device().is_cuda()) {
-    GAN_ON_CUDA(cuda::fill(data<float>(), static_cast<float>(value), numel()));
-    return;
-  }
-  dispatch_float(dtype(), [&](auto t) {
-    using T = decltype(t);
-    cpu::fill<T>(data<T>(), static_cast<T>(value), numel());
-  });
+  detail::fill_contiguous(*this, value);
 }
 
 }  // namespace gan

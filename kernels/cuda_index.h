@@ -15,7 +15,6 @@
 
 #include "core/host_device.h"
 #include "kernels/common.h"
-#include "kernels/elementwise/elementwise.h"
 
 namespace gan::cuda_index {
 

@@ -11,7 +11,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/io/checkpoint_format.h"
-#include "core/optim.h"
+#include "layers/optim.h"
 #include "core/random.h"
 
 namespace gan::app {

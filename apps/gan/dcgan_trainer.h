@@ -33,7 +33,7 @@
 #include "apps/gan/train_loop.h"
 #include "apps/gan/train_state.h"
 #include "core/io/checkpoint_format.h"
-#include "core/optim.h"
+#include "layers/optim.h"
 #include "core/random.h"
 #include "layers/gan_losses.h"
 #include "models/dcgan.h"

@@ -17,7 +17,7 @@
 #include "apps/gan/train_loop.h"
 #include "apps/gan/train_state.h"
 #include "core/io/checkpoint_format.h"
-#include "core/optim.h"
+#include "layers/optim.h"
 #include "layers/module.h"
 
 namespace gan::app {

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "kernels/batchnorm2d/batchnorm2d.h"
-#include "kernels/conv2d/conv2d.h"
-#include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "kernels/batch_norm2d/batch_norm2d.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/conv.h"
 
 namespace gan::bench {
 

@@ -19,7 +19,7 @@
 
 #include "bench/common/bench_common.h"
 #include "bench/common/gpu_harness.h"
-#include "kernels/batchnorm2d/batchnorm2d.h"
+#include "kernels/batch_norm2d/batch_norm2d.h"
 
 namespace gan::bench {
 
@@ -76,7 +76,7 @@ class CudnnBatchNorm {
   CudnnBatchNorm(const CudnnBatchNorm&) = delete;
   CudnnBatchNorm& operator=(const CudnnBatchNorm&) = delete;
 
-  // Same buffers and meaning as gan::cuda::batchnorm2d_forward_train
+  // Same buffers and meaning as gan::cuda::batch_norm2d_forward_train
   // (cuDNN's "saved inverse variance" is 1/sqrt(var + eps), the engine's invstd).
   void forward_train(const float* x, const float* gamma, const float* beta, float* y, float* save_mean,
                      float* save_invstd, float* running_mean, float* running_var) const;

@@ -6,7 +6,7 @@
 //                conv2d bwd-data w^T @ dy [K, PQ]              (TN), and the
 //                same shapes mirrored by conv_transpose2d
 //   weight grad  gs [M, chunk*L] @ cols [rows, chunk*L]^T    (NT), chunk as
-//                kernels/conv2d/im2col.h sizes it (5 images for G2/D2)
+//                kernels/conv/im2col.h sizes it (5 images for G2/D2)
 //   dense        G1 and D3, which are fully connected: one product per batch
 //
 // Name: gemm/<use>/<M>x<N>x<K>/<trans_a trans_b>. Counter FLOP/s = 2*M*N*K per

@@ -21,9 +21,9 @@
 
 #include "bench/common/bench_common.h"
 #include "core/error.h"
-#include "kernels/batchnorm2d/batchnorm2d.h"
-#include "kernels/conv2d/conv2d.h"
-#include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "kernels/batch_norm2d/batch_norm2d.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/conv.h"
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
 
@@ -102,7 +102,7 @@ CpuCase batchnorm_forward_case(const BatchNormShape& s, int64_t batch) {
   c.buffers = random_buffers({n, C, C, n, C, C, C, C});
   c.buffers[7] = random_uniform(C, 2000, 0.5f, 1.5f);  // a variance: positive
   c.run = [p](Buffers& b) {
-    cpu::batchnorm2d_forward_train<float>(b[0].data(), b[1].data(), b[2].data(), b[3].data(), b[4].data(),
+    cpu::batch_norm2d_forward_train<float>(b[0].data(), b[1].data(), b[2].data(), b[3].data(), b[4].data(),
                                           b[5].data(), b[6].data(), b[7].data(), p);
   };
   return c;
@@ -119,10 +119,10 @@ CpuCase batchnorm_backward_case(const BatchNormShape& s, int64_t batch) {
   c.buffers = random_buffers({n, n, C, C, C, n, C, C});
   std::vector<float> beta(static_cast<size_t>(C), 0.0f);
   std::vector<float> y(static_cast<size_t>(n));
-  cpu::batchnorm2d_forward_train<float>(c.buffers[0].data(), c.buffers[2].data(), beta.data(), y.data(),
+  cpu::batch_norm2d_forward_train<float>(c.buffers[0].data(), c.buffers[2].data(), beta.data(), y.data(),
                                         c.buffers[3].data(), c.buffers[4].data(), nullptr, nullptr, p);
   c.run = [p](Buffers& b) {
-    cpu::batchnorm2d_backward<float>(b[0].data(), b[1].data(), b[2].data(), b[3].data(), b[4].data(), b[5].data(),
+    cpu::batch_norm2d_backward<float>(b[0].data(), b[1].data(), b[2].data(), b[3].data(), b[4].data(), b[5].data(),
                                      b[6].data(), b[7].data(), p);
   };
   return c;

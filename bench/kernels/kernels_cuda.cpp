@@ -35,9 +35,9 @@
 #include "bench/common/gpu_harness.h"
 #include "core/cuda/cuda_check.h"
 #include "core/error.h"
-#include "kernels/batchnorm2d/batchnorm2d.h"
-#include "kernels/conv2d/conv2d.h"
-#include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "kernels/batch_norm2d/batch_norm2d.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/conv.h"
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
 
@@ -165,7 +165,7 @@ GpuOp batchnorm_forward_op(const BatchNormShape& s, int64_t batch, bool cudnn) {
   set_implementation(
       op, cudnn,
       [p](float* const* b) {
-        gan::cuda::batchnorm2d_forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p);
+        gan::cuda::batch_norm2d_forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p);
       },
       [bn](float* const* b) { bn->forward_train(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); },
       "cuDNN BatchNormalizationForwardTraining, SPATIAL");
@@ -186,13 +186,13 @@ GpuOp batchnorm_backward_op(const BatchNormShape& s, int64_t batch, bool cudnn) 
                 {"dgamma", C, Role::Output},   {"dbeta", C, Role::Output}};
   op.prepare = [p, n](float* const* b) {
     DeviceBuffer y(n);
-    gan::cuda::batchnorm2d_forward_train(b[0], b[2], nullptr, y.get(), b[3], b[4], nullptr, nullptr, p);
+    gan::cuda::batch_norm2d_forward_train(b[0], b[2], nullptr, y.get(), b[3], b[4], nullptr, nullptr, p);
     GAN_CUDA_CHECK(cudaStreamSynchronize(gan::cuda::current_stream()));
   };
   auto bn = std::make_shared<CudnnBatchNorm>(p);
   set_implementation(
       op, cudnn,
-      [p](float* const* b) { gan::cuda::batchnorm2d_backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p); },
+      [p](float* const* b) { gan::cuda::batch_norm2d_backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], p); },
       [bn](float* const* b) { bn->backward(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]); },
       "cuDNN BatchNormalizationBackward, SPATIAL");
   return op;

@@ -6,22 +6,12 @@
 // unary/scalar read n and write n. No FLOP worth counting.
 #pragma once
 
-#include "kernels/common.h"
+#include "kernels/common.h"  // BroadcastIndexer, StridedLayout
 
 namespace gan {
 
 enum class BinaryOp { Add, Sub, Mul, Div };
 enum class UnaryOp { Neg, Exp, Log, Sqrt, Abs, Sign, Square };
-
-// Output index -> input offsets for a broadcast binary op. out is contiguous
-// with shape `shape`; a_strides/b_strides are element strides into a and b,
-// 0 along a broadcast dimension.
-struct BroadcastIndexer {
-  int rank = 0;
-  int64_t shape[kMaxDims] = {};
-  int64_t a_strides[kMaxDims] = {};
-  int64_t b_strides[kMaxDims] = {};
-};
 
 namespace cpu {
 template <typename T>

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/ops.h"
-#include "core/optim.h"
+#include "layers/optim.h"
 
 namespace gan {
 namespace {

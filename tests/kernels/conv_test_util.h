@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/conv2d/conv2d.h"
-#include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/conv.h"
 #include "tests/kernels/kernel_test_util.h"
 
 namespace gan::test {

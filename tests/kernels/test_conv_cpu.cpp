@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "kernel_test_util.h"
-#include "kernels/conv2d/conv2d.h"
-#include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/conv.h"
 
 namespace gan {
 namespace {

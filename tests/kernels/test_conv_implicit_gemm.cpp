@@ -1,8 +1,8 @@
-// The implicit GEMM of the CUDA convolutions (kernels/conv2d/implicit_gemm.h),
+// The implicit GEMM of the CUDA convolutions (kernels/conv/implicit_gemm.h),
 // run on the CPU. No GPU needed: this is where the kernel's index logic is
 // checked on every machine.
 //
-// emulate_gemm() below is kernels/conv2d/implicit_gemm.cu's conv_gemm_kernel
+// emulate_gemm() below is kernels/conv/implicit_gemm.cu's conv_gemm_kernel
 // and reduce_splits_kernel executed block by block and thread by thread, with
 // the kernel's own TileLoader (cursors, gathers, padding and split bounds),
 // store_slice, tile_row/tile_col, store_result and reduce_splits; only the
@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "core/error.h"
-#include "kernels/conv2d/conv2d.h"
-#include "kernels/conv2d/implicit_gemm.h"
-#include "kernels/conv_transpose2d/conv_transpose2d.h"
+#include "kernels/conv/conv.h"
+#include "kernels/conv/implicit_gemm.h"
+#include "kernels/conv/conv.h"
 #include "tests/kernels/conv_test_util.h"
 #include "tests/kernels/kernel_test_util.h"
 
@@ -149,7 +149,7 @@ void run(const ConvGemm& g, const Variant& v, const double* a, const double* b, 
   with_tile(plan.tile, [&](auto tile) { emulate_gemm<decltype(tile)>(g, plan, a, b, bias, c); });
 }
 
-// The three passes as kernels/conv2d/implicit_gemm.cu launches them.
+// The three passes as kernels/conv/implicit_gemm.cu launches them.
 void gather(const ConvFrame& f, const Variant& v, const double* w, const double* in, const double* bias, double* out) {
   run(gather_gemm(f), v, w, in, bias, out);
 }

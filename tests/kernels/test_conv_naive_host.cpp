@@ -1,6 +1,6 @@
-// The per-element sums of the naive CUDA convolutions (kernels/conv2d/naive.h)
+// The per-element sums of the naive CUDA convolutions (kernels/conv/naive.h)
 // run on the CPU over every element, with the same roles as
-// kernels/conv2d/cuda_naive.cu and kernels/conv_transpose2d/cuda_naive.cu give
+// kernels/conv/ladder/1_naive.cu and kernels/conv/ladder/1_naive.cu give
 // them, against the CPU reference (double; relative error < 1e-12).
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/conv2d/conv_frame.h"
-#include "kernels/conv2d/naive.h"
+#include "kernels/conv/frame.h"
+#include "kernels/conv/naive.h"
 #include "tests/kernels/conv_test_util.h"
 #include "tests/kernels/kernel_test_util.h"
 

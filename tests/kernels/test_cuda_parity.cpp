@@ -28,7 +28,7 @@
 
 #ifdef GAN_HAVE_CUDA
 #include "kernels/activation/activation.h"
-#include "kernels/batchnorm2d/batchnorm2d.h"
+#include "kernels/batch_norm2d/batch_norm2d.h"
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/loss/loss.h"
 #include "kernels/matmul/matmul.h"
@@ -443,14 +443,14 @@ TEST(CudaParity, BatchNormForwardTrain) {
     const auto gamma = random_vector(C, rng, 0.5f, 1.5f), beta = random_vector(C, rng);
     const auto rm0 = random_vector(C, rng), rv0 = random_vector(C, rng, 0.5f, 1.5f, false);
     std::vector<float> y(n), mean(C), invstd(C), rm = rm0, rv = rv0;
-    cpu::batchnorm2d_forward_train<float>(x.data(), gamma.data(), beta.data(), y.data(), mean.data(), invstd.data(),
+    cpu::batch_norm2d_forward_train<float>(x.data(), gamma.data(), beta.data(), y.data(), mean.data(), invstd.data(),
                                           rm.data(), rv.data(), p);
 
     DeviceBuffer dx(x), dg(gamma), db(beta), dy(n), dmean(C), dinvstd(C), drm(rm0), drv(rv0);
     dy.poison();
     dmean.poison();
     dinvstd.poison();
-    cuda::batchnorm2d_forward_train(dx.get(), dg.get(), db.get(), dy.get(), dmean.get(), dinvstd.get(), drm.get(),
+    cuda::batch_norm2d_forward_train(dx.get(), dg.get(), db.get(), dy.get(), dmean.get(), dinvstd.get(), drm.get(),
                                     drv.get(), p);
     const std::string what = test::to_string(s);
     EXPECT_TRUE(close(dy.download(), y, kTolReduction)) << "y " << what;
@@ -471,10 +471,10 @@ TEST(CudaParity, BatchNormForwardEval) {
     const auto gamma = random_vector(C, rng, 0.5f, 1.5f), beta = random_vector(C, rng);
     const auto rm = random_vector(C, rng), rv = random_vector(C, rng, 0.5f, 1.5f, false);
     std::vector<float> y(n);
-    cpu::batchnorm2d_forward_eval<float>(x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(), p);
+    cpu::batch_norm2d_forward_eval<float>(x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(), p);
     DeviceBuffer dx(x), dg(gamma), db(beta), drm(rm), drv(rv), dy(n);
     dy.poison();
-    cuda::batchnorm2d_forward_eval(dx.get(), dg.get(), db.get(), drm.get(), drv.get(), dy.get(), p);
+    cuda::batch_norm2d_forward_eval(dx.get(), dg.get(), db.get(), drm.get(), drv.get(), dy.get(), p);
     EXPECT_TRUE(close(dy.download(), y, kTolElementwise)) << test::to_string(s);
   }
 }
@@ -489,17 +489,17 @@ TEST(CudaParity, BatchNormBackward) {
     const auto gamma = random_vector(C, rng, 0.5f, 1.5f), beta = random_vector(C, rng);
     // The saved statistics come from the CPU forward, and both sides use them.
     std::vector<float> y(n), mean(C), invstd(C);
-    cpu::batchnorm2d_forward_train<float>(x.data(), gamma.data(), beta.data(), y.data(), mean.data(), invstd.data(),
+    cpu::batch_norm2d_forward_train<float>(x.data(), gamma.data(), beta.data(), y.data(), mean.data(), invstd.data(),
                                           nullptr, nullptr, p);
     std::vector<float> dx(n), dgamma(C), dbeta(C);
-    cpu::batchnorm2d_backward<float>(x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), dx.data(),
+    cpu::batch_norm2d_backward<float>(x.data(), dy.data(), gamma.data(), mean.data(), invstd.data(), dx.data(),
                                      dgamma.data(), dbeta.data(), p);
 
     DeviceBuffer d_x(x), d_dy(dy), d_g(gamma), d_mean(mean), d_invstd(invstd), d_dx(n), d_dg(C), d_db(C);
     d_dx.poison();
     d_dg.poison();
     d_db.poison();
-    cuda::batchnorm2d_backward(d_x.get(), d_dy.get(), d_g.get(), d_mean.get(), d_invstd.get(), d_dx.get(),
+    cuda::batch_norm2d_backward(d_x.get(), d_dy.get(), d_g.get(), d_mean.get(), d_invstd.get(), d_dx.get(),
                                d_dg.get(), d_db.get(), p);
     const std::string what = test::to_string(s);
     EXPECT_TRUE(close(d_dx.download(), dx, kTolReduction)) << "dx " << what;
@@ -518,14 +518,14 @@ TEST(CudaParity, BatchNormWithoutAffineMatchesUnitAffine) {
   const auto x = random_vector(n, rng), dy = random_vector(n, rng);
   DeviceBuffer d_x(x), d_dy(dy), ones(std::vector<float>(C, 1.0f)), zeros(std::vector<float>(C, 0.0f));
   DeviceBuffer y1(n), y2(n), mean(C), invstd(C), dx1(n), dx2(n);
-  cuda::batchnorm2d_forward_train(d_x.get(), ones.get(), zeros.get(), y1.get(), mean.get(), invstd.get(), nullptr,
+  cuda::batch_norm2d_forward_train(d_x.get(), ones.get(), zeros.get(), y1.get(), mean.get(), invstd.get(), nullptr,
                                   nullptr, p);
-  cuda::batchnorm2d_forward_train(d_x.get(), nullptr, nullptr, y2.get(), mean.get(), invstd.get(), nullptr, nullptr,
+  cuda::batch_norm2d_forward_train(d_x.get(), nullptr, nullptr, y2.get(), mean.get(), invstd.get(), nullptr, nullptr,
                                   p);
   EXPECT_EQ(y1.download(), y2.download());
-  cuda::batchnorm2d_backward(d_x.get(), d_dy.get(), ones.get(), mean.get(), invstd.get(), dx1.get(), nullptr,
+  cuda::batch_norm2d_backward(d_x.get(), d_dy.get(), ones.get(), mean.get(), invstd.get(), dx1.get(), nullptr,
                              nullptr, p);
-  cuda::batchnorm2d_backward(d_x.get(), d_dy.get(), nullptr, mean.get(), invstd.get(), dx2.get(), nullptr, nullptr,
+  cuda::batch_norm2d_backward(d_x.get(), d_dy.get(), nullptr, mean.get(), invstd.get(), dx2.get(), nullptr, nullptr,
                              p);
   EXPECT_EQ(dx1.download(), dx2.download());
 }
@@ -709,7 +709,7 @@ TEST(CudaParity, EmptyInputsLaunchNothing) {
     bp.N = 0;
     bp.C = 3;
     bp.HW = 4;
-    cuda::batchnorm2d_forward_eval(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, bp);
+    cuda::batch_norm2d_forward_eval(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, bp);
     cuda::synchronize();
   });
   // A reduction over an empty axis is zero; the mean of no elements is NaN.
