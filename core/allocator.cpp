@@ -1,6 +1,8 @@
 #include "core/allocator.h"
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "core/cuda_runtime.h"
@@ -10,16 +12,26 @@ namespace gan {
 
 namespace {
 constexpr std::size_t kHostAlignment = 64;
-}
+constexpr int kPoisonByte = 0xFF;  // 0xFFFFFFFF is a NaN in float32, 0xFF..FF in float64
+std::atomic<bool> poison_new_memory{false};
+}  // namespace
+
+void set_poison_new_memory(bool on) { poison_new_memory = on; }
 
 void* allocate_bytes(Device device, std::size_t bytes) {
   if (bytes == 0) return nullptr;
-  if (device.is_cuda()) return cuda::allocate(bytes);
+  const bool poison = poison_new_memory.load(std::memory_order_relaxed);
+  if (device.is_cuda()) {
+    void* p = cuda::allocate(bytes);
+    if (poison) cuda::fill_bytes(p, kPoisonByte, bytes);
+    return p;
+  }
   // aligned_alloc wants a size that is a multiple of the alignment.
   const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
   void* p = std::aligned_alloc(kHostAlignment, rounded);
   GAN_CHECK(p != nullptr, OutOfMemoryError, "out of host memory allocating ", bytes,
             " bytes; try a smaller --batch-size");
+  if (poison) std::memset(p, kPoisonByte, bytes);
   return p;
 }
 

@@ -124,15 +124,16 @@ std::unordered_set<const Node*> mark_needed_inputs(const std::vector<Node*>& ord
 // The shared traversal: calls sink(input, grad) for every gradient that reaches
 // a leaf input (a tensor without grad_fn that requires grad). With targets,
 // only the gradients on paths to them are computed (see mark_needed_inputs).
+// Returns the nodes of the graph, consumers before producers.
 template <typename LeafSink>
-void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, LeafSink&& sink,
-              const std::vector<Tensor>* targets = nullptr,
-              std::unordered_map<Node*, Tensor>* node_grads_out = nullptr) {
+std::vector<Node*> traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, LeafSink&& sink,
+                            const std::vector<Tensor>* targets = nullptr,
+                            std::unordered_map<Node*, Tensor>* node_grads_out = nullptr) {
   GradModeGuard mode(create_graph);
   std::unordered_map<Node*, Tensor> node_grads;
   if (!root.grad_fn()) {
     sink(root, root_grad);
-    return;
+    return {};
   }
   node_grads[root.grad_fn().get()] = root_grad;
   const std::vector<Node*> order = topological_order(root.grad_fn().get());
@@ -164,6 +165,7 @@ void traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, Le
     }
   }
   if (node_grads_out) *node_grads_out = std::move(node_grads);
+  return order;
 }
 
 }  // namespace
@@ -173,13 +175,24 @@ void run_backward(const Tensor& root, const Tensor& grad, bool create_graph) {
             "backward: this tensor does not require grad (no input of the ops that made it has requires_grad, "
             "or it was computed under NoGradGuard / detach())");
   const Tensor g = default_root_grad(root, grad);
-  traverse(root, g, create_graph, [&](const Tensor& leaf, const Tensor& leaf_grad) {
+  const std::vector<Node*> graph = traverse(root, g, create_graph, [&](const Tensor& leaf, const Tensor& leaf_grad) {
     TensorImpl& impl = leaf.impl();
     // Out-of-place accumulation keeps gradients immutable, which is what lets
     // create_graph gradients carry their own graph.
     const Tensor sum = impl.grad ? add(Tensor(impl.grad), leaf_grad) : leaf_grad;
     impl.grad = (create_graph ? sum : sum.detach()).impl_ptr();
   });
+  // A leaf of the graph whose gradient is identically zero (nodes return
+  // "undefined" for a zero gradient: a ReLU mask's derivative, a gradient
+  // penalty's bias term) still gets one, as zeros: an optimizer must see that
+  // the parameter took part (Adam moves it by its momentum), not skip it.
+  for (const Node* node : graph) {
+    for (const Tensor& in : node->inputs) {
+      if (in.defined() && in.requires_grad() && !in.grad_fn() && !in.impl().grad) {
+        in.impl().grad = Tensor::zeros(in.shape(), in.dtype(), in.device()).impl_ptr();
+      }
+    }
+  }
 }
 
 std::vector<Tensor> gradients(const Tensor& output, const std::vector<Tensor>& inputs, const Tensor& grad_output,

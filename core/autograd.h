@@ -44,6 +44,19 @@ struct Node {
   std::vector<bool> input_needed;
 };
 
+// The node of a piecewise-constant function of its input (sign, an
+// activation's derivative mask): its derivative is zero wherever it exists,
+// but recording it keeps the input in the graph, so backward gives the
+// leaves behind it zeros rather than no gradient (as torch does).
+struct PiecewiseConstantNode : Node {
+  explicit PiecewiseConstantNode(const char* label) : label_(label) {}
+  const char* name() const override { return label_; }
+  std::vector<Tensor> backward(const Tensor&) override { return std::vector<Tensor>(inputs.size()); }
+
+ private:
+  const char* label_;
+};
+
 // Grad mode: ops record nodes only while it is on (the default).
 bool grad_enabled();
 

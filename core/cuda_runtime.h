@@ -30,6 +30,9 @@ void copy_host_to_device(void* dst, const void* src, std::size_t bytes);
 void copy_device_to_host(void* dst, const void* src, std::size_t bytes);
 void copy_device_to_device(void* dst, const void* src, std::size_t bytes);
 
+// Sets `bytes` bytes to `value` (asynchronously, on the engine's stream).
+void fill_bytes(void* dst, int value, std::size_t bytes);
+
 // Waits for all work queued on the engine's stream.
 void synchronize();
 

@@ -34,7 +34,8 @@ Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor abs(const Tensor& a);
 Tensor square(const Tensor& a);
-// sign(a): not differentiable (zero gradient), used inside backward formulas.
+// sign(a): piecewise constant (zero gradient), used inside backward formulas;
+// a is kept in the graph, so a leaf behind it gets zeros, not no gradient.
 Tensor sign(const Tensor& a);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake libgtest-dev libgmock-dev libbenchmark-dev libstb-dev libjpeg-dev
-          zlib1g-dev dataset-fashion-mnist)
+          zlib1g-dev libcli11-dev libcairo2-dev pkg-config dataset-fashion-mnist)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+# Only the app: the tests and benchmarks are not needed to train.
+bash scripts/build.sh gan
 # `gan` chooses its own OpenMP wait policy (short spin, then sleep) unless
 # OMP_WAIT_POLICY is set: apps/gan/main.cpp says why.
 exec "${BUILD_DIR:-build}/gan" train "$@"

@@ -42,6 +42,17 @@ inline Tensor random_input(const Shape& shape, Rng& rng, double lo = -1.0, doubl
   return t;
 }
 
+// Offset from t.data() of the element with row-major (logical) index i.
+inline int64_t storage_offset(const Tensor& t, int64_t i) {
+  int64_t offset = 0;
+  for (int64_t d = t.dim() - 1; d >= 0; --d) {
+    const int64_t extent = t.shape()[static_cast<size_t>(d)];
+    offset += (i % extent) * t.strides()[static_cast<size_t>(d)];
+    i /= extent;
+  }
+  return offset;
+}
+
 inline double weighted_sum(const Fn& f, const std::vector<Tensor>& inputs, const Tensor& weights) {
   NoGradGuard no_grad;
   return sum(mul(f(inputs), weights)).item();
@@ -59,16 +70,17 @@ inline int compare_with_central_differences(std::vector<Tensor>& inputs, const s
     if (!in.requires_grad()) continue;
     const std::vector<double> a =
         analytic[k].defined() ? analytic[k].to_vector<double>() : std::vector<double>(in.numel(), 0.0);
-    double* x = in.data<double>();  // leaves are contiguous
+    double* base = in.data<double>();
     const int64_t every =
         opt.max_elements > 0 ? std::max<int64_t>(1, (in.numel() + opt.max_elements - 1) / opt.max_elements) : 1;
     for (int64_t i = 0; i < in.numel(); i += every) {
-      const double saved = x[i];
-      x[i] = saved + opt.step;
+      double& x = base[storage_offset(in, i)];  // logical element i, also of a non-contiguous view
+      const double saved = x;
+      x = saved + opt.step;
       const double up = eval();
-      x[i] = saved - opt.step;
+      x = saved - opt.step;
       const double down = eval();
-      x[i] = saved;
+      x = saved;
       const double numeric = (up - down) / (2 * opt.step);
       if (!(std::abs(a[i] - numeric) <= opt.atol + opt.rtol * std::abs(numeric))) {
         if (++failures <= 5) {

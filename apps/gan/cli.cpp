@@ -1,17 +1,27 @@
+// The command line on CLI11 (see cli.h): the command table as a CLI::App, the
+// strict conversion of values, "did you mean" for typos, help layout, and the
+// config files that --config reads and training runs write.
 #include "apps/gan/cli.h"
+
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace gan::app {
 namespace {
 
-constexpr size_t kHelpWidth = 80;  // wrap help text for a standard terminal
-constexpr size_t kMaxNameColumn = 30;  // longer option names put their help on the next line
+constexpr size_t kHelpWidth = 80;   // wrap help text for a standard terminal
+constexpr size_t kNameColumn = 30;  // longer option names put their help on the next line
+constexpr char kNoBreakSpace = '\x1f';  // joins words that wrap() keeps on one line: "(default: 64)"
+const std::string kConfig = "config";
 
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
@@ -35,32 +45,20 @@ std::string format_number(double v) {
   return std::string(buf, res.ptr);
 }
 
-// Joins words that wrap() must keep on one line, as in "(default: 64)".
-constexpr char kNoBreakSpace = '\x1f';
-
-// Word-wraps `text` to kHelpWidth columns, assuming its first line already
-// starts at column `indent`; later lines (also those after a '\n' in the text)
-// are indented by `indent` spaces.
-std::string wrap(const std::string& text, size_t indent) {
-  const size_t width = std::max(kHelpWidth, indent + 20);
+// `text` word-wrapped into lines of at most `width` columns, joined by '\n'
+// (a '\n' in the text also starts a line); the caller indents them.
+std::string wrap(const std::string& text, size_t width) {
   std::string out;
   std::istringstream paragraphs(text);
-  bool first_line = true;
-  for (std::string para; std::getline(paragraphs, para);) {
-    size_t col = indent;
-    if (!first_line) out.append("\n").append(indent, ' ');
-    first_line = false;
-    bool line_empty = true;
+  bool first = true;
+  for (std::string para; std::getline(paragraphs, para); first = false) {
+    if (!first) out += '\n';
+    size_t col = 0;
     for (const std::string& w : split_words(para)) {
-      if (!line_empty && col + 1 + w.size() > width) {
-        out.append("\n").append(indent, ' ');
-        col = indent;
-        line_empty = true;
-      }
-      if (!line_empty) { out += ' '; ++col; }
+      if (col > 0 && col + 1 + w.size() > width) out += '\n', col = 0;
+      if (col > 0) out += ' ', ++col;
       out += w;
       col += w.size();
-      line_empty = false;
     }
   }
   std::replace(out.begin(), out.end(), kNoBreakSpace, ' ');
@@ -74,11 +72,21 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Parses `text` as the value of option `o`; the UsageError names the option and the text.
-OptionValue convert(const OptionSpec& o, const std::string& text, const std::string& command) {
-  auto fail = [&](const std::string& why) -> UsageError {
-    return UsageError("option '--" + o.name + "' " + why, command);
-  };
+// Parses `text` as the value of `o`. `what` names where it came from in
+// errors: "option '--lr'" or "config file 'F', key 'lr'". On the command line
+// a flag has no value (CLI11 hands "true") and a value is never empty; in a
+// file a flag is true or false and a string may be empty.
+OptionValue convert(const OptionSpec& o, const std::string& text, const std::string& what, const std::string& command,
+                    bool from_file) {
+  auto fail = [&](const std::string& why) { return UsageError(what + " " + why, command); };
+  if (o.kind == OptionKind::Flag) {
+    if (text == "true" || (from_file && text == "false")) return text == "true";
+    throw fail(from_file ? "expects true or false, got '" + text + "'" : "is a flag and takes no value");
+  }
+  if (!from_file && text.empty()) throw fail("has an empty value");
+  // CLI11 takes the word after an option as its value even when it is another
+  // option (--out --lr 1); a single dash may start a value (--lr -1).
+  if (!from_file && text.starts_with("--")) throw fail("needs a value (--" + o.name + " " + o.value_name + ")");
   auto check_bounds = [&](double v) {
     if (o.min && v < *o.min) throw fail("must be at least " + format_number(*o.min) + ", got '" + text + "'");
     if (o.max && v > *o.max) throw fail("must be at most " + format_number(*o.max) + ", got '" + text + "'");
@@ -87,7 +95,6 @@ OptionValue convert(const OptionSpec& o, const std::string& text, const std::str
   const char* end = begin + text.size();
   switch (o.kind) {
     case OptionKind::Flag:
-      return true;
     case OptionKind::String:
       return text;
     case OptionKind::Choice:
@@ -107,8 +114,7 @@ OptionValue convert(const OptionSpec& o, const std::string& text, const std::str
       auto [ptr, ec] = std::from_chars(begin, end, v);
       if (ec == std::errc::result_out_of_range) throw fail("value '" + text + "' is out of range");
       // from_chars accepts "inf" and "nan"; neither is a sensible hyper-parameter.
-      if (ec != std::errc() || ptr != end || !std::isfinite(v))
-        throw fail("expects a number, got '" + text + "'");
+      if (ec != std::errc() || ptr != end || !std::isfinite(v)) throw fail("expects a number, got '" + text + "'");
       check_bounds(v);
       return v;
     }
@@ -116,14 +122,53 @@ OptionValue convert(const OptionSpec& o, const std::string& text, const std::str
   throw std::logic_error("unhandled option kind");
 }
 
-std::string unknown_message(const std::string& what, const std::string& shown,
-                            const std::string& word, const std::vector<std::string>& known,
-                            const std::string& prefix) {
+std::string unknown_message(const std::string& what, const std::string& shown, const std::string& word,
+                            const std::vector<std::string>& known, const std::string& prefix) {
   std::string msg = "unknown " + what + " '" + shown + "'";
   if (auto near = nearest(word, known)) return msg + "; did you mean '" + prefix + *near + "'?";
   std::vector<std::string> listed;
   for (const auto& k : known) listed.push_back(prefix + k);
   return msg + "; expected one of: " + join(listed, ", ");
+}
+
+// A value as TOML that CLI11's reader gives back as the same text.
+std::string toml_literal(const OptionValue& v) {
+  if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (const int64_t* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const double* d = std::get_if<double>(&v)) return format_number(*d);
+  const std::string& s = std::get<std::string>(v);
+  const char quote = s.find('"') == std::string::npos ? '"' : '\'';
+  return quote + s + quote;
+}
+
+std::vector<std::string> option_names(const CommandSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& o : spec.options()) names.push_back(o.name);
+  return names;
+}
+
+// The command a CLI11 app stands for, below the program: "classifier train".
+std::string path_of(const CLI::App* app) {
+  std::string path;
+  for (; app->get_parent() != nullptr; app = app->get_parent())
+    path = app->get_name() + (path.empty() ? "" : " " + path);
+  return path;
+}
+
+// The innermost command the parse reached.
+const CLI::App* deepest(const CLI::App* app) {
+  const std::vector<CLI::App*> parsed = app->get_subcommands();
+  return parsed.empty() ? app : deepest(parsed.front());
+}
+
+// "  name    text" with the text wrapped in the column after the names.
+std::string help_row(const std::string& name, const std::string& text) {
+  std::string row = "  " + name;
+  row += row.size() >= kNameColumn ? "\n" + std::string(kNameColumn, ' ') : std::string(kNameColumn - row.size(), ' ');
+  std::string body = wrap(text, kHelpWidth - kNameColumn);
+  for (size_t at = body.find('\n'); at != std::string::npos; at = body.find('\n', at + 1))
+    body.insert(at + 1, kNameColumn, ' ');
+  return row + body + "\n";
 }
 
 }  // namespace
@@ -146,8 +191,7 @@ int edit_distance(const std::string& a, const std::string& b) {
   return d[n][m];
 }
 
-std::optional<std::string> nearest(const std::string& word,
-                                   const std::vector<std::string>& candidates) {
+std::optional<std::string> nearest(const std::string& word, const std::vector<std::string>& candidates) {
   const std::string w = lower(word);
   if (w.empty()) return std::nullopt;  // "--" alone is close to every short name
   // A truncated name ("--batch") is far from its full form by edit distance
@@ -180,90 +224,44 @@ std::string CommandSpec::path_string() const { return join(path_, " "); }
 OptionSpec& CommandSpec::add(OptionSpec o) {
   if (o.name.empty() || o.name.starts_with("-") || o.name.find_first_of("= ") != std::string::npos)
     throw std::logic_error("bad option name '" + o.name + "'");
-  if (o.name == "help" || o.name == "h")
-    throw std::logic_error("option --help is built in");
+  if (o.name == "help" || o.name == "h") throw std::logic_error("option --help is built in");
   if (find(o.name)) throw std::logic_error("option --" + o.name + " declared twice");
   options_.push_back(std::move(o));
   return options_.back();
 }
 
-OptionSpec& CommandSpec::add(std::string name, OptionKind kind, std::string value_name, std::string help,
-                             std::string default_value) {
-  OptionSpec o;
-  o.name = std::move(name);
-  o.kind = kind;
-  o.value_name = std::move(value_name);
-  o.help = std::move(help);
-  o.default_value = std::move(default_value);
-  return add(std::move(o));
-}
-
 OptionSpec& CommandSpec::add_flag(std::string name, std::string help) {
-  return add(std::move(name), OptionKind::Flag, "", std::move(help), "");
+  return add({std::move(name), OptionKind::Flag, "", std::move(help), "", {}, false, {}, {}});
 }
 
 OptionSpec& CommandSpec::add_string(std::string name, std::string value_name, std::string help,
                                     std::string default_value) {
-  return add(std::move(name), OptionKind::String, std::move(value_name), std::move(help),
-             std::move(default_value));
+  return add({std::move(name), OptionKind::String, std::move(value_name), std::move(help), std::move(default_value),
+              {}, false, {}, {}});
 }
 
-OptionSpec& CommandSpec::add_int(std::string name, std::string value_name, std::string help,
-                                 int64_t default_value) {
-  return add(std::move(name), OptionKind::Int, std::move(value_name), std::move(help),
-             std::to_string(default_value));
+OptionSpec& CommandSpec::add_int(std::string name, std::string value_name, std::string help, int64_t default_value) {
+  return add({std::move(name), OptionKind::Int, std::move(value_name), std::move(help),
+              std::to_string(default_value), {}, false, {}, {}});
 }
 
 OptionSpec& CommandSpec::add_double(std::string name, std::string value_name, std::string help,
                                     double default_value) {
-  return add(std::move(name), OptionKind::Double, std::move(value_name), std::move(help),
-             format_number(default_value));
+  return add({std::move(name), OptionKind::Double, std::move(value_name), std::move(help),
+              format_number(default_value), {}, false, {}, {}});
 }
 
-OptionSpec& CommandSpec::add_choice(std::string name, std::vector<std::string> choices,
-                                    std::string help, std::string default_value) {
-  OptionSpec& o = add(std::move(name), OptionKind::Choice, join(choices, "|"), std::move(help),
-                      std::move(default_value));
-  o.choices = std::move(choices);
-  return o;
+OptionSpec& CommandSpec::add_choice(std::string name, std::vector<std::string> choices, std::string help,
+                                    std::string default_value) {
+  std::string value_name = join(choices, "|");
+  return add({std::move(name), OptionKind::Choice, std::move(value_name), std::move(help), std::move(default_value),
+              std::move(choices), false, {}, {}});
 }
 
 const OptionSpec* CommandSpec::find(const std::string& name) const {
   for (const auto& o : options_)
     if (o.name == name) return &o;
   return nullptr;
-}
-
-std::string CommandSpec::help(const std::string& program) const {
-  std::ostringstream out;
-  out << "usage: " << program << ' ' << path_string();
-  for (const auto& o : options_)
-    if (o.is_required) out << " --" << o.name << ' ' << o.value_name;
-  out << " [options]\n\n" << wrap(summary_, 0) << "\n";
-  if (!description_.empty()) out << "\n" << wrap(description_, 0) << "\n";
-
-  // Option table: "  --name VALUE" left, help right, aligned on one column.
-  std::vector<std::pair<std::string, std::string>> rows;
-  for (const auto& o : options_) {
-    std::string left = "  --" + o.name + (o.kind == OptionKind::Flag ? "" : " " + o.value_name);
-    std::string right = o.help;
-    if (o.is_required) right += " (required)";
-    else if (o.kind != OptionKind::Flag && !o.default_value.empty())
-      right += std::string(" (default:") + kNoBreakSpace + o.default_value + ")";
-    rows.emplace_back(std::move(left), std::move(right));
-  }
-  rows.emplace_back("  -h, --help", "show this help and exit");
-  size_t column = 0;
-  for (const auto& [left, right] : rows)
-    if (left.size() + 2 <= kMaxNameColumn) column = std::max(column, left.size() + 2);
-  out << "\noptions:\n";
-  for (const auto& [left, right] : rows) {
-    out << left;
-    if (left.size() + 2 > column) out << "\n" << std::string(column, ' ');
-    else out << std::string(column - left.size(), ' ');
-    out << wrap(right, column) << "\n";
-  }
-  return out.str();
 }
 
 // ---- ParsedArgs ----------------------------------------------------------------------
@@ -277,7 +275,12 @@ const OptionValue& ParsedArgs::value(const std::string& name) const {
 
 bool ParsedArgs::has(const std::string& name) const {
   value(name);  // an undeclared name is a bug, not "absent"
-  return given_.count(name) > 0;
+  return source_.at(name) != Source::Default;
+}
+
+bool ParsedArgs::given_on_command_line(const std::string& name) const {
+  value(name);
+  return source_.at(name) == Source::CommandLine;
 }
 
 // Each getter insists on its own type: get_int on a double option is a bug in the app.
@@ -289,25 +292,139 @@ static const T& typed(const OptionValue& v, const std::string& name, const char*
 
 bool ParsedArgs::get_flag(const std::string& name) const { return typed<bool>(value(name), name, "get_flag"); }
 int64_t ParsedArgs::get_int(const std::string& name) const { return typed<int64_t>(value(name), name, "get_int"); }
-double ParsedArgs::get_double(const std::string& name) const { return typed<double>(value(name), name, "get_double"); }
+double ParsedArgs::get_double(const std::string& name) const {
+  return typed<double>(value(name), name, "get_double");
+}
 const std::string& ParsedArgs::get_string(const std::string& name) const {
   return typed<std::string>(value(name), name, "get_string");
 }
+
+void ParsedArgs::set(const std::string& name, OptionValue v) {
+  if (value(name).index() != v.index()) throw std::logic_error("set(\"" + name + "\"): option has another type");
+  values_[name] = std::move(v);
+  source_[name] = Source::CommandLine;
+}
+
+void ParsedArgs::read_config(const std::string& path) {
+  std::ifstream in(path);
+  usage_check(in.good(), "cannot read config file '" + path + "': " + std::strerror(errno), command_);
+  read_config(in, path);
+}
+
+void ParsedArgs::read_config(std::istream& in, const std::string& file) {
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_config(in);
+  } catch (const CLI::Error& e) {
+    throw UsageError("config file '" + file + "': " + e.what(), command_);
+  }
+  std::set<std::string> seen;
+  for (const CLI::ConfigItem& item : items) {
+    if (item.name == "++" || item.name == "--") continue;  // CLI11's marks of a [section]'s start and end
+    const std::string key = item.fullname();  // "train.lr" in a [train] section: no option has that name
+    const OptionSpec* o = key == kConfig ? nullptr : spec_->find(key);
+    if (!o)
+      throw UsageError("config file '" + file + "': " + unknown_message("key", key, key, option_names(*spec_), "") +
+                           " (the keys are the options of 'gan " + command_ + "' without their dashes)",
+                       command_);
+    const std::string what = "config file '" + file + "', key '" + key + "'";
+    usage_check(seen.insert(key).second, what + " appears twice", command_);
+    usage_check(item.inputs.size() == 1, what + " needs one value, got " + std::to_string(item.inputs.size()),
+                command_);
+    const OptionValue v = convert(*o, item.inputs[0], what, command_, /*from_file=*/true);
+    if (source_.at(key) == Source::CommandLine) continue;  // the command line wins
+    values_[key] = v;
+    source_[key] = Source::File;
+  }
+}
+
+std::string ParsedArgs::config_text(const std::set<std::string>& leave_out) const {
+  std::ostringstream out;
+  out << "# The options of 'gan " << command_ << "', defaults included. 'gan " << command_
+      << " --config FILE' reads them;\n# options given on the command line win over the file.\n";
+  std::vector<const OptionSpec*> written;
+  for (const OptionSpec& o : spec_->options()) {
+    if (o.name == kConfig || leave_out.count(o.name)) continue;
+    out << "\n# " << o.help << "\n" << o.name << " = " << toml_literal(value(o.name)) << "\n";
+    written.push_back(&o);
+  }
+  // Proven to read back before anyone relies on it.
+  ParsedArgs back = *this;
+  for (auto& [name, source] : back.source_) source = Source::Default;
+  std::istringstream in(out.str());
+  back.read_config(in, "config.toml");
+  for (const OptionSpec* o : written) {
+    usage_check(back.value(o->name) == value(o->name),
+                "--" + o->name + " " + toml_literal(value(o->name)) +
+                    " cannot be stored in a config file (its reader takes '#' as the start of a comment and knows no "
+                    "escapes); choose a value without '#' and without both kinds of quotes",
+                command_);
+  }
+  return out.str();
+}
+
+// ---- help ----------------------------------------------------------------------------------
+
+// CLI11's option rows, with the project's layout around them: the usage line
+// names the required options, text wraps at 80 columns, and nested commands are
+// listed with their full path ("classifier train").
+class HelpFormatter : public CLI::Formatter {
+ public:
+  explicit HelpFormatter(const Cli& cli) : cli_(cli) { column_width(kNameColumn); }
+
+  std::string make_help(const CLI::App* app, std::string name, CLI::AppFormatMode mode) const override {
+    const Cli::Entry* entry = cli_.find(path_of(app));
+    std::string out = "usage: " + name;
+    if (entry) {
+      for (const auto& o : entry->spec->options())
+        if (o.is_required) out += " --" + o.name + " " + o.value_name;
+    }
+    out += entry ? " [options]\n" : " <command> [options]\n";
+    if (!app->get_description().empty()) out += "\n" + wrap(app->get_description(), kHelpWidth) + "\n";
+    if (entry && !entry->spec->description().empty())
+      out += "\n" + wrap(entry->spec->description(), kHelpWidth) + "\n";
+    out += make_groups(app, mode) + make_subcommands(app, mode);
+    if (!app->get_parent()) out += "\nrun '" + name + " <command> --help' for the options of a command.\n";
+    return out;
+  }
+
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    return wrap(opt->get_description(), kHelpWidth - kNameColumn);
+  }
+
+  std::string make_subcommand(const CLI::App* sub) const override {
+    const std::vector<const CLI::App*> nested = sub->get_subcommands({});
+    if (nested.empty()) return help_row(path_of(sub), sub->get_description());
+    std::string rows;
+    for (const CLI::App* c : nested) rows += make_subcommand(c);
+    return rows;
+  }
+
+ private:
+  const Cli& cli_;
+};
 
 // ---- Cli -------------------------------------------------------------------------------
 
 Cli::Cli(std::string program, std::string summary, std::string version)
     : program_(std::move(program)), summary_(std::move(summary)), version_(std::move(version)) {}
 
+const Cli::Entry* Cli::find(const std::string& path) const {
+  for (const Entry& e : commands_)
+    if (e.spec->path_string() == path) return &e;
+  return nullptr;
+}
+
 Cli& Cli::add(CommandSpec spec, Handler handler) {
   const auto& path = spec.path();
   for (const auto& e : commands_) {
-    const auto& other = e.spec.path();
+    const auto& other = e.spec->path();
     if (other == path) throw std::logic_error("command '" + spec.path_string() + "' added twice");
     // "gan classifier" cannot be both a command and a group of commands.
     if (other[0] == path[0] && other.size() != path.size())
       throw std::logic_error("'" + path[0] + "' is used both as a command and as a group");
   }
+  if (spec.find(kConfig)) throw std::logic_error("option --config is built in");
   // Defaults go through the same conversion as typed values, so a default
   // outside its own bounds or choices is caught here rather than at the user.
   for (const auto& o : spec.options()) {
@@ -317,138 +434,138 @@ Cli& Cli::add(CommandSpec spec, Handler handler) {
       throw std::logic_error("choice option --" + o.name + " needs a default");
     if (o.kind == OptionKind::Flag || o.default_value.empty()) continue;
     try {
-      convert(o, o.default_value, spec.path_string());
+      convert(o, o.default_value, "default of --" + o.name, spec.path_string(), false);
     } catch (const UsageError& e) {
       throw std::logic_error("bad default for '" + spec.path_string() + "': " + e.what());
     }
   }
-  commands_.push_back({std::move(spec), std::move(handler)});
+  spec.add_string(kConfig, "FILE",
+                  "read options from FILE, TOML 'name = value' lines such as the config.toml a training run writes; "
+                  "options on the command line win");
+  commands_.push_back({std::make_shared<const CommandSpec>(std::move(spec)), std::move(handler)});
   return *this;
 }
 
-// "  name    summary" rows for the commands whose path starts with `group` (all when empty).
-std::string Cli::command_table(const std::string& group) const {
-  size_t column = 0;
-  for (const auto& e : commands_) column = std::max(column, e.spec.path_string().size() + 4);
-  std::string out;
-  for (const auto& e : commands_) {
-    if (!group.empty() && e.spec.path()[0] != group) continue;
-    const std::string name = e.spec.path_string();
-    out += "  " + name + std::string(column - 2 - name.size(), ' ') + wrap(e.spec.summary(), column) + "\n";
+std::unique_ptr<CLI::App> Cli::build() const {
+  auto app = std::make_unique<CLI::App>(summary_, program_);
+  app->formatter(std::make_shared<HelpFormatter>(*this));  // before the commands, which inherit it
+  app->set_help_flag("-h,--help", "show this help and exit");
+  app->set_version_flag("--version", program_ + " " + version_, "print the version and exit");
+  // Stray words are collected, not thrown, so that the error can suggest a
+  // name; one command per line, so a later word naming one is stray too.
+  app->allow_extras()->require_subcommand(0, 1);
+  std::map<std::string, CLI::App*> groups;
+  for (const Entry& e : commands_) {
+    const auto& path = e.spec->path();
+    CLI::App* parent = app.get();
+    if (path.size() == 2) {
+      CLI::App*& group = groups[path[0]];
+      if (!group) group = app->add_subcommand(path[0]);
+      parent = group;
+    }
+    CLI::App* command = parent->add_subcommand(path.back(), e.spec->summary());
+    for (const OptionSpec& o : e.spec->options()) {
+      std::string help = o.help;
+      if (o.is_required) help += " (required)";
+      else if (o.kind != OptionKind::Flag && !o.default_value.empty())
+        help += std::string(" (default:") + kNoBreakSpace + o.default_value + ")";
+      CLI::Option* opt = o.kind == OptionKind::Flag ? command->add_flag("--" + o.name) : command->add_option("--" + o.name);
+      // Every given value is kept: a repeated option is reported, not silently resolved.
+      opt->description(help)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      if (o.kind != OptionKind::Flag) opt->option_text(o.value_name);
+    }
   }
-  return out;
+  return app;
 }
 
-std::string Cli::help() const {
-  return "usage: " + program_ + " <command> [options]\n\n" + wrap(summary_, 0) + "\n\ncommands:\n" +
-         command_table("") +
-         "\noptions:\n"
-         "  -h, --help   show this help and exit\n"
-         "  --version    print the version and exit\n"
-         "\nrun '" + program_ + " <command> --help' for the options of a command.\n";
-}
-
-std::string Cli::group_help(const std::string& group) const {
-  return "usage: " + program_ + " " + group + " <command> [options]\n\ncommands:\n" + command_table(group);
-}
+std::string Cli::help() const { return build()->help(); }
 
 Invocation Cli::parse(int argc, const char* const* argv) const {
   return parse(std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
 }
 
 Invocation Cli::parse(const std::vector<std::string>& args) const {
-  Invocation inv;
   std::vector<std::string> first_words;
   for (const auto& e : commands_)
-    if (std::find(first_words.begin(), first_words.end(), e.spec.path()[0]) == first_words.end())
-      first_words.push_back(e.spec.path()[0]);
-
-  if (args.empty())
-    throw UsageError("no command given; expected one of: " + join(first_words, ", "));
+    if (std::find(first_words.begin(), first_words.end(), e.spec->path()[0]) == first_words.end())
+      first_words.push_back(e.spec->path()[0]);
+  if (args.empty()) throw UsageError("no command given; expected one of: " + join(first_words, ", "));
   const std::string& first = args[0];
-  if (is_help(first)) return {help(), {}, {}};
-  if (first == "--version") return {program_ + " " + version_ + "\n", {}, {}};
-  if (first.starts_with("-"))
-    throw UsageError("unknown option '" + first + "' before the command; usage: " + program_ +
-                     " <command> [options]");
+  if (first.starts_with("-") && !is_help(first) && first != "--version")
+    throw UsageError("unknown option '" + first + "' before the command; usage: " + program_ + " <command> [options]");
+  // CLI11 reads "--" and "++" as the end of options or of a command; this line
+  // has neither (and a value never is one).
+  for (const std::string& a : args)
+    if (a == "--" || a == "++") throw UsageError("unexpected argument '" + a + "'; options are written --name value");
 
-  std::vector<const Entry*> matches;  // commands whose first word is `first`
-  for (const auto& e : commands_)
-    if (e.spec.path()[0] == first) matches.push_back(&e);
-  if (matches.empty()) throw UsageError(unknown_message("command", first, first, first_words, ""));
-
-  const Entry* entry = matches[0];
-  size_t used = 1;
-  if (entry->spec.path().size() == 2) {  // `first` names a group: the next word picks the command
-    std::vector<std::string> second_words;
-    for (const Entry* m : matches) second_words.push_back(m->spec.path()[1]);
-    if (args.size() < 2 || args[1].starts_with("-")) {
-      if (std::any_of(args.begin() + 1, args.end(), is_help)) return {group_help(first), {}, {}};
-      throw UsageError("'" + first + "' needs a command: " + join(second_words, ", "), first);
-    }
-    entry = nullptr;
-    for (const Entry* m : matches)
-      if (m->spec.path()[1] == args[1]) entry = m;
-    if (!entry)
-      throw UsageError(unknown_message("command", first + " " + args[1], args[1], second_words, first + " "),
-                       first);
-    used = 2;
-  }
-
-  const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(used), args.end());
   // --help anywhere wins, even after a malformed option: someone asking for help
   // wants the option list, not an error about the line they are trying to fix.
-  if (std::any_of(rest.begin(), rest.end(), is_help)) return {entry->spec.help(program_), {}, {}};
-  return {"", entry->handler, parse_options(entry->spec, rest)};
-}
+  const bool wants_help = std::any_of(args.begin(), args.end(), is_help);
+  const std::unique_ptr<CLI::App> app = build();
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes words from the back
+  try {
+    app->parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return {app->help(), {}, {}};
+  } catch (const CLI::CallForVersion& e) {
+    return {std::string(e.what()) + "\n", {}, {}};
+  } catch (const CLI::ParseError& e) {
+    if (wants_help) return {app->help(), {}, {}};
+    const std::string command = path_of(deepest(app.get()));
+    // CLI11 ran out of words for an option's value: that option ended the line.
+    const std::string& last = args.back();
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && last.starts_with("--")) {
+      const size_t eq = last.find('=');
+      const std::string name = last.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (eq != std::string::npos) throw UsageError("option '--" + name + "' has an empty value", command);
+      const Entry* entry = find(command);
+      const OptionSpec* o = entry ? entry->spec->find(name) : nullptr;
+      throw UsageError("option '--" + name + "' needs a value" + (o ? " (--" + name + " " + o->value_name + ")" : ""),
+                       command);
+    }
+    throw UsageError(e.what(), command);
+  }
+  if (wants_help) return {app->help(), {}, {}};  // "-h" taken as a value: --out -h
 
-ParsedArgs Cli::parse_options(const CommandSpec& spec, const std::vector<std::string>& args) const {
-  const std::string cmd = spec.path_string();
-  std::vector<std::string> names;
-  for (const auto& o : spec.options()) names.push_back(o.name);
+  const CLI::App* parsed = deepest(app.get());
+  const std::string command = path_of(parsed);
+  const std::vector<std::string> rest = app->remaining(true);
+  const Entry* entry = find(command);
+  if (!entry) {  // the top level or a group: the command is missing or misspelt
+    std::vector<std::string> words;
+    for (const CLI::App* c : parsed->get_subcommands({})) words.push_back(c->get_name());
+    const std::string prefix = command.empty() ? "" : command + " ";
+    if (!rest.empty() && !rest[0].starts_with("-"))
+      throw UsageError(unknown_message("command", prefix + rest[0], rest[0], words, prefix), command);
+    throw UsageError("'" + command + "' needs a command: " + join(words, ", "), command);
+  }
 
+  const CommandSpec& spec = *entry->spec;
   ParsedArgs out;
-  out.command_ = cmd;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (!arg.starts_with("-") || arg == "-")
-      throw UsageError("unexpected argument '" + arg + "'; options are written --name value", cmd);
-    if (!arg.starts_with("--")) {  // "-lr": only -h is a short option
-      std::string word = arg.substr(1, arg.find('=') - 1);
-      throw UsageError(unknown_message("option", arg, word, names, "--"), cmd);
-    }
-    const size_t eq = arg.find('=');
-    const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    const OptionSpec* o = spec.find(name);
-    if (!o) throw UsageError(unknown_message("option", "--" + name, name, names, "--"), cmd);
-    if (out.given_.count(name)) throw UsageError("option '--" + name + "' given more than once", cmd);
-    out.given_.insert(name);
-
-    if (o->kind == OptionKind::Flag) {
-      if (eq != std::string::npos) throw UsageError("option '--" + name + "' is a flag and takes no value", cmd);
-      out.values_[name] = true;
-      continue;
-    }
-    std::string text;
-    if (eq != std::string::npos) {
-      text = arg.substr(eq + 1);
-    } else if (i + 1 < args.size() && !args[i + 1].starts_with("--")) {
-      text = args[++i];  // a single dash may start a value: --lr -1 is a bad value, not a missing one
-    } else {
-      throw UsageError("option '--" + name + "' needs a value (--" + name + " " + o->value_name + ")", cmd);
-    }
-    if (text.empty()) throw UsageError("option '--" + name + "' has an empty value", cmd);
-    out.values_[name] = convert(*o, text, cmd);
+  out.command_ = command;
+  out.spec_ = entry->spec;
+  for (const OptionSpec& o : spec.options()) {
+    const std::vector<std::string>& given = parsed->get_option("--" + o.name)->results();
+    const std::string what = "option '--" + o.name + "'";
+    usage_check(given.size() <= 1, what + " given more than once", command);
+    out.source_[o.name] = given.empty() ? ParsedArgs::Source::Default : ParsedArgs::Source::CommandLine;
+    if (!given.empty()) out.values_[o.name] = convert(o, given[0], what, command, false);
+    else if (o.kind == OptionKind::Flag) out.values_[o.name] = false;
+    else out.values_[o.name] = o.default_value.empty() ? OptionValue(std::string()) : convert(o, o.default_value, what, command, false);
   }
-
-  for (const auto& o : spec.options()) {
-    if (out.values_.count(o.name)) continue;
-    if (o.is_required) throw UsageError("missing required option '--" + o.name + " " + o.value_name + "'", cmd);
-    out.values_[o.name] = o.kind == OptionKind::Flag ? OptionValue(false)
-                          : o.default_value.empty()  ? OptionValue(std::string())
-                                                     : convert(o, o.default_value, cmd);
+  if (!rest.empty()) {
+    const std::string& arg = rest[0];
+    if (arg.size() < 2 || arg[0] != '-')
+      throw UsageError("unexpected argument '" + arg + "'; options are written --name value", command);
+    const size_t skip = arg.starts_with("--") ? 2 : 1, eq = arg.find('=');  // "-lr" too: only -h is short
+    const std::string word = arg.substr(skip, eq == std::string::npos ? std::string::npos : eq - skip);
+    throw UsageError(unknown_message("option", skip == 2 ? "--" + word : arg, word, option_names(spec), "--"), command);
   }
-  return out;
+  if (out.given_on_command_line(kConfig)) out.read_config(out.get_string(kConfig));
+  for (const OptionSpec& o : spec.options())
+    usage_check(!o.is_required || out.has(o.name), "missing required option '--" + o.name + " " + o.value_name + "'",
+                command);
+  return {"", entry->handler, std::move(out)};
 }
 
 }  // namespace gan::app

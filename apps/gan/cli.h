@@ -1,4 +1,4 @@
-// A small argument parser for `gan <command> [options]`.
+// The `gan <command> [options]` command line, parsed by CLI11.
 //
 // The app describes each sub-command with a CommandSpec, registers it with a
 // handler on a Cli, and dispatches:
@@ -11,14 +11,22 @@
 //   if (!inv.handler) print(inv.text);       // --help / --version
 //   else return inv.handler(inv.args);       // args.get_int("batch-size")
 //
-// Only long options (`--name value`, `--name=value`) plus `-h` are accepted:
-// a training run's command line is read in logs later, so explicit names win
-// over terse single-letter aliases.
+// CLI11 splits the line (sub-commands, `--name value`, `--name=value`, flags),
+// formats --help and reads config files. The values are converted here rather
+// than by CLI11, whose integer parsing is lax (strtoll with base 0 reads "010"
+// as 8 and saturates on overflow): every option is strict, bounded, and its
+// error names the option. Only long options plus `-h` exist: a run's command
+// line is read in logs later, so explicit names win over single letters.
+//
+// Every command also takes `--config FILE`: a TOML file of `name = value`
+// lines, such as the config.toml a training run writes (ParsedArgs::config_text);
+// options on the command line win over the file.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,10 +35,14 @@
 
 #include "core/error.h"
 
+namespace CLI {
+class App;
+}
+
 namespace gan::app {
 
-// A bad command line. `command` is the sub-command being parsed ("train",
-// "classifier train"; empty at top level) so the app can point at its --help.
+// A bad command line or config file. `command` is the sub-command being parsed
+// ("train", "classifier train"; empty at top level) so the app can point at its --help.
 class UsageError : public gan::Error {
  public:
   explicit UsageError(const std::string& message, std::string command = "")
@@ -87,13 +99,9 @@ class CommandSpec {
   const std::vector<OptionSpec>& options() const { return options_; }
   const OptionSpec* find(const std::string& name) const;
 
-  // Formatted `--help` text; `program` is the executable name ("gan").
-  std::string help(const std::string& program) const;
-
  private:
+  friend class Cli;
   OptionSpec& add(OptionSpec o);
-  OptionSpec& add(std::string name, OptionKind kind, std::string value_name, std::string help,
-                  std::string default_value);
 
   std::vector<std::string> path_;
   std::string summary_, description_;
@@ -111,19 +119,38 @@ class ParsedArgs {
   ParsedArgs() = default;
 
   const std::string& command() const { return command_; }  // "train"
-  bool has(const std::string& name) const;  // given on the command line (not defaulted)
+  bool has(const std::string& name) const;  // given on the command line or in the --config file
+  bool given_on_command_line(const std::string& name) const;
   bool get_flag(const std::string& name) const;
   int64_t get_int(const std::string& name) const;
   double get_double(const std::string& name) const;
   const std::string& get_string(const std::string& name) const;  // String and Choice
 
+  // Replaces a value as if given on the command line (a command recording what
+  // it resolved, e.g. a loss's own learning rate). The type must match.
+  void set(const std::string& name, OptionValue value);
+
+  // Takes the options of the TOML file `path` that were not given on the
+  // command line. UsageError naming the file and key for a key that is no
+  // option of this command, a bad value, or a file that cannot be read.
+  void read_config(const std::string& path);
+
+  // Every option (defaults included) as TOML that read_config reads back to the
+  // same values, each under its help as a comment; `leave_out` and --config are
+  // left out. UsageError when a value cannot be written so (CLI11's reader
+  // takes '#' anywhere as a comment, and knows no escapes).
+  std::string config_text(const std::set<std::string>& leave_out = {}) const;
+
  private:
   friend class Cli;
+  enum class Source { Default, File, CommandLine };
   const OptionValue& value(const std::string& name) const;
+  void read_config(std::istream& in, const std::string& file);
 
   std::string command_;
+  std::shared_ptr<const CommandSpec> spec_;
   std::map<std::string, OptionValue> values_;
-  std::set<std::string> given_;
+  std::map<std::string, Source> source_;
 };
 
 using Handler = std::function<int(const ParsedArgs&)>;
@@ -140,8 +167,9 @@ class Cli {
  public:
   Cli(std::string program, std::string summary, std::string version);
 
-  // Registers a command. A malformed spec (duplicate option, bad default, a
-  // command name clashing with a group) is a bug and throws std::logic_error.
+  // Registers a command and gives it --config. A malformed spec (duplicate
+  // option, bad default, a command name clashing with a group) is a bug and
+  // throws std::logic_error.
   Cli& add(CommandSpec spec, Handler handler);
 
   // `args` excludes argv[0]. Throws UsageError.
@@ -153,12 +181,13 @@ class Cli {
 
  private:
   struct Entry {
-    CommandSpec spec;
+    std::shared_ptr<const CommandSpec> spec;
     Handler handler;
   };
-  std::string group_help(const std::string& group) const;
-  std::string command_table(const std::string& group) const;
-  ParsedArgs parse_options(const CommandSpec& spec, const std::vector<std::string>& args) const;
+  friend class HelpFormatter;
+  // A fresh CLI11 parser of the command table (parsing changes its state).
+  std::unique_ptr<CLI::App> build() const;
+  const Entry* find(const std::string& path) const;
 
   std::string program_, summary_, version_;
   std::vector<Entry> commands_;

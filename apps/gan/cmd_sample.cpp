@@ -1,15 +1,11 @@
-// `gan sample`: a grid of images from a trained generator, and `gan eval`: the
-// quality metric of a trained generator.
+// `gan sample`: a grid of images from a trained generator.
 #include <cmath>
-#include <iomanip>
 #include <iostream>
 
 #include "apps/gan/commands.h"
 #include "apps/gan/dcgan_trainer.h"
-#include "apps/gan/generator_eval.h"
 #include "core/autograd.h"
 #include "core/error.h"
-#include "core/io/checkpoint_format.h"
 #include "core/io/png_grid.h"
 #include "core/random.h"
 
@@ -25,6 +21,19 @@ Tensor generate(DcganGenerator& g, const Tensor& z, const std::vector<int64_t>& 
 }
 
 }  // namespace
+
+CommandSpec sample_spec() {
+  CommandSpec c("sample", "Generate an image grid from a trained generator.");
+  c.add_string("checkpoint", "PATH", "checkpoint file written by 'gan train'").required();
+  c.add_int("n", "N", "number of images", 64).at_least(1);
+  c.add_string("out", "FILE", "PNG file for the grid", "grid.png");
+  c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_int("class", "K",
+            "conditional generators: draw class K only; -1 = one row per class (--n / classes columns)", -1)
+      .at_least(-1);
+  c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
+  return c;
+}
 
 int cmd_sample(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
@@ -63,27 +72,6 @@ int cmd_sample(const ParsedArgs& a) {
                            side, static_cast<int>(columns));
   std::cerr << "gan sample: wrote " << n << " images to " << out
             << (classes > 0 && cls < 0 ? " (one row per class)" : "") << "\n";
-  return 0;
-}
-
-int cmd_eval(const ParsedArgs& a) {
-  const Device device = parse_device(a.get_string("device"));
-  const std::string path = a.get_string("checkpoint");
-  const io::Checkpoint ck = io::load_checkpoint(path);
-  const auto g = load_generator(path, device);
-  const std::string dataset = a.has("dataset") || !ck.has_meta("dataset") ? a.get_string("dataset") : ck.meta("dataset");
-  const GeneratorEvaluator evaluator(g->config, dataset, a.get_string("classifier"), a.get_int("samples"),
-                                     static_cast<uint64_t>(a.get_int("seed")), device);
-  const GeneratorEvaluation e =
-      evaluator.evaluate([&](const Tensor& z, const std::vector<int64_t>& labels) { return generate(*g, z, labels); });
-  std::cout << std::fixed << std::setprecision(4) << "frechet distance (Fashion-MNIST classifier features, not "
-            << "Inception FID): " << e.frechet_distance << "\n"
-            << "class coverage entropy: " << e.coverage.entropy << " nats, " << e.coverage.normalized_entropy
-            << " of the maximum (1 = every class equally often, 0 = one class: mode collapse)\n"
-            << "mean classifier confidence: " << e.mean_max_probability << "\n"
-            << "predicted classes of " << e.generated << " samples:";
-  for (size_t k = 0; k < e.coverage.counts.size(); ++k) std::cout << " " << k << ":" << e.coverage.counts[k];
-  std::cout << "\n";
   return 0;
 }
 

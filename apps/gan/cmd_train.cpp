@@ -119,6 +119,51 @@ const std::vector<std::string> kCsvColumns = {"step", "loss_D", "loss_G", "D_x",
 
 }  // namespace
 
+CommandSpec train_spec() {
+  CommandSpec c("train", "Train a DCGAN (any GAN loss, optionally class-conditional) on an image dataset.",
+                "Writes to --out as it goes: checkpoint.ckpt (the whole training state), losses.csv, "
+                "losses.png and samples/step_NNNNNN.png grids. Ctrl-C stops after a checkpoint; --resume "
+                "continues exactly where the run stopped. Give --epochs or --steps (or neither, for the "
+                "default length).");
+  c.add_string("dataset", "SPEC", "fashion-mnist | idx:PATH | folder:PATH", "fashion-mnist");
+  c.add_choice("device", kDeviceChoices, "where to train; auto uses the GPU when there is one", "auto");
+  c.add_int("image-size", "N", "side of the square images: 28, 32 or 64; 0 = 28 on CPU, 64 on GPU", 0)
+      .at_least(0);
+  c.add_int("channels", "N", "image channels; 0 = from the data", 0).at_least(0);
+  c.add_int("epochs", "N", "passes over the dataset; 0 = unset", 0).at_least(0);
+  c.add_int("steps", "N",
+            "total training steps (instead of --epochs); 0 = unset: 5000 on CPU, 5 epochs on GPU", 0)
+      .at_least(0);
+  c.add_int("batch-size", "N", "images per step", 64).at_least(1);
+  c.add_choice("loss", gan_loss_names(),
+               "GAN objective: bce (the minimax game, non-saturating G loss), wgan (weight clipping, RMSprop), "
+               "wgan-gp (gradient penalty, no batch norm in the critic), hinge, lsgan (least squares)",
+               "bce");
+  c.add_flag("conditional", "class-conditional GAN: labels of the data set go to G and D");
+  c.add_double("lr", "X", "learning rate (wgan: 5e-5, wgan-gp: 1e-4 unless given)", 2e-4).at_least(0);
+  c.add_double("beta1", "X", "Adam beta1 (wgan-gp: 0 unless given)", 0.5).at_least(0).at_most(1);
+  c.add_double("beta2", "X", "Adam beta2 (wgan-gp: 0.9 unless given)", 0.999).at_least(0).at_most(1);
+  c.add_int("n-critic", "N", "D updates per G update; 0 = the loss's (5 for wgan and wgan-gp, else 1)", 0)
+      .at_least(0);
+  c.add_double("clip", "X", "wgan: clamp D's weights to [-X, X]", 0.01).at_least(0);
+  c.add_double("gp-lambda", "X", "wgan-gp: weight of the gradient penalty", 10).at_least(0);
+  c.add_int("nz", "N", "latent vector size", 100).at_least(1);
+  c.add_int("ngf", "N", "generator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
+  c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
+  c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_string("out", "DIR", "run directory for checkpoints and samples", "runs/dcgan");
+  c.add_int("eval-every", "N",
+            "every N steps, log the Fashion-MNIST feature distance and class coverage of 28x28 samples (needs "
+            "--classifier); not Inception FID. 0 = never",
+            0)
+      .at_least(0);
+  c.add_string("classifier", "PATH", "classifier checkpoint for --eval-every (from 'gan classifier train')",
+               "runs/classifier.ckpt");
+  c.add_int("eval-samples", "N", "generated images per evaluation", 2000).at_least(2);
+  add_loop_options(c, 1000);
+  return c;
+}
+
 int cmd_train(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
@@ -193,6 +238,13 @@ int cmd_train(const ParsedArgs& a) {
   loop.quiet = quiet;
   loop.columns = kCsvColumns;
   loop.plot_title = std::string("gan train: ") + gan_loss_name(run.train.loss) + ", " + run.dataset;
+  // config.toml records the optimizer settings in force (a loss's own recipe
+  // unless given), so that --config repeats this run rather than bce's.
+  ParsedArgs resolved = a;
+  resolved.set("lr", run.train.lr);
+  resolved.set("beta1", run.train.beta1);
+  resolved.set("beta2", run.train.beta2);
+  loop.args = &resolved;
   loop.make_loader = [&](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
   loop.put_run_meta = [&](io::Checkpoint& ck) { put_run_meta(ck, run); };
   loop.format_values = [&](const std::vector<double>& v) { return format_stats(v, run.train.loss); };

@@ -32,7 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
 const std::vector<std::string> kDirections = {"AtoB", "BtoA"};
 
 // ---- options shared by both training commands ----------------------------------------
@@ -51,7 +50,7 @@ constexpr int64_t kCpuWidth = 16;
 // same in both; each adds its own data, model and loss options.
 void add_common_training_options(CommandSpec& c, const std::string& out, int64_t default_batch,
                                  const std::string& batch_help, const std::string& default_length) {
-  c.add_choice("device", kDevices, "where to train; auto uses the GPU when there is one", "auto");
+  c.add_choice("device", kDeviceChoices, "where to train; auto uses the GPU when there is one", "auto");
   c.add_int("load-size", "N", "images are loaded at N px, then randomly cropped to --image-size; 0 = image size x "
             "286/256 (the papers' 286 for 256)", 0).at_least(0);
   c.add_flag("no-flip", "no random left-right mirroring of the training images");
@@ -292,6 +291,7 @@ int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const Trans
   loop.columns = {"step"};
   loop.columns.insert(loop.columns.end(), columns.begin(), columns.end());
   loop.plot_title = "gan " + command + ": " + run.data.spec;
+  loop.args = &a;
   const std::shared_ptr<TranslationBatches> source = plan.source;
   loop.make_loader = [source](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
   loop.put_run_meta = [&run](io::Checkpoint& ck) { put_data_meta(ck, run.data); };
@@ -451,7 +451,7 @@ CommandSpec translate_spec() {
             "size); 0 = the training size", 0).at_least(0);
   c.add_int("batch-size", "N", "images per forward pass (each image is translated on its own either way)", 16)
       .at_least(1);
-  c.add_choice("device", kDevices, "where to run; auto uses the GPU when there is one", "auto");
+  c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
   return c;
 }
 

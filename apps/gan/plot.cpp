@@ -1,4 +1,8 @@
+// The line plotter of plot.h, drawn with cairo, and the reader of a trainer's
+// losses.csv that feeds it.
 #include "apps/gan/plot.h"
+
+#include <cairo.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -8,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -15,153 +20,6 @@
 #include "core/io/png_grid.h"
 
 namespace gan::app {
-
-// ---- the bitmap font ---------------------------------------------------------------
-//
-// Each glyph is a 5 x 9 cell: rows 0-6 hold capitals, digits and ascenders
-// (the baseline is under row 6), rows 7-8 the descenders of g, j, p, q, y and
-// the comma/underscore. Missing trailing rows are blank.
-
-namespace {
-
-struct Glyph {
-  char c;
-  const char* rows[kGlyphHeight];
-};
-
-// clang-format off
-constexpr Glyph kFont[] = {
-  {'0', {" ### ", "#   #", "#  ##", "# # #", "##  #", "#   #", " ### "}},
-  {'1', {"  #  ", " ##  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "}},
-  {'2', {" ### ", "#   #", "    #", "   # ", "  #  ", " #   ", "#####"}},
-  {'3', {"#####", "   # ", "  #  ", "   # ", "    #", "#   #", " ### "}},
-  {'4', {"   # ", "  ## ", " # # ", "#  # ", "#####", "   # ", "   # "}},
-  {'5', {"#####", "#    ", "#### ", "    #", "    #", "#   #", " ### "}},
-  {'6', {"  ## ", " #   ", "#    ", "#### ", "#   #", "#   #", " ### "}},
-  {'7', {"#####", "    #", "   # ", "  #  ", " #   ", " #   ", " #   "}},
-  {'8', {" ### ", "#   #", "#   #", " ### ", "#   #", "#   #", " ### "}},
-  {'9', {" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "}},
-  {'A', {" ### ", "#   #", "#   #", "#####", "#   #", "#   #", "#   #"}},
-  {'B', {"#### ", "#   #", "#   #", "#### ", "#   #", "#   #", "#### "}},
-  {'C', {" ### ", "#   #", "#    ", "#    ", "#    ", "#   #", " ### "}},
-  {'D', {"#### ", "#   #", "#   #", "#   #", "#   #", "#   #", "#### "}},
-  {'E', {"#####", "#    ", "#    ", "#### ", "#    ", "#    ", "#####"}},
-  {'F', {"#####", "#    ", "#    ", "#### ", "#    ", "#    ", "#    "}},
-  {'G', {" ### ", "#   #", "#    ", "# ###", "#   #", "#   #", " ####"}},
-  {'H', {"#   #", "#   #", "#   #", "#####", "#   #", "#   #", "#   #"}},
-  {'I', {" ### ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "}},
-  {'J', {"  ###", "   # ", "   # ", "   # ", "   # ", "#  # ", " ##  "}},
-  {'K', {"#   #", "#  # ", "# #  ", "##   ", "# #  ", "#  # ", "#   #"}},
-  {'L', {"#    ", "#    ", "#    ", "#    ", "#    ", "#    ", "#####"}},
-  {'M', {"#   #", "## ##", "# # #", "# # #", "#   #", "#   #", "#   #"}},
-  {'N', {"#   #", "#   #", "##  #", "# # #", "#  ##", "#   #", "#   #"}},
-  {'O', {" ### ", "#   #", "#   #", "#   #", "#   #", "#   #", " ### "}},
-  {'P', {"#### ", "#   #", "#   #", "#### ", "#    ", "#    ", "#    "}},
-  {'Q', {" ### ", "#   #", "#   #", "#   #", "# # #", "#  # ", " ## #"}},
-  {'R', {"#### ", "#   #", "#   #", "#### ", "# #  ", "#  # ", "#   #"}},
-  {'S', {" ####", "#    ", "#    ", " ### ", "    #", "    #", "#### "}},
-  {'T', {"#####", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  "}},
-  {'U', {"#   #", "#   #", "#   #", "#   #", "#   #", "#   #", " ### "}},
-  {'V', {"#   #", "#   #", "#   #", "#   #", "#   #", " # # ", "  #  "}},
-  {'W', {"#   #", "#   #", "#   #", "# # #", "# # #", "# # #", " # # "}},
-  {'X', {"#   #", "#   #", " # # ", "  #  ", " # # ", "#   #", "#   #"}},
-  {'Y', {"#   #", "#   #", " # # ", "  #  ", "  #  ", "  #  ", "  #  "}},
-  {'Z', {"#####", "    #", "   # ", "  #  ", " #   ", "#    ", "#####"}},
-  {'a', {"     ", "     ", " ### ", "    #", " ####", "#   #", " ####"}},
-  {'b', {"#    ", "#    ", "# ## ", "##  #", "#   #", "#   #", "#### "}},
-  {'c', {"     ", "     ", " ### ", "#    ", "#    ", "#   #", " ### "}},
-  {'d', {"    #", "    #", " ## #", "#  ##", "#   #", "#   #", " ####"}},
-  {'e', {"     ", "     ", " ### ", "#   #", "#####", "#    ", " ### "}},
-  {'f', {"  ## ", " #  #", " #   ", "###  ", " #   ", " #   ", " #   "}},
-  {'g', {"     ", "     ", " ####", "#   #", "#   #", "#   #", " ####", "    #", " ### "}},
-  {'h', {"#    ", "#    ", "# ## ", "##  #", "#   #", "#   #", "#   #"}},
-  {'i', {"  #  ", "     ", " ##  ", "  #  ", "  #  ", "  #  ", " ### "}},
-  {'j', {"   # ", "     ", "  ## ", "   # ", "   # ", "   # ", "   # ", "#  # ", " ##  "}},
-  {'k', {"#    ", "#    ", "#  # ", "# #  ", "##   ", "# #  ", "#  # "}},
-  {'l', {" ##  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "}},
-  {'m', {"     ", "     ", "## # ", "# # #", "# # #", "#   #", "#   #"}},
-  {'n', {"     ", "     ", "# ## ", "##  #", "#   #", "#   #", "#   #"}},
-  {'o', {"     ", "     ", " ### ", "#   #", "#   #", "#   #", " ### "}},
-  {'p', {"     ", "     ", "#### ", "#   #", "#   #", "#   #", "#### ", "#    ", "#    "}},
-  {'q', {"     ", "     ", " ####", "#   #", "#   #", "#   #", " ####", "    #", "    #"}},
-  {'r', {"     ", "     ", "# ## ", "##  #", "#    ", "#    ", "#    "}},
-  {'s', {"     ", "     ", " ####", "#    ", " ### ", "    #", "#### "}},
-  {'t', {" #   ", " #   ", "###  ", " #   ", " #   ", " #  #", "  ## "}},
-  {'u', {"     ", "     ", "#   #", "#   #", "#   #", "#  ##", " ## #"}},
-  {'v', {"     ", "     ", "#   #", "#   #", "#   #", " # # ", "  #  "}},
-  {'w', {"     ", "     ", "#   #", "#   #", "# # #", "# # #", " # # "}},
-  {'x', {"     ", "     ", "#   #", " # # ", "  #  ", " # # ", "#   #"}},
-  {'y', {"     ", "     ", "#   #", "#   #", "#   #", "#   #", " ####", "    #", " ### "}},
-  {'z', {"     ", "     ", "#####", "   # ", "  #  ", " #   ", "#####"}},
-  {'.', {"     ", "     ", "     ", "     ", "     ", " ##  ", " ##  "}},
-  {',', {"     ", "     ", "     ", "     ", "     ", " ##  ", " ##  ", "  #  ", " #   "}},
-  {'-', {"     ", "     ", "     ", " ### ", "     ", "     ", "     "}},
-  {'+', {"     ", "  #  ", "  #  ", "#####", "  #  ", "  #  ", "     "}},
-  {'_', {"     ", "     ", "     ", "     ", "     ", "     ", "     ", "#####"}},
-  {':', {"     ", "     ", " ##  ", " ##  ", "     ", " ##  ", " ##  "}},
-  {'/', {"    #", "    #", "   # ", "  #  ", " #   ", "#    ", "#    "}},
-  {'(', {"   # ", "  #  ", " #   ", " #   ", " #   ", "  #  ", "   # "}},
-  {')', {" #   ", "  #  ", "   # ", "   # ", "   # ", "  #  ", " #   "}},
-  {'[', {" ### ", " #   ", " #   ", " #   ", " #   ", " #   ", " ### "}},
-  {']', {" ### ", "   # ", "   # ", "   # ", "   # ", "   # ", " ### "}},
-  {'%', {"##   ", "##  #", "   # ", "  #  ", " #   ", "#  ##", "   ##"}},
-  {'=', {"     ", "     ", "#####", "     ", "#####", "     ", "     "}},
-  {'<', {"   # ", "  #  ", " #   ", "#    ", " #   ", "  #  ", "   # "}},
-  {'>', {" #   ", "  #  ", "   # ", "    #", "   # ", "  #  ", " #   "}},
-  {'*', {"     ", "# # #", " ### ", "#####", " ### ", "# # #", "     "}},
-  {'!', {"  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "     ", "  #  "}},
-  {'?', {" ### ", "#   #", "    #", "   # ", "  #  ", "     ", "  #  "}},
-  {'\'', {"  #  ", "  #  ", " #   "}},
-  {'|', {"  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  "}},
-  {' ', {}},
-};
-// clang-format on
-
-// Drawn for characters the font lacks, so they show up as visibly wrong.
-constexpr Glyph kMissingGlyph = {'\0', {"#####", "#   #", "#   #", "#   #", "#   #", "#   #", "#####"}};
-
-const Glyph& glyph_for(char c) {
-  for (const Glyph& g : kFont) {
-    if (g.c == c) return g;
-  }
-  return kMissingGlyph;
-}
-
-void set_pixel(io::Image& image, int x, int y, Rgb color) {
-  if (x < 0 || y < 0 || x >= image.width || y >= image.height) return;
-  uint8_t* p = image.pixels.data() + (static_cast<size_t>(y) * image.width + x) * 3;
-  p[0] = color.r;
-  p[1] = color.g;
-  p[2] = color.b;
-}
-
-void fill_rect(io::Image& image, int x0, int y0, int x1, int y1, Rgb color) {
-  for (int y = std::max(y0, 0); y <= std::min(y1, image.height - 1); ++y)
-    for (int x = std::max(x0, 0); x <= std::min(x1, image.width - 1); ++x) set_pixel(image, x, y, color);
-}
-
-}  // namespace
-
-bool font_has_glyph(char c) { return &glyph_for(c) != &kMissingGlyph; }
-
-int text_width(const std::string& text, int scale) {
-  if (text.empty()) return 0;
-  return static_cast<int>(text.size()) * (kGlyphWidth + 1) * scale - scale;
-}
-
-void draw_text(io::Image& image, int x, int y, const std::string& text, Rgb color, int scale) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    const Glyph& g = glyph_for(text[i]);
-    const int gx = x + static_cast<int>(i) * (kGlyphWidth + 1) * scale;
-    for (int r = 0; r < kGlyphHeight; ++r) {
-      if (!g.rows[r]) continue;
-      for (int c = 0; c < kGlyphWidth && g.rows[r][c]; ++c) {
-        if (g.rows[r][c] != ' ') fill_rect(image, gx + c * scale, y + r * scale, gx + (c + 1) * scale - 1,
-                                           y + (r + 1) * scale - 1, color);
-      }
-    }
-  }
-}
 
 // ---- ticks ------------------------------------------------------------------------------
 
@@ -238,8 +96,9 @@ constexpr Rgb kBlack{0, 0, 0};
 constexpr Rgb kGrid{225, 225, 225};
 constexpr Rgb kAxis{90, 90, 90};
 constexpr Rgb kText{30, 30, 30};
-constexpr int kTextScale = 2;
-constexpr int kTitleScale = 3;
+constexpr double kTextSize = 13, kTitleSize = 18;  // pixels
+constexpr int kLineHeight = 16;                    // room for a line of kTextSize text
+constexpr double kLineWidth = 2.5;
 constexpr double kClampRange = 1e300;  // beyond this, values are drawn at the edge
 
 struct Range {
@@ -273,35 +132,125 @@ std::vector<double> axis_ticks(Range r, double* lo, double* hi) {
   return ticks;
 }
 
-// A line of width 2 from (x0, y0) to (x1, y1), clipped to the panel area.
-void draw_line(io::Image& image, const PanelLayout& area, double x0, double y0, double x1, double y1, Rgb color) {
-  const int steps = static_cast<int>(std::ceil(std::max(std::abs(x1 - x0), std::abs(y1 - y0)))) + 1;
-  for (int i = 0; i <= steps; ++i) {
-    const double t = static_cast<double>(i) / steps;
-    const int x = static_cast<int>(std::lround(x0 + (x1 - x0) * t));
-    const int y = static_cast<int>(std::lround(y0 + (y1 - y0) * t));
-    for (int py = y; py <= y + 1; ++py)
-      for (int px = x; px <= x + 1; ++px) {
-        if (px >= area.left && px <= area.right && py >= area.top && py <= area.bottom) set_pixel(image, px, py, color);
-      }
+// Drawing on a cairo context in image pixels: pixel (x, y) is the unit square
+// whose centre is (x + 0.5, y + 0.5), so 1-pixel lines are drawn through centres.
+class Canvas {
+ public:
+  Canvas(int width, int height)
+      : surface_(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height), cairo_surface_destroy),
+        cr_(cairo_create(surface_.get()), cairo_destroy) {
+    GAN_CHECK(cairo_status(cr_.get()) == CAIRO_STATUS_SUCCESS, ValueError, "render_plot: cannot make a ", width, " x ",
+              height, " image: ", cairo_status_to_string(cairo_status(cr_.get())));
+    fill_rect(0, 0, width, height, kWhite);
   }
-}
+  cairo_t* cr() const { return cr_.get(); }
 
-void draw_dot(io::Image& image, const PanelLayout& area, double x, double y, Rgb color) {
-  const int cx = static_cast<int>(std::lround(x)), cy = static_cast<int>(std::lround(y));
-  fill_rect(image, std::max(cx - 2, area.left), std::max(cy - 2, area.top), std::min(cx + 2, area.right),
-            std::min(cy + 2, area.bottom), color);
-}
+  void color(Rgb c) const { cairo_set_source_rgb(cr(), c.r / 255.0, c.g / 255.0, c.b / 255.0); }
+  void fill_rect(double x, double y, double w, double h, Rgb c) const {
+    color(c);
+    cairo_rectangle(cr(), x, y, w, h);
+    cairo_fill(cr());
+  }
+  // A 1-pixel line between pixel centres.
+  void hairline(double x0, double y0, double x1, double y1, Rgb c) const {
+    color(c);
+    cairo_set_line_width(cr(), 1.0);
+    cairo_move_to(cr(), x0 + 0.5, y0 + 0.5);
+    cairo_line_to(cr(), x1 + 0.5, y1 + 0.5);
+    cairo_stroke(cr());
+  }
+  // Width of `text` at `size`.
+  double text_width(const std::string& text, double size, bool bold = false) const {
+    font(size, bold);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr(), printable(text).c_str(), &e);
+    return e.x_advance;
+  }
+  // `text` with its top at y and its left edge (align 0), centre (0.5) or right edge (1) at x.
+  void text(double x, double y, const std::string& text, double size, Rgb c, double align = 0,
+            bool bold = false) const {
+    const double w = text_width(text, size, bold);
+    cairo_font_extents_t f;
+    cairo_font_extents(cr(), &f);
+    color(c);
+    cairo_move_to(cr(), x - align * w, y + f.ascent);
+    cairo_show_text(cr(), printable(text).c_str());
+  }
 
-void draw_series(io::Image& image, const PanelLayout& area, const PlotSeries& s) {
-  const auto finite = [&](size_t i) { return std::isfinite(s.x[i]) && std::isfinite(s.y[i]); };
-  const auto px = [&](size_t i) { return area.x_pixel(s.x[i]); };
-  const auto py = [&](size_t i) { return area.y_pixel(s.y[i]); };
+  io::Image image() const {
+    GAN_CHECK(cairo_status(cr()) == CAIRO_STATUS_SUCCESS, ValueError,
+              "render_plot: drawing failed: ", cairo_status_to_string(cairo_status(cr())));
+    cairo_surface_flush(surface_.get());
+    io::Image img;
+    img.width = cairo_image_surface_get_width(surface_.get());
+    img.height = cairo_image_surface_get_height(surface_.get());
+    img.channels = 3;
+    img.pixels.resize(static_cast<size_t>(img.width) * img.height * 3);
+    const unsigned char* data = cairo_image_surface_get_data(surface_.get());
+    const int stride = cairo_image_surface_get_stride(surface_.get());
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x) {
+        uint32_t px;  // RGB24: 0x00RRGGBB in native byte order
+        std::memcpy(&px, data + static_cast<size_t>(y) * stride + 4 * static_cast<size_t>(x), 4);
+        uint8_t* out = img.pixels.data() + (static_cast<size_t>(y) * img.width + x) * 3;
+        out[0] = static_cast<uint8_t>(px >> 16), out[1] = static_cast<uint8_t>(px >> 8), out[2] = static_cast<uint8_t>(px);
+      }
+    return img;
+  }
+
+ private:
+  void font(double size, bool bold) const {
+    cairo_select_font_face(cr(), "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr(), size);
+  }
+  // Cairo's text functions stop the whole context at a byte sequence that is
+  // not UTF-8 (a title is made of paths and dataset names): non-ASCII bytes
+  // become '?'.
+  static std::string printable(std::string s) {
+    for (char& c : s)
+      if (c < 0x20 || c > 0x7e) c = '?';
+    return s;
+  }
+
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> surface_;
+  std::unique_ptr<cairo_t, decltype(&cairo_destroy)> cr_;
+};
+
+// Clips drawing to a panel's plot area for its lifetime.
+struct ClipTo {
+  ClipTo(const Canvas& canvas, const PanelLayout& a) : cr(canvas.cr()) {
+    cairo_save(cr);
+    cairo_rectangle(cr, a.left, a.top, a.right - a.left + 1, a.bottom - a.top + 1);
+    cairo_clip(cr);
+  }
+  ~ClipTo() { cairo_restore(cr); }
+  cairo_t* cr;
+};
+
+// The series as connected runs of finite points; a lone finite point is a dot.
+void draw_series(const Canvas& canvas, const PanelLayout& area, const PlotSeries& s) {
+  const ClipTo clip(canvas, area);
+  cairo_t* cr = canvas.cr();
+  canvas.color(s.color);
+  cairo_set_line_width(cr, kLineWidth);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  const auto finite = [&](size_t i) { return i < s.x.size() && std::isfinite(s.x[i]) && std::isfinite(s.y[i]); };
   for (size_t i = 0; i < s.x.size(); ++i) {
     if (!finite(i)) continue;
-    const bool prev = i > 0 && finite(i - 1), next = i + 1 < s.x.size() && finite(i + 1);
-    if (next) draw_line(image, area, px(i), py(i), px(i + 1), py(i + 1), s.color);
-    if (!prev && !next) draw_dot(image, area, px(i), py(i), s.color);  // an isolated point
+    const double x = area.x_pixel(s.x[i]) + 0.5, y = area.y_pixel(s.y[i]) + 0.5;
+    const bool prev = i > 0 && finite(i - 1);
+    if (!prev && !finite(i + 1)) {
+      cairo_new_sub_path(cr);
+      cairo_arc(cr, x, y, 2.5, 0, 2 * M_PI);
+      cairo_fill(cr);
+    } else if (!prev) {
+      cairo_move_to(cr, x, y);
+    } else {
+      cairo_line_to(cr, x, y);
+    }
+    if (prev && !finite(i + 1)) cairo_stroke(cr);
   }
 }
 
@@ -325,17 +274,17 @@ int64_t points_inside(const PanelLayout& area, const std::vector<PlotSeries>& se
 }
 
 // The legend box goes in the corner of the plot area that hides the fewest points.
-void draw_legend(io::Image& image, const PanelLayout& area, const std::vector<PlotSeries>& series) {
+void draw_legend(const Canvas& canvas, const PanelLayout& area, const std::vector<PlotSeries>& series) {
   if (series.empty()) return;
   std::vector<std::string> names;
   int widest = 0;
   for (const PlotSeries& s : series) {
     const int64_t bad = count_non_finite(s);
     names.push_back(bad > 0 ? s.name + " (" + std::to_string(bad) + " NaN/Inf)" : s.name);
-    widest = std::max(widest, text_width(names.back(), kTextScale));
+    widest = std::max(widest, static_cast<int>(std::ceil(canvas.text_width(names.back(), kTextSize))));
   }
-  const int row = kGlyphHeight * kTextScale + 6, sample = 28, pad = 8, margin = 8;
-  const int w = pad + sample + 8 + widest + pad, h = pad + row * static_cast<int>(series.size()) + pad - 6;
+  const int row = kLineHeight + 4, sample = 28, pad = 8, margin = 8;
+  const int w = pad + sample + 8 + widest + pad, h = pad + row * static_cast<int>(series.size()) + pad - 4;
   int x0 = area.right - w - margin, y0 = area.top + margin;  // top right unless another corner is emptier
   int64_t best = -1;
   for (const auto& [cx, cy] : {std::pair{area.right - w - margin, area.top + margin},
@@ -343,20 +292,17 @@ void draw_legend(io::Image& image, const PanelLayout& area, const std::vector<Pl
                                std::pair{area.right - w - margin, area.bottom - h - margin},
                                std::pair{area.left + margin, area.bottom - h - margin}}) {
     const int64_t hidden = points_inside(area, series, cx, cy, cx + w, cy + h);
-    if (best < 0 || hidden < best) {
-      best = hidden;
-      x0 = cx;
-      y0 = cy;
-    }
+    if (best < 0 || hidden < best) best = hidden, x0 = cx, y0 = cy;
   }
-  fill_rect(image, x0, y0, x0 + w, y0 + h, kWhite);
-  for (int x = x0; x <= x0 + w; ++x) set_pixel(image, x, y0, kAxis), set_pixel(image, x, y0 + h, kAxis);
-  for (int y = y0; y <= y0 + h; ++y) set_pixel(image, x0, y, kAxis), set_pixel(image, x0 + w, y, kAxis);
+  canvas.fill_rect(x0, y0, w + 1, h + 1, kWhite);
+  canvas.color(kAxis);
+  cairo_set_line_width(canvas.cr(), 1.0);
+  cairo_rectangle(canvas.cr(), x0 + 0.5, y0 + 0.5, w, h);
+  cairo_stroke(canvas.cr());
   for (size_t i = 0; i < series.size(); ++i) {
     const int y = y0 + pad + static_cast<int>(i) * row;
-    const int mid = y + 3 * kTextScale;  // about the middle of a capital
-    fill_rect(image, x0 + pad, mid, x0 + pad + sample, mid + 1, series[i].color);
-    draw_text(image, x0 + pad + sample + 8, y, names[i], kText, kTextScale);
+    canvas.fill_rect(x0 + pad, y + kLineHeight / 2 - 1, sample, 3, series[i].color);
+    canvas.text(x0 + pad + sample + 8, y, names[i], kTextSize, kText);
   }
 }
 
@@ -380,9 +326,10 @@ Rgb series_color(size_t index) {
 
 RenderedPlot render_plot(const PlotSpec& spec) {
   GAN_CHECK(!spec.panels.empty(), ValueError, "render_plot: the plot has no panels");
-  GAN_CHECK(spec.width >= 320 && spec.panel_height >= 160 && spec.panels.size() <= 32, ValueError,
-            "render_plot: the image must be at least 320 wide with panels at least 160 high (got ", spec.width, " and ",
-            spec.panel_height, ") and have at most 32 panels");
+  GAN_CHECK(spec.width >= 320 && spec.width <= 8192 && spec.panel_height >= 160 && spec.panel_height <= 4096 &&
+                spec.panels.size() <= 32,
+            ValueError, "render_plot: the image must be 320 to 8192 wide with panels 160 to 4096 high (got ",
+            spec.width, " and ", spec.panel_height, ") and have at most 32 panels");
   Range xr;
   std::vector<Range> yr(spec.panels.size());
   for (size_t p = 0; p < spec.panels.size(); ++p) {
@@ -396,75 +343,66 @@ RenderedPlot render_plot(const PlotSpec& spec) {
       }
     }
   }
+  const int title_band = spec.title.empty() ? 12 : 44, x_label_band = kLineHeight + 16;
+  const Canvas canvas(spec.width, title_band + static_cast<int>(spec.panels.size()) * spec.panel_height + x_label_band);
   double x_lo = 0, x_hi = 1;
   const std::vector<double> x_ticks = axis_ticks(xr, &x_lo, &x_hi);
   const std::vector<std::string> x_labels = tick_labels(x_ticks);
   std::vector<std::vector<double>> y_ticks(spec.panels.size());
   std::vector<std::vector<std::string>> y_labels(spec.panels.size());
   std::vector<std::pair<double, double>> y_span(spec.panels.size());
-  int label_width = 0;
+  double label_width = 0;
   for (size_t p = 0; p < spec.panels.size(); ++p) {
     y_ticks[p] = axis_ticks(yr[p], &y_span[p].first, &y_span[p].second);
     y_labels[p] = tick_labels(y_ticks[p]);
-    for (const std::string& l : y_labels[p]) label_width = std::max(label_width, text_width(l, kTextScale));
+    for (const std::string& l : y_labels[p]) label_width = std::max(label_width, canvas.text_width(l, kTextSize));
   }
-
-  const int char_h = kGlyphHeight * kTextScale;
-  const int title_band = spec.title.empty() ? 12 : kGlyphHeight * kTitleScale + 24;
-  const int x_label_band = char_h + 16;
-  RenderedPlot out;
-  io::Image& img = out.image;
-  img.width = spec.width;
-  img.height = title_band + static_cast<int>(spec.panels.size()) * spec.panel_height + x_label_band;
-  img.channels = 3;
-  img.pixels.assign(static_cast<size_t>(img.width) * img.height * 3, 255);
-  if (!spec.title.empty()) {
-    draw_text(img, (img.width - text_width(spec.title, kTitleScale)) / 2, 12, spec.title, kBlack, kTitleScale);
-  }
+  if (!spec.title.empty()) canvas.text(spec.width / 2.0, 12, spec.title, kTitleSize, kBlack, 0.5, /*bold=*/true);
 
   // Room on the right for half of the last x label, which is centred on the edge.
-  const int left = label_width + 20, right = img.width - std::max(24, text_width(x_labels.back(), kTextScale) / 2 + 8);
+  const int left = static_cast<int>(std::ceil(label_width)) + 20;
+  const int right = spec.width - std::max(24, static_cast<int>(canvas.text_width(x_labels.back(), kTextSize) / 2) + 8);
+  RenderedPlot out;
   for (size_t p = 0; p < spec.panels.size(); ++p) {
     const PlotPanel& panel = spec.panels[p];
     const int band_top = title_band + static_cast<int>(p) * spec.panel_height;
     PanelLayout area;
     area.left = left;
     area.right = right;
-    area.top = band_top + char_h + 14;
-    area.bottom = band_top + spec.panel_height - char_h - 16;
+    area.top = band_top + kLineHeight + 14;
+    area.bottom = band_top + spec.panel_height - kLineHeight - 16;
     area.x_min = x_lo;
     area.x_max = x_hi;
     area.y_min = y_span[p].first;
     area.y_max = y_span[p].second;
-    draw_text(img, left, band_top + 6, panel.title, kBlack, kTextScale);
+    canvas.text(left, band_top + 6, panel.title, kTextSize, kBlack, 0, /*bold=*/true);
 
     // Grid, then the frame and tick labels, then the data, then the legend on top.
     for (size_t i = 0; i < x_ticks.size(); ++i) {
-      const int x = static_cast<int>(std::lround(area.x_pixel(x_ticks[i])));
-      for (int y = area.top; y <= area.bottom; ++y) set_pixel(img, x, y, kGrid);
-      draw_text(img, x - text_width(x_labels[i], kTextScale) / 2, area.bottom + 8, x_labels[i], kText, kTextScale);
+      const double x = std::round(area.x_pixel(x_ticks[i]));
+      canvas.hairline(x, area.top, x, area.bottom, kGrid);
+      canvas.text(x + 0.5, area.bottom + 6, x_labels[i], kTextSize, kText, 0.5);
     }
     for (size_t i = 0; i < y_ticks[p].size(); ++i) {
-      const int y = static_cast<int>(std::lround(area.y_pixel(y_ticks[p][i])));
-      for (int x = area.left; x <= area.right; ++x) set_pixel(img, x, y, kGrid);
-      draw_text(img, area.left - 10 - text_width(y_labels[p][i], kTextScale), y - 3 * kTextScale, y_labels[p][i],
-                kText, kTextScale);
+      const double y = std::round(area.y_pixel(y_ticks[p][i]));
+      canvas.hairline(area.left, y, area.right, y, kGrid);
+      canvas.text(area.left - 8, y - kLineHeight / 2.0, y_labels[p][i], kTextSize, kText, 1);
     }
-    for (int x = area.left; x <= area.right; ++x) set_pixel(img, x, area.top, kAxis), set_pixel(img, x, area.bottom, kAxis);
-    for (int y = area.top; y <= area.bottom; ++y) set_pixel(img, area.left, y, kAxis), set_pixel(img, area.right, y, kAxis);
-    if (yr[p].empty()) {
-      const std::string msg = "no data";
-      draw_text(img, (area.left + area.right - text_width(msg, kTextScale)) / 2, (area.top + area.bottom - char_h) / 2,
-                msg, kAxis, kTextScale);
-    }
-    for (const PlotSeries& s : panel.series) draw_series(img, area, s);
-    draw_legend(img, area, panel.series);
+    canvas.color(kAxis);
+    cairo_set_line_width(canvas.cr(), 1.0);
+    cairo_rectangle(canvas.cr(), area.left + 0.5, area.top + 0.5, area.right - area.left, area.bottom - area.top);
+    cairo_stroke(canvas.cr());
+    if (yr[p].empty())
+      canvas.text((area.left + area.right) / 2.0, (area.top + area.bottom - kLineHeight) / 2.0, "no data", kTextSize,
+                  kAxis, 0.5);
+    for (const PlotSeries& s : panel.series) draw_series(canvas, area, s);
+    draw_legend(canvas, area, panel.series);
     out.panels.push_back(area);
   }
-  if (!spec.x_label.empty()) {
-    draw_text(img, (left + right - text_width(spec.x_label, kTextScale)) / 2, img.height - x_label_band + 4,
-              spec.x_label, kBlack, kTextScale);
-  }
+  if (!spec.x_label.empty())
+    canvas.text((left + right) / 2.0, (title_band + static_cast<int>(spec.panels.size()) * spec.panel_height + x_label_band) - x_label_band + 8, spec.x_label,
+                kTextSize, kBlack, 0.5);
+  out.image = canvas.image();
   return out;
 }
 

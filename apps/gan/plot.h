@@ -1,10 +1,9 @@
-// Line plots as PNG files, drawn by hand into an RGB buffer: training curves
-// (losses.png next to losses.csv) without Python or a plotting library.
+// Line plots as PNG files, drawn with cairo: training curves (losses.png next
+// to losses.csv) without Python or a plotting program.
 //
 // A plot has a title and one or more panels stacked vertically that share the
 // x axis (training step); each panel has its own y range, "nice" ticks (1, 2
-// or 5 times a power of ten) with labels, grid lines, and a legend. Text uses
-// a small built-in bitmap font (font_has_glyph lists what it can draw).
+// or 5 times a power of ten) with labels, grid lines, and a legend.
 //
 // Data handling: NaN and +-Inf points are skipped (the line breaks there, and
 // the legend counts them); a lone finite point is drawn as a dot; a constant
@@ -45,7 +44,8 @@ struct PlotSpec {
 };
 
 // Where a panel landed in the image and what its axes span: data (x, y) maps
-// to pixel (x_pixel(x), y_pixel(y)).
+// to pixel (x_pixel(x), y_pixel(y)), counted as image rows and columns (cairo
+// draws it at the pixel's centre, +0.5).
 struct PanelLayout {
   int left = 0, top = 0, right = 0, bottom = 0;  // plot area, inclusive pixel bounds
   double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
@@ -54,28 +54,18 @@ struct PanelLayout {
 };
 
 struct RenderedPlot {
-  io::Image image;  // RGB
+  io::Image image;  // RGB; the curves are antialiased, so pixels at their edges blend with the background
   std::vector<PanelLayout> panels;
 };
 
 // The default colours, one per series in order (cycled).
 Rgb series_color(size_t index);
 
-// ValueError for a spec without panels, a too small image, or a series whose
-// x and y differ in length.
+// ValueError for a spec without panels, a too small or too large image, or a
+// series whose x and y differ in length.
 RenderedPlot render_plot(const PlotSpec& spec);
 // Renders and writes the PNG atomically (IoError if it cannot be written).
 void write_plot_png(const std::string& path, const PlotSpec& spec);
-
-// ---- the bitmap font ----------------------------------------------------------
-
-inline constexpr int kGlyphWidth = 5, kGlyphHeight = 9;  // cell; 7 rows above the baseline, 2 below
-bool font_has_glyph(char c);
-// Width in pixels of `text` at `scale` (one blank column between glyphs).
-int text_width(const std::string& text, int scale);
-// Draws `text` with its top-left corner at (x, y); pixels outside the image are
-// dropped. Characters without a glyph are drawn as a hollow box.
-void draw_text(io::Image& image, int x, int y, const std::string& text, Rgb color, int scale);
 
 // Tick positions covering [lo, hi] with about `target` steps of 1, 2 or 5 x 10^k,
 // and their labels ("0.25", "1.5e-5", "-3"), equally precise.

@@ -38,10 +38,25 @@ const std::string& writable(const std::string& dir) {
   return dir;
 }
 
+// <out>/config.toml: every option of the run, defaults included, for --config
+// (--resume is left out: it says what to do with --out, not how to train). A
+// resumed run keeps its file's values and takes this command line's (which
+// --resume checked against the checkpoint); a run from before config files
+// has its options in the checkpoint only, and gets none.
+void write_run_config(const RunDirectory& dir, ParsedArgs args) {
+  const std::string path = dir.path() + "/config.toml";
+  if (dir.resuming()) {
+    if (!fs::exists(path)) return;
+    args.read_config(path);
+  }
+  const std::string text = args.config_text({"resume"});
+  io::write_file_atomic(path, text.data(), text.size());
+}
+
 }  // namespace
 
 RunDirectory::RunDirectory(const std::string& out, bool resume) : out_(writable(out)), lock_(out), resume_(resume) {
-  remove_stale_temporaries(out_, {"checkpoint.ckpt", "losses.csv"});
+  remove_stale_temporaries(out_, {"checkpoint.ckpt", "losses.csv", "config.toml"});
   const std::string ckpt = checkpoint_path();
   if (resume_) {
     GAN_CHECK(fs::exists(ckpt), IoError, "--resume: there is no checkpoint to resume in ", out_, " (looked for ", ckpt,
@@ -115,6 +130,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
     return std::make_unique<CsvLog>(dir.csv_path(), o.columns, resume_step);
   };
 
+  if (o.args) write_run_config(dir, *o.args);
   std::unique_ptr<BatchLoader> loader = o.make_loader(start * per_step);
   auto csv = open_csv(dir.resuming() ? start : -1);
   if (!dir.resuming()) save();  // step 0: from now on the directory always holds a valid run

@@ -6,6 +6,7 @@
 //   checkpoint.ckpt   the latest full training state (atomically replaced)
 //   losses.csv        one row of the trainer's numbers every --log-every steps
 //   losses.png        those curves, drawn when the run ends or is interrupted
+//   config.toml       every option of the run, for --config
 //   samples/          step_NNNNNN.png sample grids, and latest.png
 // Nothing is lost when a run stops early: Ctrl-C finishes the current step and
 // writes a checkpoint; --resume continues from it with the same data order and
@@ -86,7 +87,9 @@ class RunDirectory {
 
 // On --resume the checkpoint's options win; an option given on the command
 // line that contradicts the stored one is a UsageError naming both (silently
-// ignoring it would mislead).
+// ignoring it would mislead). A --config file's values yield to the checkpoint:
+// a run's config.toml keeps "0 = automatic" sizes as 0, which the checkpoint
+// holds resolved.
 class ResumeCheck {
  public:
   ResumeCheck(const ParsedArgs& args, std::string checkpoint_path)
@@ -96,7 +99,7 @@ class ResumeCheck {
     std::ostringstream g, s;
     g << std::setprecision(17) << given;
     s << std::setprecision(17) << stored;
-    usage_check(!args_.has(option) || g.str() == s.str(),
+    usage_check(!args_.given_on_command_line(option) || g.str() == s.str(),
                 "--" + option + " " + g.str() + " differs from the resumed run's " + s.str() + " (in " + path_ +
                     "); leave it out to continue the run as it was, or start a new run in another --out",
                 args_.command());
@@ -118,6 +121,9 @@ struct TrainLoopOptions {
   // The CSV's columns: "step", the trainer's values, then the evaluation's.
   std::vector<std::string> columns;
   std::string plot_title;
+  // The command's options, written to config.toml when the loop starts (see
+  // write_run_config); none when null.
+  const ParsedArgs* args = nullptr;
   // The run's loader, starting at batch `first` (again after a rollback).
   std::function<std::unique_ptr<BatchLoader>(int64_t first)> make_loader;
   // Adds the command's own options (data, batching) to every checkpoint written.

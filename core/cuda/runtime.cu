@@ -158,6 +158,11 @@ void copy_device_to_device(void* dst, const void* src, std::size_t bytes) {
   GAN_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, current_stream()));
 }
 
+void fill_bytes(void* dst, int value, std::size_t bytes) {
+  if (bytes == 0) return;
+  GAN_CUDA_CHECK(cudaMemsetAsync(dst, value, bytes, current_stream()));
+}
+
 void synchronize() {
   if (!available()) return;  // nothing can have been queued
   GAN_CUDA_CHECK(cudaStreamSynchronize(current_stream()));

@@ -25,6 +25,7 @@ void empty_cache() {}
 void copy_host_to_device(void*, const void*, std::size_t) { no_backend(); }
 void copy_device_to_host(void*, const void*, std::size_t) { no_backend(); }
 void copy_device_to_device(void*, const void*, std::size_t) { no_backend(); }
+void fill_bytes(void*, int, std::size_t) { no_backend(); }
 void synchronize() {}
 AllocatorStats allocator_stats() { return {}; }
 

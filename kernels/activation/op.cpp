@@ -67,7 +67,8 @@ struct ActivationBackward : Node {
       case Activation::Relu:
       case Activation::LeakyRelu: {
         // f' is piecewise constant: a mask with zero derivative of its own.
-        const Tensor mask = act_backward_kernel(act, x, Tensor::ones(x.shape(), x.dtype(), x.device()), slope);
+        Tensor mask = act_backward_kernel(act, x, Tensor::ones(x.shape(), x.dtype(), x.device()), slope);
+        record(mask, std::make_shared<PiecewiseConstantNode>("ActivationMaskBackward"), {x});
         return {mul(g, mask)};
       }
       case Activation::Tanh: {

@@ -132,6 +132,10 @@ void weight_grad(int64_t N, int64_t M, int64_t rows, int64_t L, const T* g, Make
   // re-reading dw, and the second thread idled; 4 MiB chunks are 30-45 %
   // faster there, and 8 MiB or the whole batch no faster.
   constexpr int64_t kColBudget = int64_t{1} << 20;
+  if (N == 0 || L == 0) {  // a sum of nothing: no image, or an empty output plane
+    std::fill(dw, dw + M * rows, T(0));
+    return;
+  }
   const int64_t chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, rows * L), 1, N);
   // Both are written in full for every chunk before the gemm reads them.
   const auto cols = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(rows * chunk * L));

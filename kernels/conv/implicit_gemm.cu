@@ -1,6 +1,7 @@
 // The fast CUDA convolutions: one tiled implicit-GEMM kernel, float32 FMA (no
 // TF32), for the three passes of kernels/conv/frame.h, which serve both
-// conv2d and conv_transpose2d. The index maps, tile shapes and launch plan are
+// conv2d and conv_transpose2d, and for matmul's plain products (dense_gemm;
+// kernels/matmul/cuda.cu). The index maps, tile shapes and launch plan are
 // in kernels/conv/implicit_gemm.h (unit-tested on the CPU); this file is the
 // part that needs a GPU.
 //
@@ -143,8 +144,9 @@ __global__ void reduce_splits_kernel(const ConvGemm g, const int64_t splits, con
   GAN_GRID_STRIDE_LOOP(int64_t, e, g.M * g.N) conv_gemm::reduce_splits(g, e, splits, partial, bias, c);
 }
 
-// c = A @ B (+ bias) for one product; a is A's operand, b is B's (gathered).
-void run_gemm(const ConvGemm& g, const float* a, const float* b, const float* bias, float* c) {
+}  // namespace
+
+void implicit_gemm(const ConvGemm& g, const float* a, const float* b, const float* bias, float* c) {
   if (g.M == 0 || g.N == 0) return;
   const conv_gemm::GemmPlan plan = conv_gemm::plan_gemm(g);
   const cudaStream_t stream = current_stream();
@@ -165,27 +167,34 @@ void run_gemm(const ConvGemm& g, const float* a, const float* b, const float* bi
   GAN_CUDA_CHECK_LAST();
 }
 
-}  // namespace
-
 namespace conv {
 
 void gather(const ConvFrame& f, const float* w, const float* in, const float* bias, float* out) {
-  run_gemm(conv_gemm::gather_gemm(f), w, in, bias, out);
+  implicit_gemm(conv_gemm::gather_gemm(f), w, in, bias, out);
 }
 
 void scatter(const ConvFrame& f, const float* w, const float* out, const float* bias, float* in) {
   // The phases write disjoint pixels of `in` and together all of them.
   for (int64_t phase = 0; phase < conv_gemm::scatter_gemm_count(f); ++phase)
-    run_gemm(conv_gemm::scatter_gemm(f, phase), w, out, bias, in);
+    implicit_gemm(conv_gemm::scatter_gemm(f, phase), w, out, bias, in);
 }
 
 void weight_grad(const ConvFrame& f, const float* out, const float* in, float* dw) {
-  run_gemm(conv_gemm::weight_gemm(f), out, in, nullptr, dw);
+  const conv_gemm::ConvGemm g = conv_gemm::weight_gemm(f);
+  if (g.K == 0) {  // a sum over no position (batch 0): zeros, as the CPU reference gives
+    GAN_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<size_t>(g.M * g.N) * sizeof(float), current_stream()));
+    return;
+  }
+  implicit_gemm(g, out, in, nullptr, dw);
 }
 
 // db[c] = sum over n and the plane of t[n, c, plane]: the engine's deterministic
 // sum_to ([N, C, plane] -> [1, C, 1]; kernels/reduce/cuda.cu).
 void bias_grad(const float* t, int64_t N, int64_t C, int64_t plane, float* db) {
+  if (N * plane == 0) {  // a sum of nothing
+    GAN_CUDA_CHECK(cudaMemsetAsync(db, 0, static_cast<size_t>(C) * sizeof(float), current_stream()));
+    return;
+  }
   StridedLayout in;
   StridedLayout out;
   in.rank = out.rank = 3;

@@ -217,6 +217,22 @@ inline ConvGemm weight_gemm(const ConvFrame& f) {
   return g;
 }
 
+// dense: C[M, N] = op(A) @ op(B), a plain matrix product (kernels/matmul/cuda.cu
+// runs matmul and Linear through this kernel). Every digit but the outermost
+// has radix 1, so k = k0 and j = j0, and B has no padding (b_rows = b_cols = 1:
+// every tap is valid).
+//   A stored [M, K]: a_m = K, a_k0 = 1;  transposed, stored [K, M]: a_m = 1, a_k0 = M
+//   B stored [K, N]: b_k0 = N, b_j0 = 1;  transposed, stored [N, K]: b_k0 = 1, b_j0 = K
+//   C stored [M, N]: c_m = N, c_j0 = 1
+inline ConvGemm dense_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K) {
+  ConvGemm g;
+  g.M = M, g.N = N, g.K = K;
+  g.a_m = trans_a ? 1 : K, g.a_k0 = trans_a ? M : 1;
+  g.b_k0 = trans_b ? 1 : N, g.b_j0 = trans_b ? K : 1;
+  g.c_m = N, g.c_j0 = 1;
+  return g;
+}
+
 // ---- walking k without division ------------------------------------------------------
 
 // Address steps of one unit of each k digit, for one operand.
@@ -398,8 +414,8 @@ inline GemmPlan split_plan(const ConvGemm& g, TileKind tile, int64_t wanted) {
 // first and last layers: M*N is tiny and K = N*P*Q is large).
 inline GemmPlan plan_gemm(const ConvGemm& g) {
   GAN_CHECK(g.M >= 0 && g.N >= 0 && g.K >= 0 && g.M <= INT32_MAX && g.N <= INT32_MAX && g.K <= INT32_MAX, ValueError,
-            "conv (CUDA): the product ", g.M, " x ", g.N, " x ", g.K,
-            " is too large for one launch; use a smaller batch");
+            "CUDA implicit GEMM: the product ", g.M, " x ", g.N, " x ", g.K,
+            " is too large for one launch (sizes are 32-bit); use a smaller batch");
   TileKind tile = TileKind::Medium;
   if (g.M == 0 || g.N == 0) return split_plan(g, tile, 1);  // nothing to launch
   if (g.M <= ThinTile::BM)
@@ -411,8 +427,9 @@ inline GemmPlan plan_gemm(const ConvGemm& g) {
   if (tiles < kWaveBlocks) wanted = std::min(ceil_div(2 * kWaveBlocks, tiles), g.K / kMinSplitChunk);
   GemmPlan p = split_plan(g, tile, wanted);
   const int64_t row_tiles = with_tile(tile, [&](auto t) { return ceil_div(g.M, decltype(t)::BM); });
-  GAN_CHECK(row_tiles <= kMaxGridY && p.splits <= kMaxGridY, ValueError, "conv (CUDA): ", g.M,
-            " channels on the M side of the product need more than ", kMaxGridY, " blocks; use fewer channels");
+  GAN_CHECK(row_tiles <= kMaxGridY && p.splits <= kMaxGridY, ValueError, "CUDA implicit GEMM: the ", g.M,
+            " rows of the product (channels, or matmul's M) need more than ", kMaxGridY,
+            " blocks; use fewer channels or a smaller batch");
   return p;
 }
 
@@ -531,3 +548,12 @@ GAN_HOST_DEVICE void reduce_splits(const ConvGemm& g, int64_t e, int64_t splits,
 }
 
 }  // namespace gan::conv_gemm
+
+namespace gan::cuda {
+
+// Launches the product g on the current stream without synchronising:
+// c = A @ B (+ bias), with a holding A's operand and b B's
+// (kernels/conv/implicit_gemm.cu; a build without CUDA does not define it).
+void implicit_gemm(const conv_gemm::ConvGemm& g, const float* a, const float* b, const float* bias, float* c);
+
+}  // namespace gan::cuda

@@ -184,7 +184,11 @@ struct UnaryBackward : Node {
 
 Tensor unary(UnaryOp op, const Tensor& a, const char* name) {
   Tensor out = unary_forward(op, a, name);
-  if (op != UnaryOp::Sign) record(out, std::make_shared<UnaryBackward>(op), {a});
+  if (op == UnaryOp::Sign) {
+    record(out, std::make_shared<PiecewiseConstantNode>("SignBackward"), {a});
+  } else {
+    record(out, std::make_shared<UnaryBackward>(op), {a});
+  }
   return out;
 }
 

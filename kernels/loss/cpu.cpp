@@ -1,11 +1,5 @@
 // CPU losses, reduced by the mean, fused with d(mean loss)/d(input):
-//   BCE            l = -(t*max(log p, -100) + (1-t)*max(log(1-p), -100))
-//                  g = (-t/p [log p >= -100] + (1-t)/(1-p) [log(1-p) >= -100]) / n
-//                  (the exact derivative of the clamped loss: a clamped log
-//                  contributes 0, so p = 0 or 1 gives a finite gradient; a NaN p
-//                  gives a NaN loss). log(1-p) is evaluated as log1p(-p).
-//   BCEWithLogits  l = max(x,0) - x*t + log1p(exp(-|x|))    g = (sigmoid(x) - t) / n
-//                  (sigmoid(x) - t evaluated as (1-t) - sigmoid(-x) for x >= 0: no cancellation)
+//   BCE, BCEWithLogits  the rules of kernels/loss/bce.h (shared with CUDA), / n
 //   MSE            l = (x-t)^2                              g = 2 (x-t) / n
 //   L1             l = |x-t|                                g = sign(x-t) / n   (0 at x == t)
 // Every element's loss and gradient are computed in double; the gradient is
@@ -18,20 +12,12 @@
 #include <cmath>
 
 #include "kernels/cpu_detail.h"
+#include "kernels/loss/bce.h"
 #include "kernels/loss/loss.h"
 
 namespace gan::cpu {
 
 namespace {
-
-// sigmoid(x) - t without cancellation: with e = exp(-|x|), sigmoid(-|x|) = e / (1 + e) is
-// computed directly and sigmoid(x) - t = (1 - t) - sigmoid(-x) for x >= 0, so x = 50, t = 1
-// gives -1.9e-22 rather than 1 - 1 = 0.
-inline double sigmoid_minus(double x, double t) {
-  const double e = std::exp(-std::fabs(x));
-  const double s_neg = e / (1.0 + e);  // sigmoid(-|x|)
-  return x >= 0.0 ? (1.0 - t) - s_neg : s_neg - t;
-}
 
 // loss = mean of elem(x, t); elem returns the element's loss and sets its unscaled gradient.
 template <typename T, typename Elem>
@@ -53,28 +39,13 @@ void loss_forward(LossKind kind, const T* input, const T* target, int64_t n, T* 
   switch (kind) {
     case LossKind::BCE:
       return mean_loss(input, target, n, loss, grad, [](double p, double t, double& g) {
-        constexpr double kMinLog = -100.0;
-        const double log_p = std::log(p), log_1mp = std::log1p(-p);
-        double l = 0.0;
-        g = 0.0;
-        if (log_p < kMinLog) {  // written so that a NaN p gives a NaN loss, not a clamped one
-          l -= t * kMinLog;
-        } else {
-          l -= t * log_p;
-          g -= t / p;
-        }
-        if (log_1mp < kMinLog) {
-          l -= (1.0 - t) * kMinLog;
-        } else {
-          l -= (1.0 - t) * log_1mp;
-          g += (1.0 - t) / (1.0 - p);
-        }
-        return l;
+        g = loss_rules::bce_grad(p, t);
+        return loss_rules::bce(p, t);
       });
     case LossKind::BCEWithLogits:
       return mean_loss(input, target, n, loss, grad, [](double x, double t, double& g) {
-        g = sigmoid_minus(x, t);
-        return std::fmax(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x)));
+        g = loss_rules::bce_with_logits_grad(x, t);
+        return loss_rules::bce_with_logits(x, t);
       });
     case LossKind::MSE:
       return mean_loss(input, target, n, loss, grad, [](double x, double t, double& g) {

@@ -10,9 +10,7 @@
 //      loss = sum / n (n == 0: 0/0 = NaN, the mean of nothing).
 // Every addition order depends on n alone: bit-identical results run to run,
 // no atomics.
-//   BCE            -(t*max(log p,-100) + (1-t)*max(log(1-p),-100));
-//                  grad (p-t) / max(p(1-p), 1e-12) / n (as PyTorch clamps it)
-//   BCEWithLogits  max(x,0) - x*t + log1p(exp(-|x|)); grad (sigmoid(x)-t)/n
+//   BCE, BCEWithLogits  the rules of kernels/loss/bce.h (shared with the CPU), / n
 //   MSE            (x-t)^2; grad 2(x-t)/n
 //   L1             |x-t|;   grad sign(x-t)/n (0 at 0)
 // Cost: reads 2n floats, writes n (+1); ~10-20 FLOPs per element (a log or an
@@ -23,6 +21,7 @@
 #include "core/cuda/cuda_check.h"
 #include "core/cuda/scratch.h"
 #include "core/error.h"
+#include "kernels/loss/bce.h"
 #include "kernels/loss/loss.h"
 
 namespace gan::cuda {
@@ -33,24 +32,15 @@ constexpr int kLossThreads = 256;
 constexpr int64_t kLossElementsPerBlock = 2048;  // sizing only: ~8 per thread
 constexpr int64_t kLossMaxBlocks = 1024;
 
-// max(v, -100) with std::max's NaN behaviour (a NaN log stays NaN).
-__device__ __forceinline__ float clamp_log(float v) { return v < -100.0f ? -100.0f : v; }
-
-__device__ __forceinline__ float stable_sigmoid(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-  const float e = expf(x);
-  return e / (1.0f + e);
-}
-
 // Loss of one element; *d gets d(loss)/d(input) (not yet divided by n).
 template <LossKind kind>
 __device__ __forceinline__ float pointwise(float x, float t, float* d) {
   if constexpr (kind == LossKind::BCE) {
-    *d = (x - t) / fmaxf((1.0f - x) * x, 1e-12f);
-    return -(t * clamp_log(logf(x)) + (1.0f - t) * clamp_log(logf(1.0f - x)));
+    *d = loss_rules::bce_grad(x, t);
+    return loss_rules::bce(x, t);
   } else if constexpr (kind == LossKind::BCEWithLogits) {
-    *d = stable_sigmoid(x) - t;
-    return fmaxf(x, 0.0f) - x * t + log1pf(expf(-fabsf(x)));
+    *d = loss_rules::bce_with_logits_grad(x, t);
+    return loss_rules::bce_with_logits(x, t);
   } else if constexpr (kind == LossKind::MSE) {
     const float diff = x - t;
     *d = 2.0f * diff;

@@ -3,7 +3,8 @@
 // One pass over (input, target) writes the mean loss (one element) and, when
 // grad is not null, d(mean loss)/d(input) for every element; the op layer keeps
 // that gradient and scales it by the incoming gradient in backward.
-//   BCE            -(t*log(p) + (1-t)*log(1-p)), logs clamped at -100 as PyTorch does
+//   BCE            -(t*log(p) + (1-t)*log(1-p)), logs clamped at -100 as PyTorch does;
+//                  grad (p-t) / max(p(1-p), 1e-12) / n        (kernels/loss/bce.h: why the floor)
 //   BCEWithLogits  max(x,0) - x*t + log1p(exp(-|x|))   (stable for any |x|); grad (sigmoid(x)-t)/n
 //   MSE            (x-t)^2;  L1  |x-t| (gradient sign(x-t), 0 at 0)
 // Cost: reads 2n, writes n (+1); a reduction over n.

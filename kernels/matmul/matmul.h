@@ -3,11 +3,14 @@
 // (M*K + K*N + 2*M*N) elements moved at best.
 //
 // The CPU version is a packed, register-blocked gemm (GotoBLAS-style) in plain
-// C++ that the compiler vectorises; the CUDA version calls cuBLAS (allowed for
-// Linear/matmul by design).
+// C++ that the compiler vectorises. The CUDA version runs on one of two
+// engines (GemmEngine): the project's own tiled kernel, the implicit GEMM of
+// the convolutions given a dense product (the default), or cuBLAS (the
+// baseline, and an option).
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace gan {
 
@@ -21,5 +24,20 @@ namespace cuda {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           const float* B, float beta, float* C);
 }  // namespace cuda
+
+// Which code runs the CUDA gemm (matmul and Linear):
+//   Own     kernels/conv/implicit_gemm.cu with conv_gemm::dense_gemm: no
+//           vendor library anywhere in a training step (the default until a GPU
+//           benchmark says cuBLAS should be);
+//   Cublas  cublasSgemm in pedantic FP32 (no TF32).
+// Chosen by set_gemm_engine(), else by the environment variable
+// GAN_CUDA_GEMM=own|cublas read at the first CUDA gemm, else Own.
+enum class GemmEngine { Own, Cublas };
+
+GemmEngine gemm_engine();
+void set_gemm_engine(GemmEngine engine);
+// "own" or "cublas"; ValueError naming the valid names otherwise.
+GemmEngine parse_gemm_engine(std::string_view name);
+const char* gemm_engine_name(GemmEngine engine);
 
 }  // namespace gan

@@ -1,11 +1,52 @@
-// matmul / linear on 2-D tensors through the gemm kernel (cuBLAS on CUDA).
-#include "core/ops.h"
+// matmul / linear on 2-D tensors through the gemm kernel, and the choice of
+// the CUDA gemm's engine (kernels/matmul/matmul.h).
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
 #include "core/dispatch.h"
+#include "core/ops.h"
 #include "kernels/matmul/matmul.h"
 
 namespace gan {
 
 GAN_KERNEL(gemm)
+
+namespace {
+
+// -1: not chosen yet (the environment decides at the first use).
+std::atomic<int> g_gemm_engine{-1};
+
+}  // namespace
+
+GemmEngine parse_gemm_engine(std::string_view name) {
+  if (name == "own") return GemmEngine::Own;
+  if (name == "cublas") return GemmEngine::Cublas;
+  throw ValueError(detail::concat("unknown CUDA gemm engine '", name, "': use own or cublas"));
+}
+
+const char* gemm_engine_name(GemmEngine engine) { return engine == GemmEngine::Cublas ? "cublas" : "own"; }
+
+void set_gemm_engine(GemmEngine engine) { g_gemm_engine.store(static_cast<int>(engine)); }
+
+GemmEngine gemm_engine() {
+  int e = g_gemm_engine.load();
+  if (e < 0) {
+    const char* env = std::getenv("GAN_CUDA_GEMM");
+    GemmEngine chosen = GemmEngine::Own;
+    if (env != nullptr && *env != '\0') {
+      try {
+        chosen = parse_gemm_engine(env);
+      } catch (const ValueError& err) {
+        throw ValueError(detail::concat("GAN_CUDA_GEMM: ", err.what()));
+      }
+    }
+    int expected = -1;
+    g_gemm_engine.compare_exchange_strong(expected, static_cast<int>(chosen));
+    e = g_gemm_engine.load();
+  }
+  return static_cast<GemmEngine>(e);
+}
 
 namespace {
 

@@ -2,6 +2,8 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -229,7 +231,8 @@ TEST(Cli, CommandHelpListsOptionsAndDefaults) {
     EXPECT_CONTAINS(h, "(default: fashion-mnist)");
     EXPECT_CONTAINS(h, "--device auto|cpu|cuda");
     EXPECT_CONTAINS(h, "--resume");
-    EXPECT_CONTAINS(h, "-h, --help");
+    EXPECT_CONTAINS(h, "-h,--help");
+    EXPECT_CONTAINS(h, "--config FILE");
   }
   const std::string h = make_cli().parse({"sample", "--help"}).text;
   EXPECT_CONTAINS(h, "usage: gan sample --checkpoint PATH [options]");
@@ -278,6 +281,112 @@ TEST(Cli, TopLevelHelpAndVersion) {
   EXPECT_CONTAINS(version, "OpenMP threads, OMP_WAIT_POLICY=");
 }
 
+// ---- config files ----------------------------------------------------------------------
+
+// Writes `text` to a file of the test's own and returns its path.
+std::string config_file(const std::string& text) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::filesystem::path dir = std::filesystem::path(GAN_TEST_TMPDIR) / "cli";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / (std::string(info->name()) + ".toml")).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CliConfig, FileFillsTheOptionsTheCommandLineLeavesOut) {
+  const std::string path = config_file(
+      "# a comment\n"
+      "batch-size = 8\n"
+      "lr = 0.001\n"
+      "dataset = \"folder:/my data/a,b\"\n"
+      "out = 'runs/\"quoted\"'\n"
+      "conditional = true\n"
+      "resume = false\n");
+  const ParsedArgs a = parse_ok(make_cli(), {"train", "--config", path, "--batch-size", "16"});
+  EXPECT_EQ(a.get_int("batch-size"), 16);  // the command line wins
+  EXPECT_DOUBLE_EQ(a.get_double("lr"), 1e-3);
+  EXPECT_EQ(a.get_string("dataset"), "folder:/my data/a,b");
+  EXPECT_EQ(a.get_string("out"), "runs/\"quoted\"");
+  EXPECT_TRUE(a.get_flag("conditional"));
+  EXPECT_FALSE(a.get_flag("resume"));
+  EXPECT_EQ(a.get_int("nz"), 100);  // neither: the default
+  EXPECT_TRUE(a.has("lr"));
+  EXPECT_FALSE(a.given_on_command_line("lr"));
+  EXPECT_TRUE(a.given_on_command_line("batch-size"));
+  EXPECT_FALSE(a.has("nz"));
+  // A required option may come from the file.
+  const std::string sample = config_file("checkpoint = \"runs/x/checkpoint.ckpt\"\nn = 9\n");
+  const ParsedArgs s = parse_ok(make_cli(), {"sample", "--config", sample});
+  EXPECT_EQ(s.get_string("checkpoint"), "runs/x/checkpoint.ckpt");
+  EXPECT_EQ(s.get_int("n"), 9);
+}
+
+TEST(CliConfig, WrittenTextReadsBackToTheSameOptions) {
+  const ParsedArgs a = parse_ok(make_cli(), {"train", "--lr", "1e-10", "--dataset", "folder:/with space, comma",
+                                             "--out", "it's", "--conditional", "--n-critic", "3"});
+  const std::string text = a.config_text({"resume"});
+  EXPECT_CONTAINS(text, "lr = 1e-10\n");
+  EXPECT_CONTAINS(text, "beta2 = 0.999\n");  // defaults too, as given: not 0.99899999999999999911
+  EXPECT_CONTAINS(text, "# images per step\nbatch-size = 64\n");
+  EXPECT_CONTAINS(text, "conditional = true\n");
+  EXPECT_LACKS(text, "resume =");
+  EXPECT_LACKS(text, "config =");
+  const ParsedArgs b = parse_ok(make_cli(), {"train", "--config", config_file(text)});
+  for (const char* name : {"lr", "beta1", "beta2", "clip"}) EXPECT_EQ(a.get_double(name), b.get_double(name)) << name;
+  for (const char* name : {"batch-size", "n-critic", "nz", "steps"}) EXPECT_EQ(a.get_int(name), b.get_int(name));
+  for (const char* name : {"dataset", "out", "device", "loss", "on-nan"}) EXPECT_EQ(a.get_string(name), b.get_string(name));
+  EXPECT_TRUE(b.get_flag("conditional"));
+  EXPECT_FALSE(b.get_flag("quiet"));
+
+  // A value CLI11's reader would cut ('#' starts a comment anywhere) is refused, not written wrong.
+  const ParsedArgs hash = parse_ok(make_cli(), {"train", "--out", "runs/#1"});
+  try {
+    hash.config_text();
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_CONTAINS(e.what(), "--out \"runs/#1\" cannot be stored in a config file");
+  }
+}
+
+TEST(CliConfig, BadFilesNameTheFileAndTheKey) {
+  const auto error_for = [](const std::string& text) {
+    const std::string path = config_file(text);
+    try {
+      make_cli().parse({"train", "--config", path});
+    } catch (const UsageError& e) {
+      EXPECT_EQ(e.command(), "train");
+      EXPECT_CONTAINS(e.what(), "config file '" + path + "'");
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "no UsageError for:\n" << text;
+    return std::string();
+  };
+  EXPECT_CONTAINS(error_for("bach-size = 3\n"), "unknown key 'bach-size'; did you mean 'batch-size'?");
+  EXPECT_CONTAINS(error_for("zzzzzz = 3\n"), "unknown key 'zzzzzz'; expected one of: dataset, device");
+  EXPECT_CONTAINS(error_for("config = \"other.toml\"\n"), "unknown key 'config'");
+  EXPECT_CONTAINS(error_for("[train]\nlr = 0.1\n"), "unknown key 'train.lr'");
+  EXPECT_CONTAINS(error_for("lr = fast\n"), "key 'lr' expects a number, got 'fast'");
+  EXPECT_CONTAINS(error_for("batch-size = 0\n"), "key 'batch-size' must be at least 1, got '0'");
+  EXPECT_CONTAINS(error_for("device = \"gpu\"\n"), "key 'device' must be one of auto, cpu, cuda; got 'gpu'");
+  EXPECT_CONTAINS(error_for("quiet = yes\n"), "key 'quiet' expects true or false, got 'yes'");
+  EXPECT_CONTAINS(error_for("lr = [0.1, 0.2]\n"), "key 'lr' needs one value, got 2");
+  EXPECT_CONTAINS(error_for("lr = 0.1\nnz = 5\nlr = 0.2\n"), "key 'lr' appears twice");
+  // A bad value is reported even where the command line gives the option.
+  try {
+    make_cli().parse({"train", "--config", config_file("lr = fast\n"), "--lr", "0.1"});
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_CONTAINS(e.what(), "key 'lr' expects a number");
+  }
+  EXPECT_CONTAINS(usage_error({"train", "--config", "/nonexistent/gan.toml"}),
+                  "cannot read config file '/nonexistent/gan.toml'");
+
+  std::ostringstream out, err;
+  EXPECT_EQ(run_cli({"train", "--config", config_file("bach-size = 3\n")}, out, err), 2);
+  EXPECT_CONTAINS(err.str(), "did you mean 'batch-size'?");
+  EXPECT_CONTAINS(err.str(), "run 'gan train --help' for usage");
+}
+
 // ---- spec bugs and getter misuse -----------------------------------------------------
 
 TEST(Cli, MalformedSpecsAreLogicErrors) {
@@ -296,6 +405,9 @@ TEST(Cli, MalformedSpecsAreLogicErrors) {
   EXPECT_THROW(CommandSpec("a b c", "too deep"), std::logic_error);
   cli.add(CommandSpec("d", "d"), h);
   EXPECT_THROW(cli.add(CommandSpec("d", "again"), h), std::logic_error);
+  CommandSpec own_config("e", "e");
+  own_config.add_string("config", "FILE", "mine");  // --config is every command's
+  EXPECT_THROW(cli.add(std::move(own_config), h), std::logic_error);
 }
 
 TEST(Cli, GetterMisuseIsALogicError) {

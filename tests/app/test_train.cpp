@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "app_test_util.h"
+#include "apps/gan/commands.h"
 #include "apps/gan/dcgan_trainer.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint_format.h"
@@ -24,6 +25,7 @@ using testing::expect_same_records;
 using testing::read_text;
 using testing::run_gan;
 using testing::scratch_dir;
+using testing::set_option;
 using testing::tiny_train_args;
 using testing::write_bar_dataset;
 
@@ -62,6 +64,53 @@ TEST(Train, ResumedRunEqualsUninterruptedRunBitForBit) {
   const io::Checkpoint b = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
   EXPECT_EQ(a.meta("step"), "12");
   EXPECT_EQ(a.meta("noise_rng_counter"), b.meta("noise_rng_counter"));
+}
+
+TEST(Train, ConfigTomlHoldsTheRunsOptionsAndReadsBack) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 24);
+  std::vector<std::string> args = tiny_train_args(data, dir + "/run", 2);
+  ASSERT_EQ(run_gan(args).status, 0);
+  const std::string config = dir + "/run/config.toml";
+  const std::string text = read_text(config);
+  EXPECT_CONTAINS(text, "\nsteps = 2\n");
+  EXPECT_CONTAINS(text, "\nlr = 0.0002\n");
+  EXPECT_CONTAINS(text, "\neval-samples = 2000\n");  // a default
+  EXPECT_EQ(text.find("resume ="), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(config + ".tmp"));
+
+  // Read back with --config, the file gives every option the run had.
+  const Cli cli = make_cli();
+  const ParsedArgs original = cli.parse(args).args, reread = cli.parse({"train", "--config", config}).args;
+  const CommandSpec spec = train_spec();  // options() refers into it: keep it alive
+  for (const OptionSpec& o : spec.options()) {
+    if (o.name == "config") continue;
+    switch (o.kind) {
+      case OptionKind::Flag: EXPECT_EQ(original.get_flag(o.name), reread.get_flag(o.name)) << o.name; break;
+      case OptionKind::Int: EXPECT_EQ(original.get_int(o.name), reread.get_int(o.name)) << o.name; break;
+      case OptionKind::Double: EXPECT_EQ(original.get_double(o.name), reread.get_double(o.name)) << o.name; break;
+      default: EXPECT_EQ(original.get_string(o.name), reread.get_string(o.name)) << o.name;
+    }
+  }
+
+  // A resumed run keeps the file's options and takes the new command line's.
+  const CliResult resumed = run_gan({"train", "--out", dir + "/run", "--resume", "--steps", "3", "--device", "cpu",
+                                     "--quiet"});
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  const std::string after = read_text(config);
+  EXPECT_CONTAINS(after, "\nsteps = 3\n");
+  EXPECT_CONTAINS(after, "\nngf = 8\n");  // from the first run, not the default 0
+  EXPECT_CONTAINS(after, "\ndataset = \"idx:" + data + "\"\n");
+  // ... and --config with --resume continues the run: the file agrees with the checkpoint.
+  const CliResult again = run_gan({"train", "--config", config, "--resume", "--steps", "4"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(io::load_checkpoint(dir + "/run/checkpoint.ckpt").meta("step"), "4");
+
+  // A loss with its own optimizer recipe records the settings in force, not bce's defaults.
+  set_option(args, "out", dir + "/wgan");
+  set_option(args, "steps", "1");
+  args.insert(args.end(), {"--loss", "wgan"});
+  ASSERT_EQ(run_gan(args).status, 0);
+  EXPECT_CONTAINS(read_text(dir + "/wgan/config.toml"), "\nlr = 0.00005\n");
 }
 
 TEST(Train, DiscriminatorLearnsToTellRealFromFake) {

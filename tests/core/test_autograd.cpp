@@ -47,6 +47,34 @@ TEST(Autograd, GradientsAccumulateUntilZeroGrad) {
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{1, 1}));
 }
 
+// relu's derivative is 0 where its input is negative, so the bias below gets a
+// gradient that is identically zero. It must come back as zeros, not as
+// nothing: an optimizer skips a parameter without a gradient (the WGAN-GP
+// penalty's bias terms behind a LeakyReLU mask hit this).
+TEST(Autograd, ALeafWithAnIdenticallyZeroGradientGetsZeros) {
+  Tensor x = leaf({1.0, 2.0}, {2});
+  Tensor bias = leaf({-5.0}, {1});
+  sum(relu(add(x, bias))).backward();  // every relu input is negative
+  ASSERT_TRUE(bias.grad().defined());
+  EXPECT_EQ(bias.grad().to_vector(), (std::vector<double>{0.0}));
+  ASSERT_TRUE(x.grad().defined());
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{0.0, 0.0}));
+  // The gradient penalty's case: d/db of |d leaky_relu(w*x + b)/dx|^2 = d/db (w * mask)^2, and the
+  // mask's derivative is zero (its node returns no gradient at all).
+  Tensor w = leaf({0.5, -2.0}, {2});
+  Tensor b = leaf({0.25}, {1});
+  Tensor xin = leaf({1.0, 3.0}, {2});
+  const Tensor dx = gradients(sum(leaky_relu(add(mul(w, xin), b), 0.2)), {xin}, Tensor(), true)[0];
+  sum(square(dx)).backward();
+  ASSERT_TRUE(b.grad().defined());
+  EXPECT_EQ(b.grad().to_vector(), (std::vector<double>{0.0}));
+  EXPECT_TRUE(w.grad().defined());
+  // A leaf that is not part of the graph still gets nothing.
+  Tensor unused = leaf({3.0}, {1});
+  sum(relu(add(x, bias))).backward();
+  EXPECT_FALSE(unused.grad().defined());
+}
+
 TEST(Autograd, DetachStopsGradient) {
   Tensor x = leaf({2.0}, {1});
   Tensor w = leaf({5.0}, {1});

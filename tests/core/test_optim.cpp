@@ -19,6 +19,21 @@ void set_grad(Tensor& p, std::vector<double> g) {
   p.set_grad(Tensor::from_vector(g, p.shape(), DType::F64));
 }
 
+// After a step with a real gradient, a step whose backward gives this parameter
+// an identically zero gradient still moves it by Adam's momentum, as in torch.
+TEST(Optim, AdamMovesAParameterWhoseGradientIsIdenticallyZero) {
+  Tensor p = param({1.0});
+  Adam adam({p}, AdamParams{});
+  sum(mul(p, 3.0)).backward();
+  adam.step();
+  const double after_first = p.to_vector()[0];
+  adam.zero_grad();
+  sum(relu(sub(mul(p, 0.0), 1.0))).backward();  // relu of -1: d/dp = 0 everywhere
+  ASSERT_TRUE(p.grad().defined());
+  adam.step();
+  EXPECT_LT(p.to_vector()[0], after_first);  // m > 0 from step 1 keeps pushing p down
+}
+
 TEST(Optim, AdamTwoStepsByHand) {
   Tensor p = param({1.0, -2.0});
   AdamParams h;  // DCGAN: lr 2e-4, betas 0.5 / 0.999

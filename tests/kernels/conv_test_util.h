@@ -9,16 +9,13 @@
 #include <vector>
 
 #include "kernels/conv/conv.h"
-#include "kernels/conv/conv.h"
+#include "tests/op_cases/op_cases.h"
 #include "tests/kernels/kernel_test_util.h"
 
 namespace gan::test {
 
 // One shape of either op (output_padding only for conv_transpose2d).
-struct ConvCase {
-  int64_t N, C, H, W, K, R, S, stride, pad, output_padding;
-  bool bias;
-};
+using ConvCase = op_cases::ConvShape;
 
 inline std::string describe(const ConvCase& c) {
   std::ostringstream os;  // (not operator+: GCC 12 reports a false -Wrestrict on long chains of those)
@@ -27,39 +24,11 @@ inline std::string describe(const ConvCase& c) {
   return os.str();
 }
 
-// Small shapes chosen for the edges, small enough for the CPU-side runs of
-// the CUDA kernels' logic (a thread-by-thread emulation).
-// N, C, H, W, K, R, S, stride, pad, output_padding, bias
-inline const std::vector<ConvCase> kConv2dEdgeCases = {
-    {2, 3, 9, 7, 5, 3, 3, 1, 1, 0, true},     // odd sizes, same padding
-    {1, 1, 5, 5, 1, 1, 1, 1, 0, 0, false},    // C = K = 1, 1x1 kernel
-    {2, 3, 16, 16, 8, 4, 4, 2, 1, 0, true},   // the DCGAN discriminator's first layer, shrunk
-    {3, 6, 4, 4, 1, 4, 4, 1, 0, 0, true},     // its last (4x4 -> 1x1, K = 1): the dense scatter
-    {2, 7, 14, 14, 9, 4, 4, 2, 1, 0, false},  // 28x28 discriminator, 14 -> 7
-    {1, 2, 7, 7, 3, 7, 7, 1, 0, 0, true},     // its last, 7x7 kernel -> 1x1
-    {2, 5, 7, 9, 4, 3, 2, 2, 0, 0, true},     // non-square kernel; the stride leaves the last row/col unused
-    {1, 4, 6, 6, 3, 1, 1, 2, 0, 0, true},     // kernel smaller than the stride: scatter phases without taps
-    {2, 2, 5, 5, 3, 3, 3, 3, 2, 0, false},    // stride 3, padding 2
-    {1, 3, 3, 3, 130, 3, 3, 1, 1, 0, true},   // K = 130: two Large row tiles
-    {1, 130, 3, 3, 4, 1, 1, 1, 0, 0, true},   // C = 130: the scatter's M
-    {2, 3, 20, 20, 17, 5, 5, 1, 2, 0, true},  // 800 columns: several column tiles
-    {2, 3, 1, 1, 4, 1, 1, 2, 0, 0, true},     // 1x1 input, stride 2: scatter phases without pixels
-};
-
-inline const std::vector<ConvCase> kConvTranspose2dEdgeCases = {
-    {2, 10, 1, 1, 8, 4, 4, 1, 0, 0, true},   // the DCGAN generator's first layer (1x1 -> 4x4): dense
-    {2, 6, 4, 4, 5, 4, 4, 2, 1, 0, false},   // a middle layer, 4 -> 8
-    {2, 4, 8, 8, 3, 4, 4, 2, 1, 0, true},    // the last (-> 3 channels): Thin
-    {1, 5, 1, 1, 4, 7, 7, 1, 0, 0, true},    // 28x28 generator: 1x1 -> 7x7, dense
-    {2, 4, 7, 7, 3, 4, 4, 2, 1, 0, false},   // 7 -> 14
-    {2, 3, 5, 4, 2, 3, 3, 2, 1, 1, true},    // output_padding 1: a row and a column with the bias only
-    {1, 3, 3, 5, 2, 3, 2, 3, 1, 2, true},    // stride 3, output_padding 2, non-square kernel
-    {2, 3, 4, 4, 2, 1, 1, 2, 0, 1, true},    // kernel smaller than the stride: phases without taps
-    {1, 2, 1, 1, 3, 4, 4, 2, 0, 1, true},    // 1x1 input but output_padding: not the dense case
-    {1, 2, 1, 1, 3, 3, 3, 1, 1, 0, false},   // 1x1 input with padding: not the dense case
-    {1, 140, 2, 2, 3, 3, 3, 1, 1, 0, true},  // C = 140: two Large row tiles in backward-data / weight
-    {2, 2, 1, 1, 3, 1, 1, 2, 0, 0, false},   // 1x1 output, stride 2: forward phases without pixels
-};
+// The edge shapes of the op-case table (tests/op_cases/op_cases.cpp, where they
+// are written once), small enough for the CPU-side runs of the CUDA kernels'
+// logic (a thread-by-thread emulation).
+inline const std::vector<ConvCase>& conv2d_edge_cases() { return op_cases::conv2d_edge_shapes(); }
+inline const std::vector<ConvCase>& conv_transpose2d_edge_cases() { return op_cases::conv_transpose2d_edge_shapes(); }
 
 // x [N, C, H, W], w, y [N, K, P, Q] for both ops; the CPU reference of each pass.
 struct Conv2dOp {

@@ -266,8 +266,8 @@ TEST(CudaConv, EdgeShapes) {
   check_cases<Conv2dOp>(conv, 31);
   check_cases<ConvTranspose2dOp>(conv_t, 32);
   // And the small shapes the CPU-side emulation of the kernel checks (conv_test_util.h).
-  check_cases<Conv2dOp>(test::kConv2dEdgeCases, 33);
-  check_cases<ConvTranspose2dOp>(test::kConvTranspose2dEdgeCases, 34);
+  check_cases<Conv2dOp>(test::conv2d_edge_cases(), 33);
+  check_cases<ConvTranspose2dOp>(test::conv_transpose2d_edge_cases(), 34);
 }
 
 // Split-K adds its partials in a fixed order: the same inputs give the same bits.

@@ -28,7 +28,6 @@
 #include "core/error.h"
 #include "kernels/conv/conv.h"
 #include "kernels/conv/implicit_gemm.h"
-#include "kernels/conv/conv.h"
 #include "tests/kernels/conv_test_util.h"
 #include "tests/kernels/kernel_test_util.h"
 
@@ -185,8 +184,8 @@ std::vector<double> poisoned(int64_t n) {
 // ---- whole convolutions ----------------------------------------------------------------
 
 using test::ConvCase;
-using test::kConv2dEdgeCases;
-using test::kConvTranspose2dEdgeCases;
+using test::conv2d_edge_cases;
+using test::conv_transpose2d_edge_cases;
 
 // Every pass of Op on every case and variant against the CPU reference. In the
 // frame, conv2d's x is the in side and y the out side; conv_transpose2d swaps them.
@@ -219,18 +218,55 @@ void check_passes(const std::vector<ConvCase>& cases, uint32_t seed) {
   }
 }
 
-TEST(ConvImplicitGemm, Conv2dPassesMatchTheCpuReference) { check_passes<test::Conv2dOp>(kConv2dEdgeCases, 1); }
+TEST(ConvImplicitGemm, Conv2dPassesMatchTheCpuReference) { check_passes<test::Conv2dOp>(conv2d_edge_cases(), 1); }
 
 TEST(ConvImplicitGemm, ConvTranspose2dPassesMatchTheCpuReference) {
-  check_passes<test::ConvTranspose2dOp>(kConvTranspose2dEdgeCases, 100);
+  check_passes<test::ConvTranspose2dOp>(conv_transpose2d_edge_cases(), 100);
+}
+
+// The own CUDA gemm of matmul and Linear (kernels/matmul/cuda.cu) is this
+// kernel given dense_gemm: every transpose, shapes that are not multiples of
+// any tile (M = 1 and N = 1 included), every tile and split-K forced.
+TEST(ConvImplicitGemm, DenseProductsMatchAPlainMatmul) {
+  struct Dims {
+    int64_t M, N, K;
+  };
+  const Dims dims[] = {{5, 7, 3}, {33, 65, 17}, {1, 130, 9}, {130, 1, 300}, {17, 300, 600}, {129, 131, 8}};
+  std::mt19937 rng(7);
+  std::normal_distribution<double> normal;
+  for (const Dims& d : dims)
+    for (const bool trans_a : {false, true})
+      for (const bool trans_b : {false, true}) {
+        std::vector<double> a(static_cast<size_t>(d.M * d.K)), b(static_cast<size_t>(d.K * d.N));
+        for (double& v : a) v = normal(rng);
+        for (double& v : b) v = normal(rng);
+        // Stored [M,K] or [K,M]; [K,N] or [N,K].
+        const auto A = [&](int64_t m, int64_t k) { return trans_a ? a[k * d.M + m] : a[m * d.K + k]; };
+        const auto B = [&](int64_t k, int64_t j) { return trans_b ? b[j * d.K + k] : b[k * d.N + j]; };
+        std::vector<double> ref(static_cast<size_t>(d.M * d.N));
+        for (int64_t m = 0; m < d.M; ++m)
+          for (int64_t j = 0; j < d.N; ++j) {
+            double sum = 0.0;
+            for (int64_t k = 0; k < d.K; ++k) sum += A(m, k) * B(k, j);
+            ref[m * d.N + j] = sum;
+          }
+        const ConvGemm g = dense_gemm(trans_a, trans_b, d.M, d.N, d.K);
+        for (const Variant& v : variants()) {
+          SCOPED_TRACE(std::to_string(d.M) + "x" + std::to_string(d.N) + "x" + std::to_string(d.K) +
+                       (trans_a ? " A^T" : "") + (trans_b ? " B^T" : "") + ", " + describe(v));
+          auto c = poisoned(d.M * d.N);
+          run(g, v, a.data(), b.data(), nullptr, c.data());
+          EXPECT_LT(test::max_rel_error(c, ref), kTol);
+        }
+      }
 }
 
 // ---- the pieces ------------------------------------------------------------------------------
 
 std::vector<ConvFrame> all_frames() {
   std::vector<ConvFrame> frames;
-  for (const ConvCase& c : kConv2dEdgeCases) frames.push_back(conv_frame(test::Conv2dOp::params(c, c.N)));
-  for (const ConvCase& c : kConvTranspose2dEdgeCases)
+  for (const ConvCase& c : conv2d_edge_cases()) frames.push_back(conv_frame(test::Conv2dOp::params(c, c.N)));
+  for (const ConvCase& c : conv_transpose2d_edge_cases())
     frames.push_back(conv_frame(test::ConvTranspose2dOp::params(c, c.N)));
   return frames;
 }

@@ -53,10 +53,12 @@ void check_naive(const std::vector<test::ConvCase>& cases, uint32_t seed) {
   }
 }
 
-TEST(ConvNaiveOnHost, Conv2dMatchesTheCpuReference) { check_naive<test::Conv2dOp>(test::kConv2dEdgeCases, 500); }
+TEST(ConvNaiveOnHost, Conv2dMatchesTheCpuReference) {
+  check_naive<test::Conv2dOp>(test::conv2d_edge_cases(), 500);
+}
 
 TEST(ConvNaiveOnHost, ConvTranspose2dMatchesTheCpuReference) {
-  check_naive<test::ConvTranspose2dOp>(test::kConvTranspose2dEdgeCases, 600);
+  check_naive<test::ConvTranspose2dOp>(test::conv_transpose2d_edge_cases(), 600);
 }
 
 }  // namespace

@@ -371,8 +371,20 @@ TEST(CudaParity, SumToIsBitwiseDeterministic) {
 
 // ---- gemm --------------------------------------------------------------------------
 
-TEST(CudaParity, Gemm) {
-  GAN_SKIP_WITHOUT_CUDA();
+// Runs the test body with the CUDA gemm on `engine`, then restores the choice.
+class GemmEngineScope {
+ public:
+  explicit GemmEngineScope(GemmEngine engine) : saved_(gemm_engine()) { set_gemm_engine(engine); }
+  ~GemmEngineScope() { set_gemm_engine(saved_); }
+  GemmEngineScope(const GemmEngineScope&) = delete;
+  GemmEngineScope& operator=(const GemmEngineScope&) = delete;
+
+ private:
+  GemmEngine saved_;
+};
+
+void check_gemm_against_cpu(GemmEngine engine) {
+  const GemmEngineScope scope(engine);
   std::mt19937 rng(110);
   struct Case {
     int64_t M, N, K;
@@ -385,27 +397,29 @@ TEST(CudaParity, Gemm) {
     for (bool ta : {false, true}) {
       for (bool tb : {false, true}) {
         for (float beta : {0.0f, 0.5f}) {
-          const float alpha = 1.5f;
-          const auto A = random_vector(static_cast<size_t>(c.M * c.K), rng);
-          const auto B = random_vector(static_cast<size_t>(c.K * c.N), rng);
-          const size_t mn = static_cast<size_t>(c.M * c.N);
-          // beta == 0: C must not be read. The GPU gets NaN; the CPU gets zeros
-          // (whether it reads C then is the CPU kernel's business, not this test's).
-          const std::vector<float> C0 = beta == 0.0f ? std::vector<float>(mn, 0.0f) : random_vector(mn, rng);
-          std::vector<float> ref = C0;
-          cpu::gemm<float>(ta, tb, c.M, c.N, c.K, alpha, A.data(), B.data(), beta, ref.data());
-          DeviceBuffer dA(A), dB(B), dC(beta == 0.0f ? test::nan_vector(mn) : C0);
-          cuda::gemm(ta, tb, c.M, c.N, c.K, alpha, dA.get(), dB.get(), beta, dC.get());
-          EXPECT_TRUE(close(dC.download(), ref, tol))
-              << "M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << ta << " tb=" << tb << " beta=" << beta;
+          for (float alpha : {1.0f, 1.5f}) {
+            const auto A = random_vector(static_cast<size_t>(c.M * c.K), rng);
+            const auto B = random_vector(static_cast<size_t>(c.K * c.N), rng);
+            const size_t mn = static_cast<size_t>(c.M * c.N);
+            // beta == 0: C must not be read. The GPU gets NaN; the CPU gets zeros
+            // (whether it reads C then is the CPU kernel's business, not this test's).
+            const std::vector<float> C0 = beta == 0.0f ? std::vector<float>(mn, 0.0f) : random_vector(mn, rng);
+            std::vector<float> ref = C0;
+            cpu::gemm<float>(ta, tb, c.M, c.N, c.K, alpha, A.data(), B.data(), beta, ref.data());
+            DeviceBuffer dA(A), dB(B), dC(beta == 0.0f ? test::nan_vector(mn) : C0);
+            cuda::gemm(ta, tb, c.M, c.N, c.K, alpha, dA.get(), dB.get(), beta, dC.get());
+            EXPECT_TRUE(close(dC.download(), ref, tol))
+                << gemm_engine_name(engine) << ": M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << ta
+                << " tb=" << tb << " alpha=" << alpha << " beta=" << beta;
+          }
         }
       }
     }
   }
 }
 
-TEST(CudaParity, GemmWithEmptyK) {
-  GAN_SKIP_WITHOUT_CUDA();
+void check_gemm_with_empty_k(GemmEngine engine) {
+  const GemmEngineScope scope(engine);
   std::mt19937 rng(111);
   const auto C0 = random_vector(12, rng);
   DeviceBuffer dC(C0);
@@ -416,6 +430,28 @@ TEST(CudaParity, GemmWithEmptyK) {
   dC.poison();
   cuda::gemm(false, false, 3, 4, 0, 1.0f, nullptr, nullptr, 0.0f, dC.get());
   EXPECT_TRUE(close(dC.download(), std::vector<float>(12, 0.0f), 0.0));
+}
+
+// The project's own gemm (the default engine: no cuBLAS in a training step).
+TEST(CudaParity, Gemm) {
+  GAN_SKIP_WITHOUT_CUDA();
+  check_gemm_against_cpu(GemmEngine::Own);
+}
+
+TEST(CudaParity, GemmWithEmptyK) {
+  GAN_SKIP_WITHOUT_CUDA();
+  check_gemm_with_empty_k(GemmEngine::Own);
+}
+
+// The cuBLAS engine (GAN_CUDA_GEMM=cublas), the baseline.
+TEST(CudaParity, GemmCublas) {
+  GAN_SKIP_WITHOUT_CUDA();
+  check_gemm_against_cpu(GemmEngine::Cublas);
+}
+
+TEST(CudaParity, GemmCublasWithEmptyK) {
+  GAN_SKIP_WITHOUT_CUDA();
+  check_gemm_with_empty_k(GemmEngine::Cublas);
 }
 
 // ---- batchnorm2d -------------------------------------------------------------------

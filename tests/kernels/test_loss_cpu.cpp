@@ -42,13 +42,20 @@ TEST(LossCpu, BceByHandAndClamped) {
               std::log(10.0) / 2.0, 1e-15);
   EXPECT_NEAR(g[0], -1.0, 1e-15);
   EXPECT_NEAR(g[1], 2.5, 1e-14);
-  // log(0) clamps at -100: p = 0, t = 1 and p = 1, t = 0 each cost 100; a clamped log has zero slope.
-  // p = 0, t = 0 costs 0 with slope 1/((1 - 0) n) = 1/3.
+  // log(0) clamps at -100: p = 0, t = 1 and p = 1, t = 0 each cost 100, and the gradient
+  // (p - t) / max(p(1-p), 1e-12) / n saturates at -+1e12/n there (kernels/loss/bce.h), pushing p
+  // back the right way; p = 0, t = 0 costs 0 with gradient 0.
   EXPECT_EQ(run_loss(LossKind::BCE, std::vector<double>{0, 1, 0}, std::vector<double>{1, 0, 0}, &g), 200.0 / 3.0);
-  EXPECT_EQ(g, (std::vector<double>{0.0, 0.0, 1.0 / 3.0}));
+  EXPECT_EQ(g, (std::vector<double>{-1e12 / 3.0, 1e12 / 3.0, 0.0}));
   std::vector<float> gf;
   EXPECT_EQ(run_loss(LossKind::BCE, std::vector<float>{0, 1}, std::vector<float>{1, 0}, &gf), 100.0f);
-  for (float v : gf) EXPECT_TRUE(std::isfinite(v));
+  EXPECT_EQ(gf, (std::vector<float>{-5e11f, 5e11f}));
+  // A subnormal float32 probability (sigmoid of a logit near -95) with t = 1: 1/p would overflow
+  // float32; the saturated gradient stays finite.
+  const float tiny = 5.5e-42f;
+  EXPECT_NEAR(run_loss(LossKind::BCE, std::vector<float>{tiny}, std::vector<float>{1}, &gf),
+              -std::log(static_cast<double>(tiny)), 1e-4);
+  EXPECT_FLOAT_EQ(gf[0], -1e12f);
   // NaN in, NaN out (not a silently clamped 100).
   EXPECT_TRUE(std::isnan(run_loss(LossKind::BCE, std::vector<double>{NAN}, std::vector<double>{1}, &g)));
 }

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <tuple>
 
+#include "core/error.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu_detail.h"  // detail::gemm: the `parallel` flag the convolutions use
 #include "kernels/matmul/matmul.h"
@@ -184,6 +186,33 @@ TEST(GemmCpu, DeterministicAcrossRuns) {
   cpu::gemm(false, false, M, N, K, 1.0f, A.data(), B.data(), 0.0f, C1.data());
   cpu::gemm(false, false, M, N, K, 1.0f, A.data(), B.data(), 0.0f, C2.data());
   EXPECT_EQ(C1, C2);
+}
+
+}  // namespace
+}  // namespace gan
+
+namespace gan {
+namespace {
+
+// The CUDA gemm's engine is chosen by name (GAN_CUDA_GEMM, set_gemm_engine);
+// what each engine computes is checked by CudaParity.Gemm*.
+TEST(GemmEngineChoice, NamesRoundTripAndUnknownNamesAreRefused) {
+  EXPECT_EQ(parse_gemm_engine("own"), GemmEngine::Own);
+  EXPECT_EQ(parse_gemm_engine("cublas"), GemmEngine::Cublas);
+  EXPECT_STREQ(gemm_engine_name(GemmEngine::Own), "own");
+  EXPECT_STREQ(gemm_engine_name(GemmEngine::Cublas), "cublas");
+  try {
+    parse_gemm_engine("cuBLAS ");
+    FAIL() << "an unknown engine name was accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("use own or cublas"), std::string::npos) << e.what();
+  }
+  const GemmEngine saved = gemm_engine();
+  set_gemm_engine(GemmEngine::Cublas);
+  EXPECT_EQ(gemm_engine(), GemmEngine::Cublas);
+  set_gemm_engine(GemmEngine::Own);
+  EXPECT_EQ(gemm_engine(), GemmEngine::Own);
+  set_gemm_engine(saved);
 }
 
 }  // namespace

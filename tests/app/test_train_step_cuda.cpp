@@ -1,0 +1,217 @@
+// One whole training step of every model on CUDA against the same step on the
+// CPU (needs a GPU or a GPU simulator; skipped otherwise): DCGAN with the bce
+// and wgan-gp losses, CycleGAN and pix2pix, tiny sizes. Both trainers start
+// from the same seed (the weights are drawn on the host), take the same batch
+// and draw the same noise (Philox on both devices), so they must agree on
+//   - the values the step logs (losses, D outputs): 1e-4 relative, or 1e-6
+//     absolute near zero;
+//   - the optimizer moments after the step (Adam's m is linear in the
+//     gradient, v quadratic): 1e-3 relative per tensor. A tensor whose CPU
+//     moments are at rounding level (a conv bias right before a
+//     normalisation has a gradient that is zero but for rounding) must be at
+//     rounding level on CUDA too;
+//   - the weights and every other float tensor of the state: each element
+//     within 1e-4 relative, except that Adam's first step moves a weight by
+//     lr * sign(gradient) and a gradient within rounding of zero may take
+//     either sign: at most 1% of a tensor's elements may differ, by at most
+//     2 lr;
+//   - the integer records (step counts) exactly.
+// Run with no cuBLAS call: the own gemm engine is the default.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "apps/gan/cyclegan_trainer.h"
+#include "apps/gan/dcgan_trainer.h"
+#include "apps/gan/pix2pix_trainer.h"
+#include "core/cuda_runtime.h"
+#include "core/random.h"
+#include "kernels/matmul/matmul.h"
+#include "layers/gan_losses.h"
+
+namespace gan::app {
+namespace {
+
+#define GAN_SKIP_WITHOUT_CUDA_DEVICE()                                                           \
+  do {                                                                                          \
+    if (!::gan::cuda::available()) GTEST_SKIP() << "no usable CUDA device: GPU test not run";   \
+  } while (0)
+
+// n images [n, channels, size, size] uniform in [-1, 1], on the CPU.
+Tensor random_images(int64_t n, int64_t channels, int64_t size, Rng& rng) {
+  std::vector<double> v(static_cast<size_t>(n * channels * size * size));
+  rng.fill_uniform(v.data(), static_cast<int64_t>(v.size()), -1.0, 1.0);
+  return Tensor::from_vector(v, {n, channels, size, size});
+}
+
+std::vector<double> floats_of(const io::CheckpointRecord& r) {
+  std::vector<double> out(static_cast<size_t>(r.numel()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (r.dtype == io::RecordType::F32) {
+      float f;
+      std::memcpy(&f, r.bytes.data() + 4 * i, 4);
+      out[i] = f;
+    } else {
+      std::memcpy(&out[i], r.bytes.data() + 8 * i, 8);
+    }
+  }
+  return out;
+}
+
+double norm(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+double distance(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(s);
+}
+
+bool is_moment(const std::string& name) {
+  return name.find("adam_m") != std::string::npos || name.find("adam_v") != std::string::npos ||
+         name.find("rmsprop_sq") != std::string::npos;
+}
+
+void expect_values_match(const std::vector<double>& cuda, const std::vector<double>& cpu) {
+  ASSERT_EQ(cuda.size(), cpu.size());
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    if (std::isnan(cpu[i])) {  // a value the step does not measure
+      EXPECT_TRUE(std::isnan(cuda[i])) << "value " << i;
+      continue;
+    }
+    EXPECT_NEAR(cuda[i], cpu[i], std::max(1e-6, 1e-4 * std::abs(cpu[i]))) << "value " << i;
+  }
+}
+
+void expect_states_match(const io::Checkpoint& cuda, const io::Checkpoint& cpu, double lr) {
+  ASSERT_EQ(cuda.records.size(), cpu.records.size());
+  double moment_scale = 0;  // the largest moment tensor's norm: what "rounding level" is relative to
+  for (const io::CheckpointRecord& r : cpu.records)
+    if (is_moment(r.name) && r.dtype == io::RecordType::F32) moment_scale = std::max(moment_scale, norm(floats_of(r)));
+  int compared = 0;
+  for (const io::CheckpointRecord& want : cpu.records) {
+    SCOPED_TRACE(want.name);
+    const io::CheckpointRecord& got = cuda.get(want.name);
+    ASSERT_EQ(got.dtype, want.dtype);
+    ASSERT_EQ(got.shape, want.shape);
+    if (want.dtype != io::RecordType::F32 && want.dtype != io::RecordType::F64) {
+      EXPECT_EQ(got.bytes, want.bytes);
+      continue;
+    }
+    const std::vector<double> a = floats_of(got), b = floats_of(want);
+    ++compared;
+    if (is_moment(want.name)) {
+      if (norm(b) <= 1e-5 * moment_scale) {
+        EXPECT_LE(norm(a), 1e-4 * moment_scale) << "a gradient at rounding level on the CPU is not on CUDA";
+      } else {
+        EXPECT_LE(distance(a, b), 1e-3 * norm(b));
+      }
+      continue;
+    }
+    size_t loose = 0;
+    for (size_t i = 0; i < b.size(); ++i) {
+      const double d = std::abs(a[i] - b[i]);
+      if (d <= 1e-4 * std::abs(b[i]) + 1e-7) continue;
+      ++loose;
+      EXPECT_LE(d, 2.0 * lr * (1 + 1e-3)) << "element " << i << ": " << a[i] << " vs " << b[i];
+    }
+    EXPECT_LE(static_cast<double>(loose), std::max(1.0, 0.01 * static_cast<double>(b.size())))
+        << loose << " of " << b.size() << " elements differ by more than 1e-4 relative";
+  }
+  EXPECT_GT(compared, 0);
+}
+
+// Runs the same step on a CPU and a CUDA trainer made by make(device).
+template <typename Trainer, typename Make>
+void expect_step_matches(Make&& make, const std::vector<Batch>& batches, double lr) {
+  ASSERT_EQ(gemm_engine(), GemmEngine::Own) << "this test checks the project's own kernels";
+  Trainer cpu = make(Device::cpu());
+  Trainer cuda = make(Device::cuda());
+  const StepResult want = cpu.train_step(batches);
+  const StepResult got = cuda.train_step(batches);
+  ASSERT_TRUE(want.finite);
+  EXPECT_TRUE(got.finite);
+  expect_values_match(got.values, want.values);
+  expect_states_match(cuda.save_state(), cpu.save_state(), lr);
+}
+
+DcganTrainer make_dcgan(GanLoss loss, Device device) {
+  TrainSettings s = TrainSettings::for_loss(loss);
+  s.model.image_size = 28;
+  s.model.channels = 1;
+  s.model.nz = 8;
+  s.model.ngf = s.model.ndf = 8;
+  s.seed = 21;
+  s.device = device;
+  s.sample_count = 4;
+  return DcganTrainer(s);
+}
+
+std::vector<Batch> dcgan_batches(int64_t count) {
+  Rng rng(22);
+  std::vector<Batch> batches(static_cast<size_t>(count));
+  for (Batch& b : batches) b.images = random_images(4, 1, 28, rng);
+  return batches;
+}
+
+TEST(CudaTrainStep, DcganBceMatchesTheCpu) {
+  GAN_SKIP_WITHOUT_CUDA_DEVICE();
+  const auto make = [](Device d) { return make_dcgan(GanLoss::BCE, d); };
+  expect_step_matches<DcganTrainer>(make, dcgan_batches(1), make(Device::cpu()).settings().lr);
+}
+
+TEST(CudaTrainStep, DcganWganGpMatchesTheCpu) {
+  GAN_SKIP_WITHOUT_CUDA_DEVICE();
+  const auto make = [](Device d) { return make_dcgan(GanLoss::WGAN_GP, d); };
+  const DcganTrainer probe = make(Device::cpu());
+  expect_step_matches<DcganTrainer>(make, dcgan_batches(probe.batches_per_step()), probe.settings().lr);
+}
+
+TEST(CudaTrainStep, CycleGanMatchesTheCpu) {
+  GAN_SKIP_WITHOUT_CUDA_DEVICE();
+  const auto make = [](Device d) {
+    CycleGanSettings s;
+    s.model.image_size = 16;
+    s.model.channels = 1;
+    s.model.ngf = s.model.ndf = 4;
+    s.model.n_blocks = 1;
+    s.pool_size = 4;
+    s.recipe.seed = 23;
+    s.recipe.device = d;
+    return CycleGanTrainer(s);
+  };
+  Rng rng(24);
+  Batch b;
+  b.images = random_images(2, 1, 16, rng);
+  b.images_b = random_images(2, 1, 16, rng);
+  expect_step_matches<CycleGanTrainer>(make, {b}, 2e-4);
+}
+
+TEST(CudaTrainStep, Pix2PixMatchesTheCpu) {
+  GAN_SKIP_WITHOUT_CUDA_DEVICE();
+  const auto make = [](Device d) {
+    Pix2PixSettings s;
+    s.model.image_size = 32;
+    s.model.channels = 1;
+    s.model.ngf = s.model.ndf = 4;
+    s.model.d_layers = 2;
+    s.recipe.seed = 25;
+    s.recipe.device = d;
+    return Pix2PixTrainer(s);
+  };
+  Rng rng(26);
+  Batch b;
+  b.images = random_images(2, 1, 32, rng);
+  b.images_b = random_images(2, 1, 32, rng);
+  expect_step_matches<Pix2PixTrainer>(make, {b}, 2e-4);
+}
+
+}  // namespace
+}  // namespace gan::app
