@@ -97,8 +97,10 @@ def counters_of(b):
 
 
 OP_ORDER = ["convT_fwd", "convT_bwd_data", "convT_bwd_weight", "conv2d_fwd", "conv2d_bwd_data",
-            "conv2d_bwd_weight", "bn_fwd_train", "bn_bwd", "bce_logits", "adam"]
-IMPL_ORDER = ["fast", "naive", "cudnn", "engine", "cpu"]
+            "conv2d_bwd_weight", "bn_fwd_train", "bn_bwd", "bce_logits", "adam", "gemm"]
+IMPL_ORDER = ["fast", "naive", "cudnn", "own", "cublas", "engine", "cpu"]
+# The vendor implementation each row is compared with (same op, layer, batch).
+PEER_IMPLS = ("cudnn", "cublas")
 
 
 def batch_rank(batch):
@@ -144,7 +146,7 @@ def kernel_tables(data, out):
     runs = collect_runs(data)
 
     by_op = OrderedDict()
-    cudnn_time = {}
+    peer_time = {}
     layer_seen = {}
     for rec in runs.values():
         key = split_name(rec["name"])
@@ -153,8 +155,8 @@ def kernel_tables(data, out):
         op, layer, batch, impl = key
         by_op.setdefault(op, []).append((layer, batch, impl, rec))
         layer_seen.setdefault((op, layer), len(layer_seen))
-        if impl == "cudnn" and "time_s" in rec:
-            cudnn_time[(op, layer, batch)] = rec["time_s"]
+        if impl in PEER_IMPLS and "time_s" in rec:
+            peer_time[(op, layer, batch)] = rec["time_s"]
     # The program runs cheap benchmarks first and naive ones last; the table
     # reads in model order: ops as in OP_ORDER, layers as first seen, batches
     # ascending, then the implementations side by side.
@@ -166,7 +168,7 @@ def kernel_tables(data, out):
     for op, rows in by_op.items():
         out.append(f"\n### {op}\n")
         if gpu:
-            out.append(f"| layer | batch | impl | time (µs) | cv | {flop_unit} | GB/s | vs cuDNN | bound "
+            out.append(f"| layer | batch | impl | time (µs) | cv | {flop_unit} | GB/s | vs cuDNN/cuBLAS | bound "
                        "| % of limit | rel err | shape; algorithm |")
             out.append("|---|---|---|--:|--:|--:|--:|--:|---|--:|--:|---|")
         else:
@@ -191,8 +193,8 @@ def kernel_tables(data, out):
                 cpu = time_cell(rec["cpu_time_s"]) if "cpu_time_s" in rec else "—"
                 out.append(f"| {layer} | {batch} | {time_cell(t)} | {cv} | {cpu} | {rate} | {bw} | {label} |")
                 continue
-            ref = cudnn_time.get((op, layer, batch))
-            vs = f"{ref / t:.2f}×" if ref and impl != "cudnn" else "—"
+            ref = peer_time.get((op, layer, batch))
+            vs = f"{ref / t:.2f}×" if ref and impl not in PEER_IMPLS else "—"
             bound = pct = "—"
             if ceilings:
                 copy_bps, sgemm_fps = ceilings

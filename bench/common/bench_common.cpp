@@ -9,33 +9,6 @@
 
 namespace gan::bench {
 
-const std::vector<ConvLayer>& dcgan64_conv_layers() {
-  static const std::vector<ConvLayer> layers = {
-      {"G1_64px", true, 100, 512, 4, 1, 0, 1},  {"G2_64px", true, 512, 256, 4, 2, 1, 4},
-      {"G3_64px", true, 256, 128, 4, 2, 1, 8},  {"G4_64px", true, 128, 64, 4, 2, 1, 16},
-      {"G5_64px", true, 64, 3, 4, 2, 1, 32},    {"D1_64px", false, 3, 64, 4, 2, 1, 64},
-      {"D2_64px", false, 64, 128, 4, 2, 1, 32}, {"D3_64px", false, 128, 256, 4, 2, 1, 16},
-      {"D4_64px", false, 256, 512, 4, 2, 1, 8}, {"D5_64px", false, 512, 1, 4, 1, 0, 4},
-  };
-  return layers;
-}
-
-const std::vector<ConvLayer>& dcgan28_conv_layers() {
-  static const std::vector<ConvLayer> layers = {
-      {"G1_28px", true, 100, 128, 7, 1, 0, 1},  {"G2_28px", true, 128, 64, 4, 2, 1, 7},
-      {"G3_28px", true, 64, 1, 4, 2, 1, 14},    {"D1_28px", false, 1, 64, 4, 2, 1, 28},
-      {"D2_28px", false, 64, 128, 4, 2, 1, 14}, {"D3_28px", false, 128, 1, 7, 1, 0, 7},
-  };
-  return layers;
-}
-
-const ConvLayer& conv_layer(const std::string& name) {
-  for (const auto* list : {&dcgan64_conv_layers(), &dcgan28_conv_layers()})
-    for (const ConvLayer& l : *list)
-      if (l.name == name) return l;
-  throw ValueError(detail::concat("bench: no DCGAN layer named '", name, "' (see bench/common/bench_common.cpp)"));
-}
-
 Conv2dParams conv2d_params(const ConvLayer& l, int64_t batch) {
   GAN_CHECK(!l.transposed, ValueError, "bench: ", l.name, " is a transposed convolution");
   return make_conv2d_params(batch, l.in_channels, l.in_size, l.in_size, l.out_channels, l.kernel, l.kernel, l.stride,
@@ -88,24 +61,6 @@ std::vector<ConvOperand> conv_operands(const ConvSizes& s, ConvPass pass) {
     case ConvPass::BackwardWeight: return {{"x", s.x}, {"dy", s.y}, {"dw", s.w}};
   }
   throw ValueError("bench: unknown convolution pass");
-}
-
-const std::vector<BatchNormShape>& dcgan64_batchnorm_shapes() {
-  static const std::vector<BatchNormShape> shapes = {
-      {"C512x4x4", "after G1, D4", 512, 4},
-      {"C256x8x8", "after G2, D3", 256, 8},
-      {"C128x16x16", "after G3, D2", 128, 16},
-      {"C64x32x32", "after G4", 64, 32},
-  };
-  return shapes;
-}
-
-const std::vector<BatchNormShape>& dcgan28_batchnorm_shapes() {
-  static const std::vector<BatchNormShape> shapes = {
-      {"C128x7x7", "after G1, D2", 128, 7},
-      {"C64x14x14", "after G2", 64, 14},
-  };
-  return shapes;
 }
 
 BatchNorm2dParams batchnorm_params(const BatchNormShape& s, int64_t batch) {

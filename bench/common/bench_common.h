@@ -1,5 +1,5 @@
 // What the CPU and GPU benchmark programs share: the DCGAN layer shapes they
-// time, the cost model (FLOPs and the fewest bytes each kernel must move),
+// time (from the op-case table), the cost model (FLOPs and the fewest bytes each kernel must move),
 // fixed-seed random inputs, benchmark names, and a main() with the harness's
 // defaults.
 //
@@ -17,24 +17,19 @@
 
 #include "kernels/batch_norm2d/batch_norm2d.h"
 #include "kernels/conv/conv.h"
-#include "kernels/conv/conv.h"
+#include "tests/op_cases/op_cases.h"
 
 namespace gan::bench {
 
-// One convolution of a DCGAN as models/dcgan.cpp builds it (square images,
-// square kernels, no bias: every conv there is created with bias = false).
-struct ConvLayer {
-  std::string name;  // "G2_64px": generator layer 2 of the 64x64 model
-  bool transposed;   // ConvTranspose2d (generator) or Conv2d (discriminator)
-  int64_t in_channels, out_channels, kernel, stride, pad, in_size;
-};
-
-// nz = 100, ngf = ndf = 64, 3 channels: G1..G5 then D1..D5.
-const std::vector<ConvLayer>& dcgan64_conv_layers();
-// nz = 100, ngf = ndf = 64, 1 channel (the CPU's default model): G1..G3, D1..D3.
-const std::vector<ConvLayer>& dcgan28_conv_layers();
-// The layer named `name` from either list; throws ValueError if there is none.
-const ConvLayer& conv_layer(const std::string& name);
+// The DCGAN layers and batch-norm shapes come from the op-case table
+// (tests/op_cases), the one place they are written; the tests use the same.
+using op_cases::BatchNormShape;
+using op_cases::conv_layer;
+using op_cases::ConvLayer;
+using op_cases::dcgan28_batch_norm_shapes;
+using op_cases::dcgan28_conv_layers;
+using op_cases::dcgan64_batch_norm_shapes;
+using op_cases::dcgan64_conv_layers;
 
 Conv2dParams conv2d_params(const ConvLayer& layer, int64_t batch);
 ConvTranspose2dParams conv_transpose2d_params(const ConvLayer& layer, int64_t batch);
@@ -85,15 +80,6 @@ struct ConvKernels {
   }
 };
 
-// The distinct batch-norm shapes of a DCGAN (channels and spatial size of the
-// conv output it normalises) and the layers that have them.
-struct BatchNormShape {
-  std::string name;  // "C256x8x8"
-  std::string layers;  // "after G2, D3"
-  int64_t channels, size;
-};
-const std::vector<BatchNormShape>& dcgan64_batchnorm_shapes();
-const std::vector<BatchNormShape>& dcgan28_batchnorm_shapes();
 BatchNorm2dParams batchnorm_params(const BatchNormShape& s, int64_t batch);
 std::string batchnorm_label(const BatchNormShape& s, int64_t batch);  // "x[128,256,8,8] (after G2, D3)"
 

@@ -23,7 +23,6 @@
 #include "core/error.h"
 #include "kernels/batch_norm2d/batch_norm2d.h"
 #include "kernels/conv/conv.h"
-#include "kernels/conv/conv.h"
 #include "kernels/loss/loss.h"
 #include "kernels/optim/optim.h"
 
@@ -164,7 +163,7 @@ void register_all() {
                    [layer = layer, batch = batch, pass] { return conv_case(*layer, batch, pass); });
     }
   }
-  for (const BatchNormShape& s : dcgan28_batchnorm_shapes()) {
+  for (const BatchNormShape& s : dcgan28_batch_norm_shapes()) {
     register_cpu(bench_name("bn_fwd_train", s.name, batch28, "cpu"),
                  [&s, batch28] { return batchnorm_forward_case(s, batch28); });
     register_cpu(bench_name("bn_bwd", s.name, batch28, "cpu"), [&s, batch28] { return batchnorm_backward_case(s, batch28); });

@@ -13,8 +13,12 @@
 //       the distinct DCGAN shapes; impls: engine, cudnn
 //   bce_logits, adam   engine only (cuDNN has no such op): judge them by the
 //       "%limit" counter, the fraction of the copy bandwidth they reach
+//   gemm/<M>x<N>x<K>_<NN|NT|TN>   matmul's two engines (GAN_CUDA_GEMM): own
+//       (the implicit-GEMM kernel on a dense product) against cublas (FP32,
+//       no TF32): a square product and Linear's forward and weight gradient
+//       at a DCGAN-like width. Which engine is the default follows from here.
 //
-// Order of the run: BCE, Adam, batch norm, the fast and cuDNN convolutions,
+// Order of the run: BCE, Adam, gemm, batch norm, the fast and cuDNN convolutions,
 // then the naive convolutions, so that a time budget (GAN_BENCH_TIME_BUDGET_S)
 // cuts the least informative rows.
 // Measurement (bench/common/gpu_harness.h): CUDA events around CUDA-graph
@@ -37,8 +41,8 @@
 #include "core/error.h"
 #include "kernels/batch_norm2d/batch_norm2d.h"
 #include "kernels/conv/conv.h"
-#include "kernels/conv/conv.h"
 #include "kernels/loss/loss.h"
+#include "kernels/matmul/matmul.h"
 #include "kernels/optim/optim.h"
 
 namespace gan::bench {
@@ -240,6 +244,29 @@ GpuOp adam_op(int64_t n) {
   return op;
 }
 
+// Buffers: A, B, C. C = op(A) @ op(B) through matmul's CUDA entry point on the
+// named engine (chosen around each launch: the engine is a process-wide
+// setting). The own engine is checked against cuBLAS.
+GpuOp gemm_op(int64_t M, int64_t N, int64_t K, bool trans_a, bool trans_b, GemmEngine engine) {
+  GpuOp op;
+  op.label = detail::concat("A", shape_label(trans_a ? std::vector<int64_t>{K, M} : std::vector<int64_t>{M, K}),
+                            trans_a ? "^T" : "", " B",
+                            shape_label(trans_b ? std::vector<int64_t>{N, K} : std::vector<int64_t>{K, N}),
+                            trans_b ? "^T" : "", " C", shape_label({M, N}));
+  op.flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  op.bytes = 4.0 * static_cast<double>(M * K + K * N + M * N);
+  op.buffers = {{"A", M * K, Role::Input}, {"B", K * N, Role::Input}, {"C", M * N, Role::Output}};
+  const auto on = [=](GemmEngine e) {
+    return [=](float* const* b) {
+      set_gemm_engine(e);
+      gan::cuda::gemm(trans_a, trans_b, M, N, K, 1.0f, b[0], b[1], 0.0f, b[2]);
+    };
+  };
+  set_implementation(op, engine == GemmEngine::Cublas, on(GemmEngine::Own), on(GemmEngine::Cublas),
+                     "cublasSgemm, CUBLAS_PEDANTIC_MATH (FP32, no TF32)");
+  return op;
+}
+
 // Order: the cheap benchmarks first and the naive convolutions last, so that
 // a run cut short by GAN_BENCH_TIME_BUDGET_S loses the least informative rows.
 // (bench/format_results.py puts the rows back in layer order.)
@@ -258,7 +285,23 @@ void register_all() {
     register_gpu_benchmark(bench_name("adam", detail::concat(name, ".weight"), 0, "engine"), [n] { return adam_op(n); });
   }
   register_gpu_benchmark(bench_name("adam", "n67108864", 0, "engine"), [] { return adam_op(int64_t{1} << 26); });
-  for (const BatchNormShape& s : dcgan64_batchnorm_shapes()) {
+  // gemm: a square product, then Linear at batch 256 from 1024 to 4096
+  // features: forward y = x W^T (NT) and the weight gradient dW = dy^T x (TN).
+  struct GemmShape {
+    const char* layout;
+    int64_t M, N, K;
+    bool trans_a, trans_b;
+  };
+  for (const GemmShape& g : {GemmShape{"NN", 4096, 4096, 4096, false, false},
+                             GemmShape{"NT", 256, 4096, 1024, false, true},
+                             GemmShape{"TN", 4096, 1024, 256, true, false}}) {
+    for (GemmEngine engine : {GemmEngine::Own, GemmEngine::Cublas}) {
+      register_gpu_benchmark(bench_name("gemm", detail::concat(g.M, "x", g.N, "x", g.K, "_", g.layout), 0,
+                                        gemm_engine_name(engine)),
+                             [g, engine] { return gemm_op(g.M, g.N, g.K, g.trans_a, g.trans_b, engine); });
+    }
+  }
+  for (const BatchNormShape& s : dcgan64_batch_norm_shapes()) {
     for (int64_t batch : batches)
       for (bool cudnn : {false, true})
         register_gpu_benchmark(bench_name("bn_fwd_train", s.name, batch, cudnn ? "cudnn" : "engine"),

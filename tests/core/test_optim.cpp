@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "core/ops.h"
+#include "core/random.h"
 #include "layers/optim.h"
 
 namespace gan {
@@ -90,6 +93,56 @@ TEST(Optim, ClampParameters) {
   Tensor p = param({-0.5, 0.005, 0.3});
   clamp_parameters({p}, -0.01, 0.01);
   EXPECT_EQ(p.to_vector(), (std::vector<double>{-0.01, 0.005, 0.01}));
+}
+
+// SGD against its formula, on random values, for each combination of momentum
+// and weight decay, over two steps (the second reads the momentum buffer):
+//   d = g + weight_decay * p;  buf = momentum * buf + d (buf starts at 0);  p -= lr * buf
+// momentum 0 is plain SGD: p -= lr * d, the buffer stays zero. Two parameters,
+// one above the kernel's parallel threshold, so both loops are covered.
+TEST(Optim, SgdTwoStepsMatchTheFormula) {
+  const double lr = 0.05;
+  for (const double momentum : {0.0, 0.9}) {
+    for (const double weight_decay : {0.0, 0.01}) {
+      SCOPED_TRACE("momentum " + std::to_string(momentum) + ", weight_decay " + std::to_string(weight_decay));
+      Rng rng(11);
+      const std::vector<Shape> shapes = {{40, 25}, {(int64_t{1} << 15) + 3}};
+      std::vector<Tensor> params;
+      for (const Shape& s : shapes) params.push_back(Tensor::randn(s, rng, DType::F64).set_requires_grad(true));
+      std::vector<std::vector<double>> expect_p, expect_buf;
+      for (const Tensor& p : params) {
+        expect_p.push_back(p.to_vector());
+        expect_buf.emplace_back(static_cast<size_t>(p.numel()), 0.0);
+      }
+      SGD sgd(params, SgdParams{lr, momentum, weight_decay});
+      for (int step = 0; step < 2; ++step) {
+        for (size_t k = 0; k < params.size(); ++k) {
+          const Tensor g = Tensor::randn(params[k].shape(), rng, DType::F64);
+          params[k].set_grad(g);
+          const std::vector<double> gv = g.to_vector();
+          for (size_t i = 0; i < gv.size(); ++i) {
+            const double d = gv[i] + weight_decay * expect_p[k][i];
+            const double update = momentum != 0.0 ? (expect_buf[k][i] = momentum * expect_buf[k][i] + d) : d;
+            expect_p[k][i] -= lr * update;
+          }
+        }
+        sgd.step();
+      }
+      EXPECT_EQ(sgd.steps(), 2);
+      const auto state = sgd.state();
+      ASSERT_EQ(state.size(), params.size());
+      for (size_t k = 0; k < params.size(); ++k) {
+        EXPECT_EQ(state[k].first, "sgd_momentum." + std::to_string(k));
+        const std::vector<double> got_p = params[k].to_vector(), got_buf = state[k].second.to_vector();
+        for (size_t i = 0; i < got_p.size(); ++i) {
+          ASSERT_NEAR(got_p[i], expect_p[k][i], 1e-14 * (1.0 + std::abs(expect_p[k][i])))
+              << "parameter " << k << "[" << i << "]";
+          ASSERT_NEAR(got_buf[i], expect_buf[k][i], 1e-14 * (1.0 + std::abs(expect_buf[k][i])))
+              << "momentum buffer " << k << "[" << i << "]";
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 
 #include "kernel_test_util.h"
 #include "kernels/conv/conv.h"
-#include "kernels/conv/conv.h"
 
 namespace gan {
 namespace {
