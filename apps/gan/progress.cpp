@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -137,28 +139,56 @@ void ProgressBar::finish() {
 std::string ProgressBar::line(double now, bool final) const {
   const double fraction = std::clamp(static_cast<double>(done_) / static_cast<double>(total_), 0.0, 1.0);
   const double elapsed = now - start_;
-  std::string s = label_ + "  " + std::to_string(done_) + "/" + std::to_string(total_);
+  // The fields in display order, each with its rank in what a narrow terminal
+  // drops first: the bar, then elapsed time, the rate, the percentage and the
+  // label. The count, the ETA (the total time at the end) and the losses stay;
+  // at 80 columns they fit with room to spare.
+  struct Field {
+    std::string text;
+    int drop;  // 0: never dropped; else dropped in increasing order
+    const char* before = "  ";
+  };
+  std::vector<Field> fields = {{label_, 5, ""}, {std::to_string(done_) + "/" + std::to_string(total_), 0}};
   if (tty_) {
     const int filled = static_cast<int>(fraction * kBarWidth);
-    s += " [" + std::string(filled, '#') + std::string(kBarWidth - filled, '-') + "]";
+    std::string bar = "[";
+    bar.append(static_cast<size_t>(filled), '#').append(static_cast<size_t>(kBarWidth - filled), '-').append("]");
+    fields.push_back({std::move(bar), 1, " "});
   }
-  s += "  " + std::to_string(static_cast<int>(fraction * 100)) + "%";
+  fields.push_back({std::to_string(static_cast<int>(fraction * 100)) + "%", 4});
   if (final) {
     // The summary shows the whole run's average, not the recent smoothed rate.
     const double average = elapsed > 0 ? static_cast<double>(done_ - opt_.initial) / elapsed : 0;
-    s += "  " + format_rate(average) + "  elapsed " + format_duration(elapsed);
+    fields.push_back({format_rate(average), 3});
+    fields.push_back({"elapsed " + format_duration(elapsed), 0});
   } else {
     const double eta = rate_ > 0 ? static_cast<double>(total_ - done_) / rate_ : -1;
-    s += "  " + format_rate(rate_) + "  elapsed " + format_duration(elapsed) + "  eta " + format_duration(eta);
+    fields.push_back({format_rate(rate_), 3});
+    fields.push_back({"elapsed " + format_duration(elapsed), 2});
+    fields.push_back({"eta " + format_duration(eta), 0});
   }
-  if (!postfix_.empty()) s += "  " + postfix_;
+  if (!postfix_.empty()) fields.push_back({postfix_, 0});
+
+  const auto join = [&](int dropped_below) {
+    std::string s;
+    for (const Field& f : fields) {
+      if (f.drop != 0 && f.drop < dropped_below) continue;
+      if (!s.empty()) s += f.before;
+      s += f.text;
+    }
+    return s;
+  };
+  std::string s = join(0);
+  // On a terminal a line wider than the screen wraps, and '\r' then rewinds
+  // only its last row: drop fields until it fits (emit() cuts what still does not).
+  for (int rank = 1; tty_ && static_cast<int>(s.size()) >= columns_ && rank <= 5; ++rank) s = join(rank + 1);
   return s;
 }
 
 void ProgressBar::emit(double now, bool final) {
   std::string s = line(now, final);
   if (tty_) {
-    // A line wider than the terminal wraps, and '\r' then only rewinds its last row.
+    // Still wider than the terminal with every optional field dropped: cut.
     if (static_cast<int>(s.size()) >= columns_) s.resize(static_cast<size_t>(std::max(columns_ - 1, 0)));
     out_ << '\r' << s;
     if (s.size() < last_width_) out_ << std::string(last_width_ - s.size(), ' ');  // erase the longer old line

@@ -16,11 +16,14 @@ namespace gan::app {
 
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+std::atomic<int> g_signal{0};  // lock-free, so safe to write in a handler
+static_assert(std::atomic<int>::is_always_lock_free);
 
-extern "C" void on_interrupt(int) {
-  g_interrupted = true;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C kills at once
+extern "C" void on_stop_signal(int sig) {
+  int none = 0;
+  g_signal.compare_exchange_strong(none, sig);
+  for (int s : kStopSignals) std::signal(s, SIG_DFL);  // a second signal ends the process at once
 }
 
 }  // namespace
@@ -47,12 +50,27 @@ void remove_stale_temporaries(const std::string& dir, const std::vector<std::str
 }
 
 InterruptScope::InterruptScope() {
-  g_interrupted = false;
-  previous_ = std::signal(SIGINT, on_interrupt);
+  g_signal = 0;
+  for (int i = 0; i < 3; ++i) previous_[i] = std::signal(kStopSignals[i], on_stop_signal);
 }
 
-InterruptScope::~InterruptScope() { std::signal(SIGINT, previous_); }
+InterruptScope::~InterruptScope() {
+  for (int i = 0; i < 3; ++i) std::signal(kStopSignals[i], previous_[i]);
+}
 
-bool InterruptScope::interrupted() { return g_interrupted; }
+bool InterruptScope::interrupted() { return g_signal != 0; }
+
+int InterruptScope::signal_number() { return g_signal; }
+
+const char* InterruptScope::signal_name() {
+  switch (g_signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "";
+  }
+}
+
+int InterruptScope::exit_status() { return 128 + g_signal; }
 
 }  // namespace gan::app

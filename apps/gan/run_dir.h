@@ -27,9 +27,11 @@ class RunDirLock {
 // they were replacing are untouched. Call it with the lock held.
 void remove_stale_temporaries(const std::string& dir, const std::vector<std::string>& names);
 
-// While alive, the first Ctrl-C (SIGINT) only sets interrupted(): the training
-// loop checks it after each step, saves, and exits with status 130. A second
-// Ctrl-C kills at once.
+// While alive, the first SIGINT (Ctrl-C), SIGTERM (kill, timeout, a scheduler
+// or a container stopping) or SIGHUP (a dropped terminal) only records the
+// signal: the training loop checks interrupted() after each step, saves, and
+// exits with status 128 + the signal's number, as a shell reports a process
+// that signal ended. A second signal of any of the three ends at once.
 class InterruptScope {
  public:
   InterruptScope();
@@ -37,12 +39,12 @@ class InterruptScope {
   InterruptScope(const InterruptScope&) = delete;
   InterruptScope& operator=(const InterruptScope&) = delete;
   static bool interrupted();
+  static int signal_number();       // the first signal received; 0 when none
+  static const char* signal_name();  // "SIGINT", "SIGTERM", "SIGHUP"; "" when none
+  static int exit_status();          // 128 + signal_number()
 
  private:
-  void (*previous_)(int);
+  void (*previous_[3])(int);
 };
-
-// The exit status of a run stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
-inline constexpr int kInterruptedStatus = 130;
 
 }  // namespace gan::app

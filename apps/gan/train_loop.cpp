@@ -9,6 +9,7 @@
 #include "apps/gan/csv_log.h"
 #include "apps/gan/plot.h"
 #include "apps/gan/progress.h"
+#include "apps/gan/train_state.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -86,7 +87,13 @@ void add_loop_options(CommandSpec& c, int64_t checkpoint_every) {
                "appeared (the last checkpoint is kept), or roll back to the last checkpoint with half the "
                "learning rate (at most 3 times)",
                "stop");
-  c.add_int("threads", "N", "CPU threads; 0 = all cores", 0).at_least(0);
+  // More threads than cores only adds switching (10,000 made a step take
+  // minutes, 100,000 crashed inside libgomp); 4x leaves room for SMT and odd
+  // affinities.
+  const int max_threads = 4 * omp_get_num_procs();
+  c.add_int("threads", "N", detail::concat("CPU threads; 0 = all cores; at most ", max_threads, " (4x the cores)"), 0)
+      .at_least(0)
+      .at_most(max_threads);
   c.add_flag("quiet", "no progress bar, only warnings and errors");
 }
 
@@ -102,7 +109,33 @@ int64_t total_steps_from_args(const ParsedArgs& a, int64_t steps_per_epoch, int6
   return default_steps;
 }
 
-int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& o) {
+namespace {
+
+// The loop's cadence options, kept in every checkpoint so that --resume goes
+// on at the cadence the run was started with (losses.csv must not silently
+// become sparser) unless the command line or --config gives them again.
+struct CadenceOption {
+  const char* option;  // "log-every"
+  const char* meta;    // "log_every"
+  int64_t TrainLoopOptions::*field;
+};
+constexpr CadenceOption kCadence[] = {{"log-every", "log_every", &TrainLoopOptions::log_every},
+                                      {"sample-every", "sample_every", &TrainLoopOptions::sample_every},
+                                      {"checkpoint-every", "checkpoint_every", &TrainLoopOptions::checkpoint_every}};
+
+TrainLoopOptions with_resumed_cadence(const TrainLoopOptions& given, const RunDirectory& dir) {
+  TrainLoopOptions o = given;
+  if (!dir.resuming()) return o;
+  for (const CadenceOption& c : kCadence)
+    if (dir.resumed().has_meta(c.meta) && !(o.args && o.args->has(c.option)))
+      o.*c.field = meta_int(dir.resumed(), c.meta, dir.checkpoint_path());
+  return o;
+}
+
+}  // namespace
+
+int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& options) {
+  const TrainLoopOptions o = with_resumed_cadence(options, dir);
   const std::string name = "gan " + o.command + ": ";
   const int64_t start = trainer.steps_done(), total = o.total_steps, per_step = trainer.batches_per_step();
   usage_check(total > start,
@@ -115,6 +148,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
   const auto save = [&] {
     io::Checkpoint ck = trainer.save_state();
     if (o.put_run_meta) o.put_run_meta(ck);
+    for (const CadenceOption& c : kCadence) ck.put_meta(c.meta, std::to_string(o.*c.field));
     io::save_checkpoint(ckpt_path, ck);
   };
   const auto write_samples = [&](int64_t step) {
@@ -130,7 +164,11 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
     return std::make_unique<CsvLog>(dir.csv_path(), o.columns, resume_step);
   };
 
-  if (o.args) write_run_config(dir, *o.args);
+  if (o.args) {  // config.toml with the cadence in force, so that --config reproduces the run
+    ParsedArgs args = *o.args;
+    for (const CadenceOption& c : kCadence) args.set(c.option, o.*c.field);
+    write_run_config(dir, args);
+  }
   std::unique_ptr<BatchLoader> loader = o.make_loader(start * per_step);
   auto csv = open_csv(dir.resuming() ? start : -1);
   if (!dir.resuming()) save();  // step 0: from now on the directory always holds a valid run
@@ -189,9 +227,9 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
     if (InterruptScope::interrupted()) {
       bar.finish();
       plot();
-      log << name << "interrupted at step " << step << "; the run is saved in " << ckpt_path
-          << ": continue it with the same --out and --resume\n";
-      return kInterruptedStatus;
+      log << name << "interrupted (" << InterruptScope::signal_name() << ") at step " << step
+          << "; the run is saved in " << ckpt_path << ": continue it with the same --out and --resume\n";
+      return InterruptScope::exit_status();
     }
   }
   plot();

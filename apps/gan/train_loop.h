@@ -138,8 +138,9 @@ struct TrainLoopOptions {
 
 // Trains from trainer.steps_done() to options.total_steps: the checkpoint at
 // step 0 of a fresh run, CSV rows, sample grids, checkpoints, the progress
-// bar, Ctrl-C, NaN handling, and losses.png at the end. Returns the exit
-// status: 0, or kInterruptedStatus after Ctrl-C. UsageError when the run has
+// bar, Ctrl-C / SIGTERM / SIGHUP, NaN handling, and losses.png at the end.
+// Returns the exit status: 0, or 128 + the signal after one (130 for Ctrl-C;
+// see InterruptScope). UsageError when the run has
 // already reached total_steps; NumericalError for a NaN it cannot roll back.
 int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoopOptions& options);
 

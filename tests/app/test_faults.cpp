@@ -83,7 +83,7 @@ TEST(Faults, CtrlCStopsAfterACheckpointAndResumeFinishesTheRun) {
   ASSERT_TRUE(wait_for([&] { return csv_rows(dir + "/run/losses.csv") >= 3; })) << read_text(dir + "/log.txt");
   kill(pid, SIGINT);
   EXPECT_EQ(wait_status(pid), 130) << read_text(dir + "/log.txt");
-  EXPECT_CONTAINS(read_text(dir + "/log.txt"), "interrupted at step");
+  EXPECT_CONTAINS(read_text(dir + "/log.txt"), "interrupted (SIGINT) at step");
   // The checkpoint holds the step of the last logged row (the interrupted step).
   const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
   const int64_t step = std::stoll(ck.meta("step"));
@@ -93,6 +93,23 @@ TEST(Faults, CtrlCStopsAfterACheckpointAndResumeFinishesTheRun) {
                                "--log-every", "1", "--device", "cpu", "--quiet"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(csv_rows(dir + "/run/losses.csv"), static_cast<size_t>(step + 2));
+}
+
+// What a scheduler, `timeout` or a container stop sends (SIGTERM), and what a
+// dropped terminal sends (SIGHUP), stop the run as Ctrl-C does: the step
+// finishes, the checkpoint is written, the status is 128 + the signal.
+TEST(Faults, SigtermAndSighupStopAfterACheckpoint) {
+  for (const auto& [sig, name] : {std::pair{SIGTERM, "SIGTERM"}, std::pair{SIGHUP, "SIGHUP"}}) {
+    SCOPED_TRACE(name);
+    const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 32);
+    const pid_t pid = spawn_gan(tiny_train_args(data, dir + "/run", 100000), dir + "/log.txt");
+    ASSERT_TRUE(wait_for([&] { return csv_rows(dir + "/run/losses.csv") >= 2; })) << read_text(dir + "/log.txt");
+    kill(pid, sig);
+    EXPECT_EQ(wait_status(pid), 128 + sig) << read_text(dir + "/log.txt");
+    EXPECT_CONTAINS(read_text(dir + "/log.txt"), std::string("interrupted (") + name + ") at step");
+    const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
+    EXPECT_EQ(csv_rows(dir + "/run/losses.csv"), static_cast<size_t>(std::stoll(ck.meta("step"))));
+  }
 }
 
 TEST(Faults, ASecondRunInTheSameDirectoryIsRefused) {

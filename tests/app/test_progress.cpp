@@ -150,7 +150,9 @@ TEST(Progress, TerminalLineFitsTheWidthAndErasesLeftovers) {
   o.columns = 100;
   ProgressBar bar(100, "train", f.out, o);
   f.now = 1;
-  bar.update(1, "a postfix long enough to push the whole line past one hundred columns");
+  // Longer than the terminal even with every optional field dropped: cut.
+  bar.update(1, "a postfix long enough to push the whole line past one hundred columns on its own, "
+                "with the count and the eta");
   const std::string first = f.out.str();
   EXPECT_EQ(first.size(), 1u + 99u);  // '\r' + width - 1
   f.now = 2;
@@ -158,6 +160,36 @@ TEST(Progress, TerminalLineFitsTheWidthAndErasesLeftovers) {
   const std::string second = f.out.str().substr(first.size());
   EXPECT_EQ(second.size(), 1u + 99u);
   EXPECT_EQ(second.back(), ' ');
+}
+
+// At 80 columns a training line keeps its count, ETA and losses: the bar goes
+// first, then the elapsed time, the rate, the percentage and the label.
+TEST(Progress, NarrowTerminalDropsTheBarBeforeTheEtaAndTheLosses) {
+  const std::string losses = "loss_D 0.512  loss_G 1.203  D(x) 0.651  D(G(z)) 0.302";
+  const auto drawn = [&](int columns) {
+    Fixture f;
+    ProgressOptions o = f.options(true);
+    o.columns = columns;
+    ProgressBar bar(5000, "train", f.out, o);
+    f.now = 10;
+    bar.update(1200, losses);
+    std::string s = f.out.str();
+    return s.substr(s.rfind('\r') + 1);
+  };
+  const std::string wide = drawn(200);
+  EXPECT_CONTAINS(wide, "[#");
+  EXPECT_CONTAINS(wide, "elapsed");
+  const std::string at80 = drawn(80);
+  EXPECT_LT(at80.size(), 80u);
+  EXPECT_EQ(at80.find('['), std::string::npos) << at80;  // the bar went first
+  EXPECT_CONTAINS(at80, "1200/5000");
+  EXPECT_CONTAINS(at80, "eta 0:00:32");
+  EXPECT_CONTAINS(at80, losses);
+  const std::string at100 = drawn(100);  // room for more than the essentials, not for the bar
+  EXPECT_LT(at100.size(), 100u);
+  EXPECT_EQ(at100.find('['), std::string::npos) << at100;
+  EXPECT_CONTAINS(at100, "it/s");
+  EXPECT_CONTAINS(at100, "eta 0:00:32");
 }
 
 TEST(Progress, DestructorEndsAnOpenTerminalLine) {

@@ -113,6 +113,36 @@ TEST(Train, ConfigTomlHoldsTheRunsOptionsAndReadsBack) {
   EXPECT_CONTAINS(read_text(dir + "/wgan/config.toml"), "\nlr = 0.00005\n");
 }
 
+// --resume goes on at the cadence the run started with (losses.csv must not
+// silently become sparser), unless the option is given again.
+TEST(Train, ResumeKeepsTheLogAndCheckpointCadence) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 16);
+  std::vector<std::string> args = tiny_train_args(data, dir + "/run", 4);
+  set_option(args, "log-every", "2");
+  args.insert(args.end(), {"--checkpoint-every", "2"});
+  ASSERT_EQ(run_gan(args).status, 0);
+  const auto steps_logged = [&] {
+    std::vector<int64_t> steps;
+    std::istringstream csv(read_text(dir + "/run/losses.csv"));
+    std::string line;
+    std::getline(csv, line);  // header
+    while (std::getline(csv, line)) steps.push_back(std::stoll(line.substr(0, line.find(','))));
+    return steps;
+  };
+  ASSERT_EQ(steps_logged(), (std::vector<int64_t>{2, 4}));
+  CliResult r = run_gan({"train", "--out", dir + "/run", "--resume", "--steps", "8", "--device", "cpu", "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(steps_logged(), (std::vector<int64_t>{2, 4, 6, 8}));
+  EXPECT_CONTAINS(read_text(dir + "/run/config.toml"), "\nlog-every = 2\n");
+  EXPECT_CONTAINS(read_text(dir + "/run/config.toml"), "\ncheckpoint-every = 2\n");
+  // Given again, the new value holds from then on.
+  r = run_gan({"train", "--out", dir + "/run", "--resume", "--steps", "10", "--log-every", "1", "--device", "cpu",
+               "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(steps_logged(), (std::vector<int64_t>{2, 4, 6, 8, 9, 10}));
+  EXPECT_EQ(io::load_checkpoint(dir + "/run/checkpoint.ckpt").meta("log_every"), "1");
+}
+
 TEST(Train, DiscriminatorLearnsToTellRealFromFake) {
   const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 64);
   const CliResult r = run_gan(tiny_train_args(data, dir + "/run", 60));
@@ -234,6 +264,12 @@ TEST(Train, BadRunsFailClearlyAndLoseNothing) {
   r = train({{"image-size", "48"}, {"out", dir + "/y"}});
   EXPECT_EQ(r.status, 1);
   EXPECT_CONTAINS(r.err, "28, 32 or 64");
+  // Absurd thread counts (100,000 once crashed inside libgomp) are refused before any work.
+  r = train({{"threads", "100000"}, {"out", dir + "/z"}});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "--threads");
+  EXPECT_CONTAINS(r.err, "must be at most");
+  EXPECT_FALSE(fs::exists(dir + "/z"));
 }
 
 }  // namespace
