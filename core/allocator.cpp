@@ -30,7 +30,7 @@ void* allocate_bytes(Device device, std::size_t bytes) {
   const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
   void* p = std::aligned_alloc(kHostAlignment, rounded);
   GAN_CHECK(p != nullptr, OutOfMemoryError, "out of host memory allocating ", bytes,
-            " bytes; try a smaller --batch-size");
+            " bytes; lower --batch-size or --image-size, or use a smaller model");
   if (poison) std::memset(p, kPoisonByte, bytes);
   return p;
 }

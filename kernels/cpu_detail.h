@@ -10,11 +10,44 @@
 //    scheduling, so results are bitwise reproducible run to run.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <vector>
 
 namespace gan::cpu::detail {
+
+// An exception must not leave an OpenMP region: the runtime calls
+// std::terminate (a std::bad_alloc inside a convolution once ended a run with
+// "terminate called ..." and status 134). A loop body that can throw (it
+// allocates) runs through run(): the first exception is kept, later bodies are
+// skipped, and rethrow() raises it after the region, where it unwinds as usual
+// (std::bad_alloc becomes the app's out-of-memory message). Allocate what a
+// region needs before it where possible, so there is nothing to catch.
+class ParallelErrors {
+ public:
+  template <typename F>
+  void run(F&& body) noexcept {
+    if (failed_.load(std::memory_order_relaxed)) return;
+    try {
+      body();
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (!first_) first_ = std::current_exception();
+      failed_.store(true, std::memory_order_relaxed);
+    }
+  }
+  void rethrow() const {
+    if (first_) std::rethrow_exception(first_);
+  }
+
+ private:
+  std::atomic<bool> failed_{false};
+  std::mutex mutex_;
+  std::exception_ptr first_;
+};
 
 // Memory-bound loops shorter than this run on one thread: forking costs a few
 // microseconds, which is about what one core needs to stream this many elements.

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "apps/gan/classifier.h"
@@ -55,8 +56,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const gan::Error& e) {
     err << "gan: error: " << e.what() << "\n";
     return 1;
+  } catch (const std::bad_alloc&) {
+    // From any allocation outside the engine's allocators (a std::vector, a
+    // kernel's scratch): the same advice as the engine's OutOfMemoryError.
+    err << "gan: error: out of host memory: the run needs more memory than this machine (or its ulimit) "
+           "allows; lower --batch-size or --image-size, or use a smaller model\n";
+    return 1;
   } catch (const std::exception& e) {
-    // A bug (std::logic_error from a getter) or std::bad_alloc: still a message, not an abort.
+    // A bug (std::logic_error from a getter): still a message, not an abort.
     err << "gan: internal error: " << e.what() << "\n";
     return 1;
   }

@@ -101,13 +101,17 @@ void col2im(const T* col, int64_t C, int64_t H, int64_t W, int64_t R, int64_t S,
 template <typename T, typename Body>
 void for_each_image(int64_t N, int64_t col_elems, Body&& body) {
   // The body writes the whole buffer before reading it: no need to zero it.
-  if (N >= omp_get_max_threads()) {
-#pragma omp parallel
-    {
-      const auto col = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(col_elems));
-#pragma omp for schedule(static)
-      for (int64_t n = 0; n < N; ++n) body(n, col.get(), false);
-    }
+  const int threads = omp_get_max_threads();
+  if (N >= threads) {
+    // Every thread's buffer is allocated here, outside the region, so running
+    // out of memory throws where it can unwind; the body's own allocations
+    // (the gemm's packing buffer) go through ParallelErrors.
+    const auto cols = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(threads * col_elems));
+    ParallelErrors errors;
+#pragma omp parallel for schedule(static)
+    for (int64_t n = 0; n < N; ++n)
+      errors.run([&] { body(n, cols.get() + omp_get_thread_num() * col_elems, false); });
+    errors.rethrow();
   } else {
     const auto col = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(col_elems));
     for (int64_t n = 0; n < N; ++n) body(n, col.get(), true);

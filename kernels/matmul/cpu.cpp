@@ -246,11 +246,13 @@ struct Gemm {
     const int64_t mc = std::clamp<int64_t>((rows_each + Blk::MR - 1) / Blk::MR * Blk::MR, Blk::MR, Blk::MC);
     const int64_t row_tiles = (M + mc - 1) / mc;
     const int64_t tasks = row_tiles * col_tiles;
+    detail::ParallelErrors errors;  // tile() allocates its thread's packing buffer on first use
 #pragma omp parallel for schedule(dynamic, 1) if (threads > 1 && tasks > 1)
     for (int64_t t = 0; t < tasks; ++t) {
       const int64_t i0 = t / col_tiles * mc, j0 = t % col_tiles * Blk::NC;
-      tile(i0, std::min(M, i0 + mc), j0, std::min(N, j0 + Blk::NC));
+      errors.run([&] { tile(i0, std::min(M, i0 + mc), j0, std::min(N, j0 + Blk::NC)); });
     }
+    errors.rethrow();
   }
 };
 

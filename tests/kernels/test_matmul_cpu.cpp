@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <tuple>
 
@@ -196,6 +198,25 @@ namespace {
 
 // The CUDA gemm's engine is chosen by name (GAN_CUDA_GEMM, set_gemm_engine);
 // what each engine computes is checked by CudaParity.Gemm*.
+// An exception thrown inside an OpenMP loop (an allocation that fails in a
+// kernel's body) must come out after the loop, not end the process.
+TEST(ParallelErrors, TheFirstExceptionOfAParallelLoopIsRethrownAfterIt) {
+  cpu::detail::ParallelErrors errors;
+  std::atomic<int> ran{0};
+#pragma omp parallel for schedule(static) num_threads(2)
+  for (int i = 0; i < 1000; ++i) {
+    errors.run([&] {
+      ++ran;
+      if (i == 10) throw std::bad_alloc();
+    });
+  }
+  EXPECT_THROW(errors.rethrow(), std::bad_alloc);
+  EXPECT_GE(ran.load(), 11);
+  cpu::detail::ParallelErrors clean;
+  clean.run([] {});
+  EXPECT_NO_THROW(clean.rethrow());
+}
+
 TEST(GemmEngineChoice, NamesRoundTripAndUnknownNamesAreRefused) {
   EXPECT_EQ(parse_gemm_engine("own"), GemmEngine::Own);
   EXPECT_EQ(parse_gemm_engine("cublas"), GemmEngine::Cublas);
