@@ -16,6 +16,13 @@
 #include <stdexcept>
 
 namespace gan::app {
+
+std::string format_number(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  if (res.ec != std::errc() || res.ptr - buf > 10) res = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, res.ptr);
+}
 namespace {
 
 constexpr size_t kHelpWidth = 80;   // wrap help text for a standard terminal
@@ -36,14 +43,6 @@ std::vector<std::string> split_words(const std::string& text) {
   return words;
 }
 
-// Shortest text that reads back as the same double, in plain notation unless
-// that gets long: 2e-4 prints "0.0002" (not "2e-04"), 1e-10 prints "1e-10".
-std::string format_number(double v) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  if (res.ec != std::errc() || res.ptr - buf > 10) res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
-}
 
 // `text` word-wrapped into lines of at most `width` columns, joined by '\n'
 // (a '\n' in the text also starts a line); the caller indents them.

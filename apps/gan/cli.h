@@ -110,6 +110,12 @@ class CommandSpec {
 
 using OptionValue = std::variant<bool, int64_t, double, std::string>;
 
+// The shortest text that reads back as the same double, in plain notation
+// unless that gets long: 2e-4 prints "0.0002" (not "0.00020000000000000001" or
+// "2e-04"), 1e-10 prints "1e-10". For help texts, config files, checkpoint
+// metadata and messages alike, so a number reads the same everywhere.
+std::string format_number(double v);
+
 // The parsed options of one command, every declared option present (given or
 // defaulted). Getters take the long name without dashes. Asking for an
 // undeclared option, or with the wrong type, is a bug in the app and throws

@@ -1,4 +1,5 @@
 // `gan sample`: a grid of images from a trained generator.
+#include <cctype>
 #include <cmath>
 #include <iostream>
 
@@ -37,6 +38,10 @@ CommandSpec sample_spec() {
 
 int cmd_sample(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
+  const std::string out = a.get_string("out");
+  std::string ending = out.size() >= 4 ? out.substr(out.size() - 4) : "";
+  for (char& ch : ending) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  usage_check(ending == ".png", "--out '" + out + "': the grid is written as PNG; give a FILE.png", "sample");
   const std::string path = a.get_string("checkpoint");
   const auto g = load_generator(path, device);
   const int64_t classes = g->config.num_classes, cls = a.get_int("class");
@@ -67,10 +72,9 @@ int cmd_sample(const ParsedArgs& a) {
   }
   const Tensor images = generate(*g, z, labels).to(Device::cpu());
   const int side = static_cast<int>(g->config.image_size);
-  const std::string out = a.get_string("out");
   io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels), side,
                            side, static_cast<int>(columns));
-  std::cerr << "gan sample: wrote " << n << " images to " << out
+  std::cerr << "gan sample: wrote " << n << (n == 1 ? " image" : " images") << " to " << out
             << (classes > 0 && cls < 0 ? " (one row per class)" : "") << "\n";
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -204,8 +205,8 @@ Shape CycleGanTrainer::image_shape() const {
 
 void CycleGanTrainer::save_extra(io::Checkpoint& ck) const {
   put_cyclegan_meta(ck, settings_.model);
-  ck.put_meta("lambda_cycle", format_exact(settings_.lambda_cycle));
-  ck.put_meta("lambda_identity", format_exact(settings_.lambda_identity));
+  ck.put_meta("lambda_cycle", format_number(settings_.lambda_cycle));
+  ck.put_meta("lambda_identity", format_number(settings_.lambda_identity));
   ck.put_meta("pool_size", std::to_string(settings_.pool_size));
   pool_a_.save(ck, "pool_A.");
   pool_b_.save(ck, "pool_B.");

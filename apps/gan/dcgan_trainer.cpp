@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -297,7 +298,7 @@ io::Checkpoint DcganTrainer::save_state() const {
   for (const auto& [key, value] : {std::pair{"lr", settings_.lr}, {"beta1", settings_.beta1},
                                    {"beta2", settings_.beta2}, {"clip", settings_.clip},
                                    {"gp_lambda", settings_.gp_lambda}})
-    ck.put_meta(key, format_exact(value));
+    ck.put_meta(key, format_number(value));
   save_tensors(ck, "G.", state_tensors(*g_));
   save_tensors(ck, "D.", state_tensors(*d_));
   save_tensors(ck, "optG.", opt_g_->state());

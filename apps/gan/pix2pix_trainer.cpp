@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
@@ -155,7 +156,7 @@ void Pix2PixTrainer::restore_extra() {
 
 void Pix2PixTrainer::save_extra(io::Checkpoint& ck) const {
   put_pix2pix_meta(ck, settings_.model);
-  ck.put_meta("lambda_l1", format_exact(settings_.lambda_l1));
+  ck.put_meta("lambda_l1", format_number(settings_.lambda_l1));
   ck.put_meta("G.dropout_rng_counter", std::to_string(g_->dropout_generator().counter()));
 }
 

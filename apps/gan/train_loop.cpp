@@ -9,7 +9,6 @@
 #include "apps/gan/csv_log.h"
 #include "apps/gan/plot.h"
 #include "apps/gan/progress.h"
-#include "apps/gan/train_state.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
@@ -225,7 +224,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
     if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) save();
     if (!o.quiet) bar.update(step, postfix);
     if (InterruptScope::interrupted()) {
-      bar.finish();
+      if (!o.quiet) bar.finish();  // --quiet drew no bar: no stray "N/total" line either
       plot();
       log << name << "interrupted (" << InterruptScope::signal_name() << ") at step " << step
           << "; the run is saved in " << ckpt_path << ": continue it with the same --out and --resume\n";

@@ -18,15 +18,16 @@
 
 #include <cstdint>
 #include <functional>
-#include <iomanip>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "apps/gan/cli.h"
 #include "apps/gan/dataset.h"
 #include "apps/gan/run_dir.h"
+#include "apps/gan/train_state.h"
 #include "core/device.h"
 #include "core/io/checkpoint_format.h"
 #include "core/tensor.h"
@@ -96,16 +97,26 @@ class ResumeCheck {
       : args_(args), path_(std::move(checkpoint_path)) {}
   template <typename T>
   void operator()(const std::string& option, const T& given, const T& stored) const {
-    std::ostringstream g, s;
-    g << std::setprecision(17) << given;
-    s << std::setprecision(17) << stored;
-    usage_check(!args_.given_on_command_line(option) || g.str() == s.str(),
-                "--" + option + " " + g.str() + " differs from the resumed run's " + s.str() + " (in " + path_ +
-                    "); leave it out to continue the run as it was, or start a new run in another --out",
+    if (!args_.given_on_command_line(option) || given == stored) return;
+    usage_check(false,
+                "--" + option + " " + text(given) + " differs from the resumed run's " + text(stored) + " (in " +
+                    path_ + "); leave it out to continue the run as it was, or start a new run in another --out",
                 args_.command());
   }
 
  private:
+  // Numbers as the user writes them (0.0002, not 0.00020000000000000001).
+  template <typename T>
+  static std::string text(const T& v) {
+    if constexpr (std::is_floating_point_v<T>) {
+      return format_number(v);
+    } else {
+      std::ostringstream os;
+      os << v;
+      return os.str();
+    }
+  }
+
   const ParsedArgs& args_;
   std::string path_;
 };

@@ -39,12 +39,6 @@ double meta_double(const io::Checkpoint& ck, const std::string& key, const std::
   throw IoError(source + ": metadata '" + key + "' is '" + v + "', not a number: the checkpoint is damaged");
 }
 
-std::string format_exact(double v) {
-  std::ostringstream os;
-  os << std::setprecision(17) << v;
-  return os.str();
-}
-
 Tensor add_probes(const Tensor& a, const Tensor& b) {
   if (!a.defined()) return b;
   if (!b.defined()) return a;

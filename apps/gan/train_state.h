@@ -37,8 +37,6 @@ enum RandomStream : uint64_t {
 // `source` (the file) when the key is absent or the value is not a number.
 int64_t meta_int(const io::Checkpoint& checkpoint, const std::string& key, const std::string& source);
 double meta_double(const io::Checkpoint& checkpoint, const std::string& key, const std::string& source);
-// A double as text that reads back to the same bits (for metadata).
-std::string format_exact(double v);
 
 // Runs f; a NumericalError from anomaly detection gets `where` in front, so
 // the message says which network and pass it came from.

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/version.h"
@@ -159,7 +160,7 @@ io::Checkpoint TranslationTrainer::save_state() const {
   // lr reflects any --on-nan rollback halving.
   for (const auto& [key, value] :
        {std::pair{"lr", recipe_.lr}, {"beta1", recipe_.beta1}, {"beta2", recipe_.beta2}})
-    ck.put_meta(key, format_exact(value));
+    ck.put_meta(key, format_number(value));
   ck.put_meta("decay_start", std::to_string(recipe_.schedule.decay_start));
   ck.put_meta("decay_steps", std::to_string(recipe_.schedule.decay_steps));
   save_tensors(ck, "", state_tensors_named());

@@ -90,6 +90,8 @@ TEST(Faults, CtrlCStopsAfterACheckpointAndResumeFinishesTheRun) {
   kill(pid, SIGINT);
   EXPECT_EQ(wait_status(pid), 130) << read_text(dir + "/log.txt");
   EXPECT_CONTAINS(read_text(dir + "/log.txt"), "interrupted (SIGINT) at step");
+  // tiny_train_args runs --quiet: no progress line, not even the final one.
+  EXPECT_EQ(read_text(dir + "/log.txt").find("/100000"), std::string::npos) << read_text(dir + "/log.txt");
   // The checkpoint holds the step of the last logged row (the interrupted step).
   const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
   const int64_t step = std::stoll(ck.meta("step"));

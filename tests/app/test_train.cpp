@@ -183,6 +183,18 @@ TEST(Train, WritesSampleGridsAndSampleCommandUsesTheCheckpoint) {
   const io::Image sampled = io::load_image(dir + "/grid.png", 1);
   EXPECT_EQ(sampled.width, 4 * 30 + 2);  // ceil(sqrt(10)) = 4 columns, 3 rows
   EXPECT_EQ(sampled.height, 3 * 30 + 2);
+  EXPECT_CONTAINS(s.err, "wrote 10 images");
+
+  const CliResult one = run_gan({"sample", "--checkpoint", dir + "/run/checkpoint.ckpt", "--n", "1", "--out",
+                                 dir + "/one.PNG", "--device", "cpu"});
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_CONTAINS(one.err, "wrote 1 image to");
+  // Only PNG is written: another ending is refused before any work, not written as PNG bytes.
+  const CliResult jpg = run_gan({"sample", "--checkpoint", dir + "/run/checkpoint.ckpt", "--out", dir + "/x.jpg",
+                                 "--device", "cpu"});
+  EXPECT_EQ(jpg.status, 2);
+  EXPECT_CONTAINS(jpg.err, "FILE.png");
+  EXPECT_FALSE(fs::exists(dir + "/x.jpg"));
 }
 
 TEST(Train, CheckpointForAnotherModelOrDamagedIsRejected) {
@@ -209,6 +221,11 @@ TEST(Train, CheckpointForAnotherModelOrDamagedIsRejected) {
                                       "--device", "cpu", "--quiet"});
   EXPECT_EQ(conflict.status, 2);
   EXPECT_CONTAINS(conflict.err, "--ngf 16 differs from the resumed run's 8");
+  // Numbers as written: the default lr reads 0.0002, not 0.00020000000000000001.
+  const CliResult lr = run_gan({"train", "--out", dir + "/run", "--resume", "--steps", "4", "--lr", "0.001",
+                                "--device", "cpu", "--quiet"});
+  EXPECT_EQ(lr.status, 2);
+  EXPECT_CONTAINS(lr.err, "--lr 0.001 differs from the resumed run's 0.0002 (in");
 
   // One flipped byte: the checksum catches it, and `gan sample` says so.
   std::vector<uint8_t> bytes = io::read_file(ckpt);
