@@ -55,7 +55,11 @@ void write_run_config(const RunDirectory& dir, ParsedArgs args) {
 
 }  // namespace
 
-RunDirectory::RunDirectory(const std::string& out, bool resume) : out_(writable(out)), lock_(out), resume_(resume) {
+RunDirectory::RunDirectory(const std::string& out, bool resume)
+    : created_{!fs::exists(out), !fs::exists(out + "/.lock"), !fs::exists(out + "/samples")},
+      out_(writable(out)),
+      lock_(out),
+      resume_(resume) {
   remove_stale_temporaries(out_, {"checkpoint.ckpt", "losses.csv", "config.toml"});
   const std::string ckpt = checkpoint_path();
   if (resume_) {
@@ -67,6 +71,14 @@ RunDirectory::RunDirectory(const std::string& out, bool resume) : out_(writable(
               "): pass --resume to continue it, or choose another --out");
   }
   io::check_writable_dir(samples_dir());
+}
+
+RunDirectory::~RunDirectory() {
+  if (resume_ || fs::exists(checkpoint_path())) return;
+  std::error_code ec;  // fs::remove leaves a folder that is not empty, and says so only in ec
+  if (created_.samples) fs::remove(samples_dir(), ec);
+  if (created_.lock) fs::remove(out_ + "/.lock", ec);
+  if (created_.dir) fs::remove(out_, ec);
 }
 
 std::string where_running(Device device) {

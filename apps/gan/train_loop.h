@@ -67,10 +67,15 @@ class LoopTrainer {
 // writable, locked for this process (RunDirLock), stale temporaries of a killed
 // run removed. A fresh run must not find a checkpoint there (IoError: pass
 // --resume or choose another --out); a resumed one must (IoError otherwise),
-// and it is loaded.
+// and it is loaded. A fresh run that ends before its first checkpoint (a bad
+// option or data set found after opening) leaves nothing behind: what the
+// constructor created (the folder, .lock, samples/) is removed again.
 class RunDirectory {
  public:
   RunDirectory(const std::string& out, bool resume);
+  ~RunDirectory();
+  RunDirectory(const RunDirectory&) = delete;
+  RunDirectory& operator=(const RunDirectory&) = delete;
   const std::string& path() const { return out_; }
   std::string checkpoint_path() const { return out_ + "/checkpoint.ckpt"; }
   std::string csv_path() const { return out_ + "/losses.csv"; }
@@ -80,6 +85,10 @@ class RunDirectory {
   const io::Checkpoint& resumed() const { return resumed_; }
 
  private:
+  struct Created {
+    bool dir, lock, samples;
+  };
+  Created created_;  // first: it looks before the other members create anything
   std::string out_;
   RunDirLock lock_;
   bool resume_;

@@ -281,6 +281,13 @@ TEST(Train, BadRunsFailClearlyAndLoseNothing) {
   r = train({{"image-size", "48"}, {"out", dir + "/y"}});
   EXPECT_EQ(r.status, 1);
   EXPECT_CONTAINS(r.err, "28, 32 or 64");
+  EXPECT_FALSE(fs::exists(dir + "/y")) << "a run that never started leaves no folder, .lock or samples/";
+  // ... nor does one whose data is missing; a folder that was there stays.
+  fs::create_directories(dir + "/mine");
+  r = run_gan({"train", "--dataset", "idx:" + dir + "/no-data", "--out", dir + "/mine", "--device", "cpu", "--quiet"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(fs::is_directory(dir + "/mine"));
+  EXPECT_TRUE(fs::is_empty(dir + "/mine"));
   // Absurd thread counts (100,000 once crashed inside libgomp) are refused before any work.
   r = train({{"threads", "100000"}, {"out", dir + "/z"}});
   EXPECT_EQ(r.status, 2);
