@@ -30,7 +30,8 @@ void* allocate_bytes(Device device, std::size_t bytes) {
   const std::size_t rounded = (bytes + kHostAlignment - 1) / kHostAlignment * kHostAlignment;
   void* p = std::aligned_alloc(kHostAlignment, rounded);
   GAN_CHECK(p != nullptr, OutOfMemoryError, "out of host memory allocating ", bytes,
-            " bytes; lower --batch-size or --image-size, or use a smaller model");
+            " bytes: the work needs more memory than this machine (or its ulimit) allows; use smaller batches, "
+            "images or models");
   if (poison) std::memset(p, kPoisonByte, bytes);
   return p;
 }

@@ -134,7 +134,7 @@ void CachingAllocator::throw_oom_locked(std::size_t bytes, std::size_t rounded) 
   throw OutOfMemoryError(detail::concat(
       "CUDA out of memory: tried to allocate ", bytes, " bytes (", human_bytes(bytes), ", block of ", rounded,
       " bytes); the device has ", device, "; the engine holds ", human_bytes(stats_.bytes_in_use),
-      " in live tensors (its cache was emptied before retrying). Try a smaller --batch-size or a smaller model"));
+      " in live tensors (its cache was emptied before retrying); use smaller batches, images or models"));
 }
 
 }  // namespace gan::cuda

@@ -33,7 +33,7 @@ std::string hint_for(cudaError_t err) {
     case cudaErrorInsufficientDriver:
       return " (the NVIDIA driver is older than this CUDA toolkit; update the driver or use --device cpu)";
     case cudaErrorMemoryAllocation:
-      return " (try a smaller --batch-size)";
+      return " (use smaller batches, images or models)";
     default:
       return "";
   }

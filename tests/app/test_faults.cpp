@@ -137,8 +137,16 @@ TEST(Faults, OutOfMemoryIsAnErrorNotACrash) {
   EXPECT_EQ(wait_status(pid), 1) << read_text(dir + "/log.txt");
   const std::string log = read_text(dir + "/log.txt");
   EXPECT_CONTAINS(log, "out of host memory");
-  EXPECT_CONTAINS(log, "--batch-size");
+  EXPECT_CONTAINS(log, "lower --batch-size or --image-size");
   EXPECT_EQ(log.find("terminate"), std::string::npos) << log;
+  // The advice names the command's own options: `sample` has --n, no --batch-size.
+  ASSERT_EQ(run_gan(tiny_train_args(write_bar_dataset(dir + "/small", 16), dir + "/tiny", 1)).status, 0);
+  const pid_t sample = spawn_gan({"sample", "--checkpoint", dir + "/tiny/checkpoint.ckpt", "--n", "400000", "--out",
+                                  dir + "/grid.png", "--device", "cpu"},
+                                 dir + "/sample_log.txt", 0, rlim_t{1} << 30);
+  EXPECT_EQ(wait_status(sample), 1) << read_text(dir + "/sample_log.txt");
+  EXPECT_CONTAINS(read_text(dir + "/sample_log.txt"), "lower --n");
+  EXPECT_FALSE(fs::exists(dir + "/grid.png"));
 #endif
 }
 
