@@ -383,7 +383,10 @@ class HelpFormatter : public CLI::Formatter {
     if (entry && !entry->spec->description().empty())
       out += "\n" + wrap(entry->spec->description(), kHelpWidth) + "\n";
     out += make_groups(app, mode) + make_subcommands(app, mode);
-    if (!app->get_parent()) out += "\nrun '" + name + " <command> --help' for the options of a command.\n";
+    if (!app->get_parent())
+      out += "\nrun '" + name + " <command> --help' for the options of a command.\n"
+             "exit status: 0 done; 1 the work failed (data, files, memory, NaN); 2 a usage error;\n"
+             "128+N stopped by signal N after saving (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).\n";
     return out;
   }
 

@@ -20,8 +20,10 @@ CommandSpec eval_spec() {
                 "classes with its entropy (near 0: mode collapse). 28x28 grayscale generators only.");
   c.add_string("checkpoint", "PATH", "checkpoint file written by 'gan train'").required();
   c.add_string("classifier", "PATH", "classifier checkpoint from 'gan classifier train'", "runs/classifier.ckpt");
-  c.add_string("dataset", "SPEC", "the real images' data set (default: the run's own): fashion-mnist | idx:DIR",
-               "fashion-mnist");
+  c.add_string("dataset", "SPEC",
+               "the real images' data set: fashion-mnist | idx:DIR (default: the one the checkpoint was trained on, "
+               "else fashion-mnist)",
+               "");
   c.add_int("samples", "N", "generated images to measure", 10000).at_least(2);
   c.add_int("seed", "N", "random seed of the generated samples", 1).at_least(0);
   c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
@@ -33,7 +35,9 @@ int cmd_eval(const ParsedArgs& a) {
   const std::string path = a.get_string("checkpoint");
   const io::Checkpoint ck = io::load_checkpoint(path);
   const auto g = load_generator(path, device);
-  const std::string dataset = a.has("dataset") || !ck.has_meta("dataset") ? a.get_string("dataset") : ck.meta("dataset");
+  const std::string dataset = a.has("dataset")        ? a.get_string("dataset")
+                              : ck.has_meta("dataset") ? ck.meta("dataset")
+                                                       : "fashion-mnist";
   const GeneratorEvaluator evaluator(g->config, dataset, a.get_string("classifier"), a.get_int("samples"),
                                      static_cast<uint64_t>(a.get_int("seed")), device);
   const GeneratorEvaluation e = evaluator.evaluate([&](const Tensor& z, const std::vector<int64_t>& labels) {

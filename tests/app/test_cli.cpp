@@ -262,6 +262,15 @@ TEST(Cli, HelpTableIsAlignedAndFitsEightyColumns) {
       EXPECT_EQ(start, column) << line;
     }
     EXPECT_NE(column, std::string::npos) << command[0];
+    // Each option states one default at most.
+    for (size_t pos = 0; (pos = h.find("\n  --", pos)) != std::string::npos;) {
+      const size_t next = h.find("\n  --", pos + 1);
+      const std::string row = h.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+      size_t defaults = 0;
+      for (size_t at = row.find("default"); at != std::string::npos; at = row.find("default", at + 1)) ++defaults;
+      EXPECT_LE(defaults, 1u) << row;
+      ++pos;
+    }
   }
 }
 
@@ -275,6 +284,8 @@ TEST(Cli, TopLevelHelpAndVersion) {
     EXPECT_CONTAINS(h, "sample");
     for (const char* command : {"cyclegan train", "pix2pix train", "translate"}) EXPECT_CONTAINS(h, command);
     EXPECT_CONTAINS(h, "--version");
+    EXPECT_CONTAINS(h, "exit status: 0 done; 1 the work failed");
+    EXPECT_CONTAINS(h, "2 a usage error");
   }
   const std::string version = cli.parse({"--version"}).text;
   EXPECT_EQ(version.rfind(std::string("gan ") + gan::version() + "\n", 0), 0u) << version;
