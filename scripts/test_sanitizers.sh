@@ -8,8 +8,9 @@
 #
 # OpenMP: GCC's libgomp is not instrumented, which matters for ThreadSanitizer
 # (false races) but not here: ASan/UBSan check the engine's own code inside the
-# parallel regions, and LeakSanitizer reports nothing from libgomp's thread pool,
-# so no suppressions are needed.
+# parallel regions, and LeakSanitizer reports nothing from libgomp's thread pool.
+# The one suppression (tests/lsan.supp) is fontconfig's process-lifetime cache,
+# which cairo's text in the loss plots loads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${ASAN_BUILD_DIR:-build-asan}
@@ -22,6 +23,8 @@ asan_options=(detect_leaks=1 abort_on_error=1 detect_stack_use_after_return=1
 ASAN_OPTIONS=$(IFS=:; echo "${asan_options[*]}")
 export ASAN_OPTIONS
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Exported, so the `gan` processes the tests start inherit them.
+export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 # One process for the whole suite (ctest would start a sanitized process per
 # test, four times slower); tests that run the `gan` binary run it sanitized too.
 "$build/tests/gan_tests" --gtest_brief=1

@@ -7,6 +7,7 @@
 
 #include <csetjmp>
 #include <cstdio>  // jpeglib.h needs FILE
+#include <vector>
 
 #include <jpeglib.h>
 
@@ -48,6 +49,23 @@ struct Decompressor {
   ~Decompressor() { jpeg_destroy_decompress(&info); }
 };
 
+// One row of CMYK (4 bytes a pixel) to RGB or gray: each primary is what its
+// ink and the black ink leave of the light, R = (1 - C)(1 - K) and so on (no
+// colour profile: close enough to train on).
+void cmyk_to_rgb_or_gray(const uint8_t* cmyk, int width, bool inverted, int channels, uint8_t* dst) {
+  for (int x = 0; x < width; ++x, cmyk += 4) {
+    int light[4];
+    for (int i = 0; i < 4; ++i) light[i] = inverted ? cmyk[i] : 255 - cmyk[i];
+    int rgb[3];
+    for (int i = 0; i < 3; ++i) rgb[i] = (light[i] * light[3] + 127) / 255;
+    if (channels == 1) {
+      *dst++ = static_cast<uint8_t>((299 * rgb[0] + 587 * rgb[1] + 114 * rgb[2] + 500) / 1000);  // Rec. 601 luma
+    } else {
+      for (int i = 0; i < 3; ++i) *dst++ = static_cast<uint8_t>(rgb[i]);
+    }
+  }
+}
+
 }  // namespace
 
 bool looks_like_jpeg(const uint8_t* data, size_t size) {
@@ -61,6 +79,7 @@ Image decode_jpeg(const uint8_t* data, size_t size, int channels,
   ErrorManager errors{};
   jpeg_progress_mgr progress{};
   Image out;
+  std::vector<uint8_t> ink_row;  // CMYK files: one row of libjpeg's 4-channel output
   info.err = jpeg_std_error(&errors.base);
   errors.base.error_exit = fatal_error;
   errors.base.output_message = ignore_message;
@@ -79,16 +98,26 @@ Image decode_jpeg(const uint8_t* data, size_t size, int channels,
   jpeg_mem_src(&info, data, static_cast<unsigned long>(size));
   jpeg_read_header(&info, TRUE);
   check_size(info.image_width, info.image_height);
-  info.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  // libjpeg converts YCbCr and grayscale to RGB or gray itself, but not the
+  // printing colour spaces: CMYK and YCCK files (Photoshop's print exports)
+  // come out as CMYK, converted to RGB here.
+  const bool ink = info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK;
+  info.out_color_space = ink ? JCS_CMYK : channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&info);
   out.width = static_cast<int>(info.output_width);
   out.height = static_cast<int>(info.output_height);
   out.channels = channels;
   const size_t row_bytes = static_cast<size_t>(out.width) * static_cast<size_t>(channels);
   out.pixels.resize(row_bytes * static_cast<size_t>(out.height));
+  if (ink) ink_row.resize(static_cast<size_t>(out.width) * 4);
+  // Adobe's files (the ones with its marker: nearly all) store the inks
+  // inverted, 255 = no ink; others store the ink itself.
+  const bool inverted = info.saw_Adobe_marker;
   while (info.output_scanline < info.output_height) {
-    JSAMPROW row = out.pixels.data() + static_cast<size_t>(info.output_scanline) * row_bytes;
+    uint8_t* dst = out.pixels.data() + static_cast<size_t>(info.output_scanline) * row_bytes;
+    JSAMPROW row = ink ? ink_row.data() : dst;
     jpeg_read_scanlines(&info, &row, 1);
+    if (ink) cmyk_to_rgb_or_gray(ink_row.data(), out.width, inverted, channels, dst);
   }
   jpeg_finish_decompress(&info);
   return out;

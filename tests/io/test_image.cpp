@@ -1,11 +1,15 @@
 // Tests for core/io/image: decoding (PNG/JPEG/BMP), rejection of corrupt
 // files, resize + center crop, float conversion and directory listing.
 #include <gtest/gtest.h>
-#include <stb_image_write.h>
 
 #include <cmath>
+#include <cstdio>  // jpeglib.h needs FILE
+#include <cstdlib>
 #include <filesystem>
 #include <random>
+
+#include <jpeglib.h>
+#include <stb_image_write.h>
 
 #include "core/io/image.h"
 #include "core/io/png_grid.h"
@@ -107,6 +111,56 @@ TEST(Image, BmpAndJpeg) {
   ASSERT_EQ(back.pixels.size(), flat.pixels.size());
   for (size_t i = 0; i < back.pixels.size(); ++i)
     EXPECT_NEAR(back.pixels[i], flat.pixels[i], 4) << "byte " << i;
+}
+
+// A CMYK JPEG as Photoshop writes it for print: four channels, Adobe's marker,
+// inks stored inverted (255 = no ink); `stored` is JCS_CMYK or JCS_YCCK.
+std::vector<uint8_t> encode_cmyk_jpeg(int width, int height, const int ink[4], J_COLOR_SPACE stored) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr errors{};
+  c.err = jpeg_std_error(&errors);
+  jpeg_create_compress(&c);
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &buffer, &size);
+  c.image_width = static_cast<JDIMENSION>(width);
+  c.image_height = static_cast<JDIMENSION>(height);
+  c.input_components = 4;
+  c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_colorspace(&c, stored);  // writes Adobe's marker
+  jpeg_set_quality(&c, 95, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<uint8_t> row(static_cast<size_t>(width) * 4);
+  for (size_t i = 0; i < row.size(); ++i) row[i] = static_cast<uint8_t>(255 - ink[i % 4]);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  std::vector<uint8_t> out(buffer, buffer + size);
+  jpeg_destroy_compress(&c);
+  std::free(buffer);
+  return out;
+}
+
+// CMYK and YCCK JPEGs (valid files, once rejected as "corrupt") decode to the
+// colour their inks make: R = (1 - C)(1 - K), G = (1 - M)(1 - K), B = (1 - Y)(1 - K).
+TEST(Image, CmykAndYcckJpegsDecodeToTheirColour) {
+  const std::string dir = scratch_dir();
+  const int ink[4] = {0, 153, 230, 51};  // C 0, M 0.6, Y 0.9, K 0.2: a brick red
+  const int rgb[3] = {204, 82, 20};
+  const int gray = (299 * rgb[0] + 587 * rgb[1] + 114 * rgb[2] + 500) / 1000;
+  for (const J_COLOR_SPACE stored : {JCS_CMYK, JCS_YCCK}) {
+    SCOPED_TRACE(stored == JCS_CMYK ? "CMYK" : "YCCK");
+    write_bytes(join(dir, "print.jpg"), encode_cmyk_jpeg(16, 8, ink, stored));
+    const Image color = load_image(join(dir, "print.jpg"), 3);
+    ASSERT_EQ(color.pixels.size(), 16u * 8u * 3u);
+    for (size_t i = 0; i < color.pixels.size(); ++i) EXPECT_NEAR(color.pixels[i], rgb[i % 3], 4) << "byte " << i;
+    const Image mono = load_image(join(dir, "print.jpg"), 1);
+    ASSERT_EQ(mono.pixels.size(), 16u * 8u);
+    for (size_t i = 0; i < mono.pixels.size(); ++i) EXPECT_NEAR(mono.pixels[i], gray, 4) << "pixel " << i;
+  }
 }
 
 TEST(Image, CorruptFilesRaiseIoError) {
