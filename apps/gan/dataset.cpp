@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
+#include <utility>
 
 #include "core/error.h"
 #include "core/io/idx.h"
@@ -59,21 +61,36 @@ ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int
 }
 
 // Decodes `files` with `channels` channels on all threads and hands image i to
-// store(i, image); the first error (a file that does not decode) is rethrown.
+// store(i, image). Every file is tried: one run reports all the bad files of a
+// folder (the first kMaxListed with their reasons, and the count), rather than
+// one per run. An error that is not about a file (out of memory) is rethrown as is.
 template <typename Store>
 void decode_each(const std::vector<std::string>& files, int64_t channels, const Store& store) {
+  constexpr size_t kMaxListed = 10;
   const auto n = static_cast<int64_t>(files.size());
-  std::exception_ptr error;
+  std::vector<std::pair<int64_t, std::string>> bad;  // (index, reason)
+  std::exception_ptr other;
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t i = 0; i < n; ++i) {
     try {
       store(i, io::load_image(files[static_cast<size_t>(i)], static_cast<int>(channels)));
+    } catch (const IoError& e) {
+#pragma omp critical(gan_folder_error)
+      bad.emplace_back(i, e.what());
     } catch (...) {
 #pragma omp critical(gan_folder_error)
-      if (!error) error = std::current_exception();
+      if (!other) other = std::current_exception();
     }
   }
-  if (error) std::rethrow_exception(error);
+  if (other) std::rethrow_exception(other);
+  if (bad.empty()) return;
+  std::sort(bad.begin(), bad.end());  // in file order, whatever the threads did
+  std::ostringstream m;
+  m << bad.size() << " of " << n << " image files cannot be used:";
+  for (size_t k = 0; k < std::min(bad.size(), kMaxListed); ++k) m << "\n  " << bad[k].second;
+  if (bad.size() > kMaxListed) m << "\n  ... and " << bad.size() - kMaxListed << " more";
+  m << "\nremove or replace them and run again";
+  throw IoError(m.str());
 }
 
 ImageSet from_folder(const std::string& dir, int64_t size, int64_t channels) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "app_test_util.h"
@@ -59,6 +60,30 @@ TEST(Dataset, FolderOfImagesIsCroppedToSquares) {
   EXPECT_EQ(set.channels, 3);
   EXPECT_TRUE(set.labels.empty());
   for (uint8_t v : set.pixels) ASSERT_EQ(v, 100);
+}
+
+// All the bad files of a folder in one error (first ten and a count), in file
+// order: not one per run.
+TEST(Dataset, EveryUndecodableFileIsListedAtOnce) {
+  const std::string dir = scratch_dir() + "/pics";
+  std::filesystem::create_directories(dir);
+  io::Image img;
+  img.width = img.height = 8;
+  img.channels = 3;
+  img.pixels.assign(8 * 8 * 3, 100);
+  for (int i = 0; i < 20; ++i) io::write_png(dir + "/good_" + std::to_string(100 + i) + ".png", img);
+  for (int i = 0; i < 12; ++i) std::ofstream(dir + "/bad_" + std::to_string(100 + i) + ".jpg") << "not a jpeg";
+  try {
+    load_image_set("folder:" + dir, 8, 0);
+    FAIL() << "no error";
+  } catch (const IoError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("12 of 32 image files cannot be used"), std::string::npos) << m;
+    for (int i = 0; i < 10; ++i) EXPECT_NE(m.find("bad_" + std::to_string(100 + i) + ".jpg"), std::string::npos) << m;
+    EXPECT_EQ(m.find("bad_110.jpg"), std::string::npos) << m;
+    EXPECT_NE(m.find("... and 2 more"), std::string::npos) << m;
+    EXPECT_LT(m.find("bad_100.jpg"), m.find("bad_109.jpg")) << "listed in file order";
+  }
 }
 
 TEST(Dataset, BadSpecsSayWhatToDo) {
