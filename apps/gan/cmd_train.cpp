@@ -27,13 +27,16 @@ namespace {
 // and its batching. Stored in the checkpoint; --resume reads it back.
 struct RunOptions {
   TrainSettings train;
-  std::string dataset;
+  std::string dataset;  // the spec, its folder absolute
+  DatasetIdentity dataset_identity;
   int64_t batch_size = 64;
   bool conditional = false;
+  std::string notice;  // a warning to show before training (a data set that changed)
 };
 
 void put_run_meta(io::Checkpoint& ck, const RunOptions& o) {
   ck.put_meta("dataset", o.dataset);
+  ck.put_meta("dataset_identity", o.dataset_identity.meta());
   ck.put_meta("batch_size", std::to_string(o.batch_size));
 }
 
@@ -58,10 +61,48 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
   o.train.gp_lambda = a.get_double("gp-lambda");
   o.train.seed = static_cast<uint64_t>(a.get_int("seed"));
   o.train.device = device;
-  o.dataset = a.get_string("dataset");
+  o.dataset = absolute_spec(a.get_string("dataset"));
   o.batch_size = a.get_int("batch-size");
   o.conditional = a.get_flag("conditional");
   return o;
+}
+
+// The data of a resumed run: the checkpoint's, or the --dataset given with
+// --resume when it is the same data set at another place (same identity). A
+// checkpoint from before identities were recorded needs the same spec.
+void resume_dataset(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a, const RunOptions& given,
+                    RunOptions& o) {
+  const std::string stored = ck.meta("dataset");
+  o.dataset = stored;
+  if (!ck.has_meta("dataset_identity")) {
+    ResumeCheck(a, path)("dataset", given.dataset, absolute_spec(stored));
+    o.dataset_identity = dataset_identity(stored);
+    return;
+  }
+  const DatasetIdentity was = DatasetIdentity::from_meta(ck.meta("dataset_identity"));
+  if (a.given_on_command_line("dataset") && given.dataset != stored) {
+    const DatasetIdentity here = dataset_identity(given.dataset);
+    usage_check(here == was,
+                "--dataset " + given.dataset + " is not the data set this run was trained on (" + stored + "): it has " +
+                    here.str() + ", the run's had " + was.str() +
+                    "; leave --dataset out, give the run's data at its new place, or start a new run in another --out",
+                a.command());
+    o.dataset = given.dataset;
+    o.dataset_identity = here;
+    return;
+  }
+  const DatasetIdentity now = [&] {
+    try {
+      return dataset_identity(stored);
+    } catch (const IoError&) {
+      throw IoError("the run's data set " + stored + " is gone (" + was.str() +
+                    "); if it moved, resume with --dataset and its new place");
+    }
+  }();
+  o.dataset_identity = now;
+  if (now != was)
+    o.notice = "gan train: warning: the data set " + stored + " changed since the run started (" + was.str() +
+               "; now " + now.str() + "); the run continues on what is there now";
 }
 
 // On --resume the checkpoint's options win; an option given on the command
@@ -80,7 +121,7 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.train.gp_lambda = meta_double(ck, "gp_lambda", path);
   o.train.seed = static_cast<uint64_t>(meta_int(ck, "seed", path));
   o.train.device = device;
-  o.dataset = ck.meta("dataset");
+  resume_dataset(ck, path, a, given, o);
   o.batch_size = meta_int(ck, "batch_size", path);
   o.conditional = o.train.model.num_classes > 0;
 
@@ -101,7 +142,6 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   check("clip", given.train.clip, o.train.clip);
   check("gp-lambda", given.train.gp_lambda, o.train.gp_lambda);
   check("seed", given.train.seed, o.train.seed);
-  check("dataset", given.dataset, o.dataset);
   check("batch-size", given.batch_size, o.batch_size);
   return o;
 }
@@ -174,9 +214,11 @@ int cmd_train(const ParsedArgs& a) {
   const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
   RunOptions run = dir.resuming() ? options_from_checkpoint(dir.resumed(), dir.checkpoint_path(), a, device)
                                   : options_from_args(a, device);
+  if (!run.notice.empty()) log << run.notice << "\n";  // a warning: shown with --quiet too
 
   if (!quiet) log << "gan train: loading " << run.dataset << " at " << run.train.model.image_size << "px\n";
   const ImageSet data = load_image_set(run.dataset, run.train.model.image_size, run.train.model.channels);
+  if (!dir.resuming()) run.dataset_identity = dataset_identity(run.dataset);  // after the load's clearer errors
   run.train.model.channels = data.channels;
   if (run.conditional) {
     GAN_CHECK(data.num_classes > 0, ValueError, "--conditional needs class labels; ", data.source,

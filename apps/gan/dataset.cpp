@@ -1,6 +1,7 @@
 #include "apps/gan/dataset.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -133,6 +134,72 @@ std::pair<std::string, std::string> idx_source(const std::string& spec) {
 }
 
 }  // namespace
+
+namespace {
+
+// The folder a spec reads, and its kind; IoError when it does not exist.
+std::pair<std::string, std::string> spec_folder(const std::string& spec) {
+  const auto [idx_dir, description] = idx_source(spec);
+  std::string dir = idx_dir, kind = "idx";
+  if (dir.empty()) {
+    GAN_CHECK(starts_with(spec, "folder:") && spec.size() > 7, ValueError, "unknown --dataset '", spec,
+              "': use fashion-mnist, idx:DIR or folder:DIR");
+    dir = spec.substr(7);
+    kind = "folder";
+  }
+  GAN_CHECK(std::filesystem::is_directory(dir), IoError, "the data set's folder ", dir, " does not exist");
+  return {dir, kind};
+}
+
+}  // namespace
+
+std::string absolute_spec(const std::string& spec) {
+  for (const char* prefix : {"idx:", "folder:"}) {
+    const std::string p = prefix;
+    if (starts_with(spec, p) && spec.size() > p.size())
+      return p + std::filesystem::absolute(spec.substr(p.size())).lexically_normal().string();
+  }
+  return spec;
+}
+
+std::string DatasetIdentity::str() const {
+  return kind + ", " + std::to_string(files) + (files == 1 ? " file" : " files") + ", fingerprint " + fingerprint;
+}
+
+std::string DatasetIdentity::meta() const { return kind + "/" + std::to_string(files) + "/" + fingerprint; }
+
+DatasetIdentity DatasetIdentity::from_meta(const std::string& text) {
+  const size_t a = text.find('/'), b = text.find('/', a == std::string::npos ? a : a + 1);
+  GAN_CHECK(a != std::string::npos && b != std::string::npos && b > a + 1, IoError,
+            "the checkpoint's data set identity '", text, "' is damaged");
+  DatasetIdentity id{text.substr(0, a), 0, text.substr(b + 1)};
+  try {
+    id.files = std::stoll(text.substr(a + 1, b - a - 1));
+  } catch (const std::exception&) {
+    throw IoError("the checkpoint's data set identity '" + text + "' is damaged");
+  }
+  return id;
+}
+
+DatasetIdentity dataset_identity(const std::string& spec) {
+  const auto [dir, kind] = spec_folder(spec);
+  std::vector<std::pair<std::string, uintmax_t>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.is_regular_file()) files.emplace_back(entry.path().filename().string(), entry.file_size());
+  std::sort(files.begin(), files.end());
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bit
+  const auto mix = [&h](const void* data, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const uint8_t*>(data)[i]) * 1099511628211ull;
+  };
+  for (const auto& [name, size] : files) {
+    mix(name.data(), name.size() + 1);  // with the '\0': "ab"+"c" differs from "a"+"bc"
+    const uint64_t bytes = size;
+    mix(&bytes, sizeof bytes);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return {kind, static_cast<int64_t>(files.size()), hex};
+}
 
 ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train) {
   GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);

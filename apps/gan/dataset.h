@@ -37,6 +37,27 @@ struct ImageSet {
   int64_t image_bytes() const { return channels * size * size; }
 };
 
+// The spec with its folder made absolute ("idx:data" -> "idx:/home/me/data"),
+// so that a run resumed from another working directory finds its data.
+std::string absolute_spec(const std::string& spec);
+
+// What a data set is, apart from where: the kind of spec, how many files its
+// folder holds and a fingerprint of their names and sizes (FNV-1a). Kept in
+// checkpoints: a resumed run accepts its data at a new place when the identity
+// matches, and notices a folder that changed.
+struct DatasetIdentity {
+  std::string kind;  // "idx" (fashion-mnist too) or "folder"
+  int64_t files = 0;
+  std::string fingerprint;  // 16 hex digits
+
+  std::string str() const;                                     // "idx, 4 files, fingerprint 0123456789abcdef"
+  std::string meta() const;                                    // "idx/4/0123456789abcdef", for checkpoints
+  static DatasetIdentity from_meta(const std::string& text);  // IoError when damaged
+  bool operator==(const DatasetIdentity&) const = default;
+};
+// IoError when the spec's folder does not exist; ValueError for an unknown spec.
+DatasetIdentity dataset_identity(const std::string& spec);
+
 // Loads a spec (see above), resized to `size` pixels with `channels` channels
 // (0: the source's own: 1 for IDX, 3 for folders; gray sources are replicated
 // to 3 channels when 3 are asked for). `train` picks the training split of IDX

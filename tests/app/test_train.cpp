@@ -143,6 +143,57 @@ TEST(Train, ResumeKeepsTheLogAndCheckpointCadence) {
   EXPECT_EQ(io::load_checkpoint(dir + "/run/checkpoint.ckpt").meta("log_every"), "1");
 }
 
+// The checkpoint knows its data set by identity (file count, names and sizes),
+// not only by path: a run resumes from another working directory, after its
+// folder moved (given with --dataset), and refuses another data set.
+TEST(Train, ResumeFindsMovedDataByIdentityAndRefusesOtherData) {
+  const std::string dir = scratch_dir();
+  write_bar_dataset(dir + "/data", 16);
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);  // a relative --dataset, resolved now and recorded absolute
+  std::vector<std::string> args = tiny_train_args("data", dir + "/run", 2);
+  set_option(args, "dataset", "idx:data");
+  const CliResult first = run_gan(args);
+  fs::current_path(cwd);
+  ASSERT_EQ(first.status, 0) << first.err;
+  const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
+  EXPECT_EQ(ck.meta("dataset"), "idx:" + (fs::path(dir) / "data").lexically_normal().string());
+  EXPECT_EQ(ck.meta("dataset_identity").rfind("idx/2/", 0), 0u) << "two IDX files";
+
+  const auto resume = [&](int steps, const std::vector<std::string>& extra) {
+    std::vector<std::string> a = {"train", "--out", dir + "/run", "--resume", "--steps", std::to_string(steps),
+                                  "--device", "cpu", "--quiet"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_gan(a);
+  };
+  // From here (another working directory), without --dataset.
+  CliResult r = resume(3, {});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Moved: the old place is gone, and the error says how to go on.
+  fs::rename(dir + "/data", dir + "/moved");
+  r = resume(4, {});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "is gone");
+  EXPECT_CONTAINS(r.err, "--dataset");
+  // Given at its new place: same identity, accepted, and recorded for next time.
+  r = resume(4, {"--dataset", "idx:" + dir + "/moved"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(io::load_checkpoint(dir + "/run/checkpoint.ckpt").meta("dataset"), "idx:" + dir + "/moved");
+  r = resume(5, {});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Another data set (another size) is refused, naming both identities.
+  write_bar_dataset(dir + "/other", 24);
+  r = resume(6, {"--dataset", "idx:" + dir + "/other"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "is not the data set this run was trained on");
+  EXPECT_CONTAINS(r.err, "fingerprint");
+  // A folder that changed is reported before training goes on.
+  std::ofstream(dir + "/moved/notes.txt") << "added";
+  r = resume(6, {});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "changed since the run started");
+}
+
 TEST(Train, DiscriminatorLearnsToTellRealFromFake) {
   const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 64);
   const CliResult r = run_gan(tiny_train_args(data, dir + "/run", 60));
