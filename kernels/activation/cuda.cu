@@ -26,7 +26,13 @@ __device__ __forceinline__ float forward(float x, float slope) {
   } else if constexpr (act == Activation::Tanh) {
     return tanhf(x);
   } else {
-    return 1.0f / (1.0f + expf(-x));  // exp overflow gives 1/inf = 0: still right
+    // As on the CPU: exp(x) / (1 + exp(x)) for x < 0, so exp never overflows
+    // and sigmoid(x) for x in (-103, -87) is the subnormal it is, not 0.
+    if (x < 0.0f) {
+      const float e = expf(x);
+      return e / (1.0f + e);
+    }
+    return 1.0f / (1.0f + expf(-x));
   }
 }
 
