@@ -3,7 +3,9 @@
 // Algorithm: one thread per element in a grid-stride loop (grid_for(n) blocks
 // of 256 threads), template-specialised per activation so the loop body is
 // branch-free; 32-bit indices when n < 2^31.
-//   forward   Relu max(x,0); LeakyRelu x>0 ? x : slope*x; Tanh tanhf; Sigmoid 1/(1+exp(-x))
+//   forward   Relu max(x,0); LeakyRelu x>0 ? x : slope*x; Tanh tanhf; Sigmoid
+//             1/(1+exp(-x)), or exp(x)/(1+exp(x)) for x < 0 (as on the CPU: no
+//             overflow, and the subnormal results below -87 survive)
 //   backward  Relu/LeakyRelu read the forward input x (gradient 0 / slope at x <= 0),
 //             Tanh dy*(1-y^2) and Sigmoid dy*y*(1-y) read the forward output y.
 // Cost: memory bound; forward reads n and writes n floats (8 B/element),
