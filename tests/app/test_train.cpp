@@ -339,6 +339,14 @@ TEST(Train, BadRunsFailClearlyAndLoseNothing) {
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(fs::is_directory(dir + "/mine"));
   EXPECT_TRUE(fs::is_empty(dir + "/mine"));
+  // A run directory inside a folder data set (its losses.png would become a training image).
+  fs::create_directories(dir + "/pics");
+  for (const std::string& out : {dir + "/pics", dir + "/pics/run", dir + "/pics/"}) {
+    r = run_gan({"train", "--dataset", "folder:" + dir + "/pics/", "--out", out, "--device", "cpu", "--quiet"});
+    EXPECT_EQ(r.status, 2) << out;
+    EXPECT_CONTAINS(r.err, "is inside the data folder");
+  }
+  EXPECT_FALSE(fs::exists(dir + "/pics/run"));
   // Absurd thread counts (100,000 once crashed inside libgomp) are refused before any work.
   r = train({{"threads", "100000"}, {"out", dir + "/z"}});
   EXPECT_EQ(r.status, 2);
