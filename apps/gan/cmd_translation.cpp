@@ -490,7 +490,22 @@ int cmd_translate(const ParsedArgs& a) {
                   "): translate needs one from 'gan cyclegan train' or 'gan pix2pix train'" +
                   (model == "dcgan" ? "; a DCGAN makes images from noise: use 'gan sample'" : ""));
   }
-  if (a.get_int("image-size") > 0) size = a.get_int("image-size");
+  if (a.get_int("image-size") > 0) {
+    // Checked here, in the option's terms, rather than deep in the generator.
+    const int64_t asked = a.get_int("image-size");
+    if (model == "cyclegan")
+      usage_check(asked % 4 == 0,
+                  "--image-size " + std::to_string(asked) + ": a CycleGAN generator takes a multiple of 4 (it "
+                      "downsamples twice by 2); try " + std::to_string(std::max<int64_t>(4, asked / 4 * 4)),
+                  "translate");
+    else
+      usage_check(asked % size == 0,
+                  "--image-size " + std::to_string(asked) + ": this pix2pix generator was trained at " +
+                      std::to_string(size) + " px and takes multiples of that (its U-Net halves the image down to "
+                      "1x1); try " + std::to_string(std::max(size, asked / size * size)),
+                  "translate");
+    size = asked;
+  }
 
   std::error_code ec;
   const bool folder = fs::is_directory(in, ec);

@@ -105,6 +105,16 @@ TEST(Pix2Pix, TranslateUsesTheTrainedDirection) {
   EXPECT_EQ(r.status, 2);
   EXPECT_CONTAINS(r.err, "trained BtoA");
   EXPECT_CONTAINS(r.err, "--direction AtoB");
+  // A size the U-Net cannot take is refused in the option's terms.
+  r = run_gan({"translate", "--checkpoint", ckpt, "--direction", "BtoA", "--in", data + "/val", "--out",
+               dir + "/out3", "--image-size", "48", "--device", "cpu"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "--image-size 48: this pix2pix generator was trained at 32 px");
+  EXPECT_CONTAINS(r.err, "try 32");
+  EXPECT_EQ(r.err.find("num_downs"), std::string::npos) << r.err;
+  r = run_gan({"translate", "--checkpoint", ckpt, "--direction", "BtoA", "--in", data + "/val", "--out",
+               dir + "/out4", "--image-size", "64", "--device", "cpu"});
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 TEST(Pix2Pix, OddWidthPairsAreRefusedNamingTheFile) {
