@@ -6,8 +6,6 @@
 // show G(fixed noise).
 #include <omp.h>
 
-#include <algorithm>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -148,21 +146,6 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   return o;
 }
 
-// A run directory inside a folder:DIR data set would put the run's own PNGs
-// (losses.png, samples) among the training images of the next run.
-void refuse_out_inside_data(const std::string& out, const std::string& spec) {
-  if (spec.rfind("folder:", 0) != 0) return;
-  const std::filesystem::path data = std::filesystem::absolute(spec.substr(7)).lexically_normal();
-  const std::filesystem::path run = std::filesystem::absolute(out).lexically_normal();
-  const auto [d, r] = std::mismatch(data.begin(), data.end(), run.begin(), run.end());
-  const bool inside = d == data.end() || (std::next(d) == data.end() && d->empty());  // "dir/" ends in ""
-  usage_check(!inside,
-              "--out " + out + " is inside the data folder " + spec.substr(7) +
-                  ": the run's own images (losses.png, samples) would become training images; choose an --out "
-                  "outside it",
-              "train");
-}
-
 // loss_D, loss_G, D(x), D(G(z)) as the progress bar shows them.
 std::string format_stats(const std::vector<double>& v, GanLoss loss) {
   std::ostringstream os;
@@ -228,7 +211,8 @@ int cmd_train(const ParsedArgs& a) {
   const bool quiet = a.get_flag("quiet");
   std::ostream& log = std::cerr;
 
-  refuse_out_inside_data(a.get_string("out"), a.get_string("dataset"));
+  const std::string spec = a.get_string("dataset");
+  if (spec.rfind("folder:", 0) == 0) refuse_out_inside_data(a.get_string("out"), spec.substr(7), "train");
   const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
   RunOptions run = dir.resuming() ? options_from_checkpoint(dir.resumed(), dir.checkpoint_path(), a, device)
                                   : options_from_args(a, device);

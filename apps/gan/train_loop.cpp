@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -106,6 +107,18 @@ void add_loop_options(CommandSpec& c, int64_t checkpoint_every) {
       .at_least(0)
       .at_most(max_threads);
   c.add_flag("quiet", "no progress bar, only warnings and errors");
+}
+
+void refuse_out_inside_data(const std::string& out, const std::string& data_dir, const std::string& command) {
+  if (data_dir.empty() || out.empty()) return;  // not given (a resumed run): nothing to compare
+  const fs::path data = fs::absolute(data_dir).lexically_normal(), run = fs::absolute(out).lexically_normal();
+  const auto [d, r] = std::mismatch(data.begin(), data.end(), run.begin(), run.end());
+  const bool inside = d == data.end() || (std::next(d) == data.end() && d->empty());  // "dir/" ends in ""
+  usage_check(!inside,
+              "--out " + out + " is inside the data folder " + data_dir +
+                  ": the run's own images (losses.png, samples) would become training images; choose an --out "
+                  "outside it",
+              command);
 }
 
 void check_steps_or_epochs(const ParsedArgs& a) {

@@ -169,6 +169,11 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
 // --on-nan, --threads, --quiet.
 void add_loop_options(CommandSpec& command, int64_t checkpoint_every);
 
+// UsageError when --out lies in (or is) the folder of training images
+// `data_dir`: the run's own PNGs (losses.png, samples) would become training
+// images of the next run.
+void refuse_out_inside_data(const std::string& out, const std::string& data_dir, const std::string& command);
+
 // UsageError when both --steps and --epochs are given (check it before any
 // work); total_steps_from_args checks it too.
 void check_steps_or_epochs(const ParsedArgs& args);

@@ -197,6 +197,11 @@ TEST(CycleGan, BadRunsFailClearly) {
   EXPECT_CONTAINS(r.err, "DIR/trainA/ and DIR/trainB/");
   EXPECT_FALSE(fs::exists(dir + "/run_broken/checkpoint.ckpt"));
   fs::rename(broken + "/trainA", data + "/trainA");
+  // A run directory among the training images (its losses.png would become one).
+  r = run_gan(tiny_cyclegan_args(data, data + "/trainA", 2));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "is inside the data folder");
+  EXPECT_FALSE(fs::exists(data + "/trainA/.lock"));
 
   ASSERT_EQ(run_gan(tiny_cyclegan_args(data, dir + "/run", 2)).status, 0);
   // A resume that contradicts the checkpoint names the option.
