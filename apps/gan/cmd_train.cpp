@@ -83,8 +83,8 @@ void resume_dataset(const io::Checkpoint& ck, const std::string& path, const Par
   if (a.given_on_command_line("dataset") && given.dataset != stored) {
     const DatasetIdentity here = dataset_identity(given.dataset);
     usage_check(here == was,
-                "--dataset " + given.dataset + " is not the data set this run was trained on (" + stored + "): it has " +
-                    here.str() + ", the run's had " + was.str() +
+                "--dataset " + given.dataset + " is not the data set this run was trained on (" + stored +
+                    "): it has " + here.str() + ", the run's had " + was.str() +
                     "; leave --dataset out, give the run's data at its new place, or start a new run in another --out",
                 a.command());
     o.dataset = given.dataset;
@@ -211,8 +211,7 @@ int cmd_train(const ParsedArgs& a) {
   const bool quiet = a.get_flag("quiet");
   std::ostream& log = std::cerr;
 
-  const std::string spec = a.get_string("dataset");
-  if (spec.rfind("folder:", 0) == 0) refuse_out_inside_data(a.get_string("out"), spec.substr(7), "train");
+  refuse_out_inside_data(a.get_string("out"), image_folder(a.get_string("dataset")), "train");
   const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
   RunOptions run = dir.resuming() ? options_from_checkpoint(dir.resumed(), dir.checkpoint_path(), a, device)
                                   : options_from_args(a, device);

@@ -185,9 +185,8 @@ struct TranslationRun {
 // directory is touched).
 Device checked_device(const ParsedArgs& a) {
   check_steps_or_epochs(a);
-  const std::string spec = a.get_string("data");  // DIR, or fashion-mnist:CA,CB / idx:DIR:CA,CB (no images written there)
-  if (spec.rfind("fashion-mnist:", 0) != 0 && spec.rfind("idx:", 0) != 0)
-    refuse_out_inside_data(a.get_string("out"), spec, a.command());
+  const std::string data = a.get_string("data");  // a folder, unless it names IDX classes (no images written there)
+  if (!is_idx_spec(data)) refuse_out_inside_data(a.get_string("out"), data, a.command());
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
   return parse_device(a.get_string("device"));
 }

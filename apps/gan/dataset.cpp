@@ -133,18 +133,13 @@ std::pair<std::string, std::string> idx_source(const std::string& spec) {
   return {};
 }
 
-}  // namespace
-
-namespace {
-
 // The folder a spec reads, and its kind; IoError when it does not exist.
 std::pair<std::string, std::string> spec_folder(const std::string& spec) {
   const auto [idx_dir, description] = idx_source(spec);
   std::string dir = idx_dir, kind = "idx";
   if (dir.empty()) {
-    GAN_CHECK(starts_with(spec, "folder:") && spec.size() > 7, ValueError, "unknown --dataset '", spec,
-              "': use fashion-mnist, idx:DIR or folder:DIR");
-    dir = spec.substr(7);
+    dir = image_folder(spec);
+    GAN_CHECK(!dir.empty(), ValueError, "unknown --dataset '", spec, "': use fashion-mnist, idx:DIR or folder:DIR");
     kind = "folder";
   }
   GAN_CHECK(std::filesystem::is_directory(dir), IoError, "the data set's folder ", dir, " does not exist");
@@ -152,6 +147,8 @@ std::pair<std::string, std::string> spec_folder(const std::string& spec) {
 }
 
 }  // namespace
+
+std::string image_folder(const std::string& spec) { return starts_with(spec, "folder:") ? spec.substr(7) : ""; }
 
 std::string absolute_spec(const std::string& spec) {
   for (const char* prefix : {"idx:", "folder:"}) {
@@ -206,7 +203,7 @@ ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels,
   const auto [idx_dir, description] = idx_source(spec);
   if (!idx_dir.empty()) return from_mnist(io::load_mnist_dir(idx_dir, train), description, size, channels);
   if (starts_with(spec, "folder:")) {
-    const std::string dir = spec.substr(7);
+    const std::string dir = image_folder(spec);
     GAN_CHECK(!dir.empty(), ValueError, "--dataset folder:DIR needs a directory after 'folder:'");
     return from_folder(dir, size, channels);
   }

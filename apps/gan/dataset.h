@@ -37,6 +37,9 @@ struct ImageSet {
   int64_t image_bytes() const { return channels * size * size; }
 };
 
+// DIR of a folder:DIR spec; "" for any other spec.
+std::string image_folder(const std::string& spec);
+
 // The spec with its folder made absolute ("idx:data" -> "idx:/home/me/data"),
 // so that a run resumed from another working directory finds its data.
 std::string absolute_spec(const std::string& spec);

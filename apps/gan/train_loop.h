@@ -107,10 +107,9 @@ class ResumeCheck {
   template <typename T>
   void operator()(const std::string& option, const T& given, const T& stored) const {
     if (!args_.given_on_command_line(option) || given == stored) return;
-    usage_check(false,
-                "--" + option + " " + text(given) + " differs from the resumed run's " + text(stored) + " (in " +
-                    path_ + "); leave it out to continue the run as it was, or start a new run in another --out",
-                args_.command());
+    throw UsageError("--" + option + " " + text(given) + " differs from the resumed run's " + text(stored) + " (in " +
+                         path_ + "); leave it out to continue the run as it was, or start a new run in another --out",
+                     args_.command());
   }
 
  private:
