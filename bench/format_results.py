@@ -27,6 +27,7 @@ side), whatever order the program ran them in. For each row:
 Standard library only: it runs wherever python3 does.
 """
 import argparse
+import csv
 import json
 import sys
 from collections import OrderedDict
@@ -267,11 +268,45 @@ def pytorch_table(path, out):
                        f"| {r.get('note', '')} |")
 
 
+def short_kernel_name(name):
+    """'void gan::cuda::(anonymous namespace)::foo<float, 2>(const float *, ...)' -> 'foo<float, 2>'."""
+    name = name.replace("(anonymous namespace)::", "")
+    name = name.split("(", 1)[0].replace("void ", "", 1)
+    head, sep, tail = name.partition("<")
+    return head.split("::")[-1] + sep + tail
+
+
+def profile_table(path, out):
+    """Nsight Compute's --csv with the metric gpu__time_duration.sum: GPU time per kernel name."""
+    totals, counts = {}, {}
+    with open(path, newline="") as f:
+        lines = [ln for ln in f if ln.startswith('"')]
+    for row in csv.DictReader(lines):
+        if row.get("Metric Name") != "gpu__time_duration.sum":
+            continue
+        value = float(row["Metric Value"].replace(",", ""))
+        unit = row.get("Metric Unit", "ns")
+        ns = value * {"ns": 1, "nsecond": 1, "us": 1e3, "usecond": 1e3, "ms": 1e6, "msecond": 1e6}.get(unit, 1)
+        name = short_kernel_name(row["Kernel Name"])
+        totals[name] = totals.get(name, 0.0) + ns
+        counts[name] = counts.get(name, 0) + 1
+    if not totals:
+        out.append(f"(no kernel times in {path})")
+        return
+    whole = sum(totals.values())
+    out.append(f"{sum(counts.values())} kernel launches, {whole / 1e6:.3f} ms of GPU time in all\n")
+    out.append("| kernel | launches | GPU time (µs) | share |")
+    out.append("|---|--:|--:|--:|")
+    for name, ns in sorted(totals.items(), key=lambda kv: -kv[1]):
+        out.append(f"| {cell(name)} | {counts[name]} | {fmt(ns / 1e3)} | {100 * ns / whole:.1f}% |")
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kernels", action="append", default=[])
     ap.add_argument("--train")
     ap.add_argument("--pytorch")
+    ap.add_argument("--profile", help="Nsight Compute CSV (gpu__time_duration.sum per kernel)")
     ap.add_argument("--title", default="Benchmark results")
     ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--out", help="write here instead of stdout")
@@ -285,7 +320,8 @@ def main(argv):
     out.append("\nHow to read this: docs/performance.md. Times are medians over repetitions; "
                "'vs cuDNN' above 1 means faster than cuDNN.")
     for path, d in zip(args.kernels, kernel_data):
-        out.append(f"\n## Kernels ({d.get('context', {}).get('backend', '?')}: {path.split('/')[-1]})")
+        backend = d.get("context", {}).get("backend")
+        out.append(f"\n## Kernels ({backend + ': ' if backend else ''}{path.split('/')[-1]})")
         kernel_tables(d, out)
     if args.train or args.pytorch:
         out.append("\n## Training iteration (DCGAN; the model size and batch are in each row's name)\n")
@@ -295,6 +331,9 @@ def main(argv):
     if args.pytorch:
         out.append("\n### PyTorch (bench/pytorch_dcgan.py)\n")
         pytorch_table(args.pytorch, out)
+    if args.profile:
+        out.append("\n## GPU time per kernel (Nsight Compute)\n")
+        profile_table(args.profile, out)
     text = "\n".join(out) + "\n"
     if args.out:
         with open(args.out, "w") as f:

@@ -7,10 +7,21 @@
 // single stream (current_stream()), so a block freed while kernels that use it
 // are still queued can be handed out at once; its next user's work is queued
 // behind them.
+//
+// GAN_CUDA_NO_CACHING=1 turns the cache off: every tensor gets a cudaMalloc of
+// exactly its size, and cudaFree when it dies (slow: each free synchronises).
+// For compute-sanitizer: in a cached block (rounded up to 512 B or 2 MiB, and
+// last written by an earlier tensor) a read past a tensor's end or of memory
+// it never wrote touches memory the program owns, which memcheck and
+// initcheck cannot tell from a correct access.
+#include <cstdlib>
+#include <cstring>
+
 #include "core/cuda/allocator_stats.h"
 #include "core/cuda/caching_allocator.h"
 #include "core/cuda/cuda_check.h"
 #include "core/cuda_runtime.h"
+#include "core/error.h"
 
 namespace gan::cuda {
 
@@ -45,16 +56,34 @@ CachingAllocator& instance() {
   return *allocator;
 }
 
+bool caching_off() {
+  static const bool off = [] {
+    const char* v = std::getenv("GAN_CUDA_NO_CACHING");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  }();
+  return off;
+}
+
 }  // namespace
 
 void* allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;  // empty tensors own no memory
   require_available();
+  if (caching_off()) {
+    void* ptr = cuda_backend().malloc(bytes);
+    GAN_CHECK(ptr != nullptr, OutOfMemoryError, "CUDA out of memory: cudaMalloc of ", bytes,
+              " bytes failed (GAN_CUDA_NO_CACHING=1: no cache to free); use smaller batches, images or models");
+    return ptr;
+  }
   return instance().allocate(bytes);
 }
 
 void deallocate(void* ptr, std::size_t bytes) {
   if (ptr == nullptr) return;
+  if (caching_off()) {
+    GAN_CUDA_CHECK(cudaFree(ptr));
+    return;
+  }
   instance().deallocate(ptr, bytes);
 }
 

@@ -26,12 +26,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 }  // namespace cuda
 
 // Which code runs the CUDA gemm (matmul and Linear):
+//   Cublas  cublasSgemm in pedantic FP32 (no TF32): the default, because it
+//           was 2.4-2.9x faster than Own on an H200 at every shape
+//           bench_kernels_cuda times (bench/results/nvidia-h200-2026-12-04.md);
 //   Own     kernels/conv/implicit_gemm.cu with conv_gemm::dense_gemm: no
-//           vendor library anywhere in a training step (the default until a GPU
-//           benchmark says cuBLAS should be);
-//   Cublas  cublasSgemm in pedantic FP32 (no TF32).
+//           vendor library anywhere in a training step (a GPU simulator, which
+//           cannot run cuBLAS, needs it; so does reading the whole engine).
 // Chosen by set_gemm_engine(), else by the environment variable
-// GAN_CUDA_GEMM=own|cublas read at the first CUDA gemm, else Own.
+// GAN_CUDA_GEMM=own|cublas read at the first CUDA gemm, else Cublas.
 enum class GemmEngine { Own, Cublas };
 
 GemmEngine gemm_engine();

@@ -33,7 +33,7 @@ GemmEngine gemm_engine() {
   int e = g_gemm_engine.load();
   if (e < 0) {
     const char* env = std::getenv("GAN_CUDA_GEMM");
-    GemmEngine chosen = GemmEngine::Own;
+    GemmEngine chosen = GemmEngine::Cublas;
     if (env != nullptr && *env != '\0') {
       try {
         chosen = parse_gemm_engine(env);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -99,7 +100,12 @@ class DeviceBuffer {
 
 // Relative error ||got - want|| / ||want|| (absolute when want is all zero),
 // and a readable failure: the first unwritten (NaN) element or the worst one.
-inline ::testing::AssertionResult close(const std::vector<float>& got, const std::vector<float>& want, double tol) {
+// scale > ||want||: the error is measured against scale instead, for a result
+// that cancels terms much larger than itself (a norm's dx over two values per
+// channel is ~eps/var of its terms): float32 rounding of those terms, on any
+// device, moves it by ~1e-7 of scale, so that is the honest yardstick.
+inline ::testing::AssertionResult close(const std::vector<float>& got, const std::vector<float>& want, double tol,
+                                        double scale = 0.0) {
   if (got.size() != want.size())
     return ::testing::AssertionFailure() << "size " << got.size() << ", want " << want.size();
   double num = 0.0, den = 0.0, worst = -1.0;
@@ -116,11 +122,30 @@ inline ::testing::AssertionResult close(const std::vector<float>& got, const std
       worst_i = i;
     }
   }
-  const double rel = den > 0.0 ? std::sqrt(num / den) : std::sqrt(num);
+  const double ref = std::max(std::sqrt(den), scale);
+  const double rel = ref > 0.0 ? std::sqrt(num) / ref : std::sqrt(num);
   if (rel <= tol) return ::testing::AssertionSuccess() << "relative error " << rel;
-  return ::testing::AssertionFailure() << "relative error " << rel << " > " << tol << "; worst element " << worst_i
-                                       << ": got " << got[worst_i] << ", want " << want[worst_i] << " (of "
+  return ::testing::AssertionFailure() << "relative error " << rel << " > " << tol
+                                       << (ref > std::sqrt(den) ? " (of the terms' scale)" : "") << "; worst element "
+                                       << worst_i << ": got " << got[worst_i] << ", want " << want[worst_i] << " (of "
                                        << got.size() << ")";
+}
+
+// The size of the terms a normalisation's dx cancels: ||gamma * invstd * dy||
+// over the elements, with gamma (may be null: 1) per channel and invstd per
+// statistics group (per channel for batch norm, per plane for instance norm).
+inline double norm_dx_scale(const std::vector<float>& dy, const float* gamma, const std::vector<float>& invstd,
+                            int64_t N, int64_t C, int64_t HW, bool per_plane) {
+  double s = 0.0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      const double k = (gamma ? gamma[c] : 1.0) * invstd[static_cast<size_t>(per_plane ? n * C + c : c)];
+      for (int64_t i = 0; i < HW; ++i) {
+        const double t = k * dy[static_cast<size_t>((n * C + c) * HW + i)];
+        s += t * t;
+      }
+    }
+  return std::sqrt(s);
 }
 
 }  // namespace gan::test

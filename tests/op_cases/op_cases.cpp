@@ -213,7 +213,8 @@ void add_norms(std::vector<OpCase>& v) {
   bn("train_two_values_per_channel", {1, 1, 1, 2}, Dist::Normal, true, kGPS);
   // With two values per channel xhat is +-1 up to eps, and dx = gamma*invstd/m * (m*dy - sum dy -
   // xhat*sum dy*xhat) cancels to ~eps/var of dy: float32's rounding of the saved statistics alone
-  // moves it by ~1e-2 relative. (CUDA and CPU share those statistics' rule, so parity stays tight.)
+  // moves it by ~1e-2 relative, on either device, each rounding its own way (the CUDA parity test
+  // holds CUDA to this bound against float64).
   v.back().float32_tolerance = 5e-2;
   bn("train_batch1_one_channel", {1, 1, 3, 5}, Dist::Normal, true, kGP);
   bn("train_large_mean", {4, 3, 5, 5}, Dist::Offset, true, kPS);

@@ -198,6 +198,13 @@ std::vector<OpCase> float32_cases() {
   return out;
 }
 
+// float32 inputs widened to float64 (the same values), on the CPU.
+std::vector<Tensor> widened(const std::vector<Tensor>& f32) {
+  std::vector<Tensor> f64;
+  for (const Tensor& t : f32) f64.push_back(t.detach().to(DType::F64).set_requires_grad(t.requires_grad()));
+  return f64;
+}
+
 class OpCaseFloat32 : public ::testing::TestWithParam<OpCase> {};
 
 TEST_P(OpCaseFloat32, AgreesWithFloat64) {
@@ -205,9 +212,7 @@ TEST_P(OpCaseFloat32, AgreesWithFloat64) {
   // The same values on both sides (drawn in float32, widened), so only the
   // arithmetic differs.
   const std::vector<Tensor> f32 = make_inputs(c, DType::F32, Device::cpu());
-  std::vector<Tensor> f64;
-  for (const Tensor& t : f32) f64.push_back(t.detach().to(DType::F64).set_requires_grad(t.requires_grad()));
-  const Result want = evaluate(c, f64);
+  const Result want = evaluate(c, widened(f32));
   const Result got = evaluate(c, f32);
   const double tol = c.float32_tolerance > 0 ? c.float32_tolerance : std::max(c.tolerance, 1e-4);
   expect_same_result(c, got, want, tol, "float32 vs float64 on the CPU");
@@ -222,9 +227,17 @@ class OpCaseParity : public ::testing::TestWithParam<OpCase> {};
 TEST_P(OpCaseParity, CudaMatchesCpu) {
   GAN_SKIP_WITHOUT_CUDA();
   const OpCase& c = GetParam();
-  const Result want = evaluate(c, make_inputs(c, DType::F32, Device::cpu()));
+  const std::vector<Tensor> cpu_inputs = make_inputs(c, DType::F32, Device::cpu());
   const Result got = evaluate(c, make_inputs(c, DType::F32, Device::cuda()));
-  expect_same_result(c, got, want, c.tolerance, "cuda vs cpu");
+  if (c.float32_tolerance > 0) {
+    // An ill-conditioned case: float32 on either device lands anywhere within
+    // float32_tolerance of the exact answer, and the two devices round
+    // differently (the GPU fuses a*b + c into one FMA). CUDA is held to the
+    // bar the CPU's float32 meets (OpCaseFloat32): the float64 result.
+    expect_same_result(c, got, evaluate(c, widened(cpu_inputs)), c.float32_tolerance, "cuda vs float64 on the cpu");
+    return;
+  }
+  expect_same_result(c, got, evaluate(c, cpu_inputs), c.tolerance, "cuda vs cpu");
 }
 
 std::vector<OpCase> parity_cases(bool simulator) {
