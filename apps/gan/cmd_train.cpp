@@ -170,6 +170,8 @@ CommandSpec train_spec() {
   c.add_int("image-size", "N", "side of the square images: 28, 32 or 64; 0 = 28 on CPU, 64 on GPU", 0)
       .at_least(0);
   c.add_int("channels", "N", "image channels; 0 = from the data", 0).at_least(0);
+  c.add_flag("skip-bad-images", "folder:PATH: leave out the files that cannot be decoded (and list them) instead "
+             "of refusing to start");
   c.add_int("epochs", "N", "passes over the dataset; 0 = unset", 0).at_least(0);
   c.add_int("steps", "N",
             "total training steps (instead of --epochs); 0 = unset: 5000 on CPU, 5 epochs on GPU", 0)
@@ -218,7 +220,10 @@ int cmd_train(const ParsedArgs& a) {
   if (!run.notice.empty()) log << run.notice << "\n";  // a warning: shown with --quiet too
 
   if (!quiet) log << "gan train: loading " << run.dataset << " at " << run.train.model.image_size << "px\n";
-  const ImageSet data = load_image_set(run.dataset, run.train.model.image_size, run.train.model.channels);
+  const ImageSet data =
+      load_image_set(run.dataset, run.train.model.image_size, run.train.model.channels, /*train=*/true,
+                     a.get_flag("skip-bad-images") ? BadImages::Skip : BadImages::Refuse);
+  if (const std::string skipped = skipped_summary(data); !skipped.empty()) log << "gan train: " << skipped << "\n";
   if (!dir.resuming()) run.dataset_identity = dataset_identity(run.dataset);  // after the load's clearer errors
   run.train.model.channels = data.channels;
   if (run.conditional) {

@@ -54,6 +54,8 @@ void add_common_training_options(CommandSpec& c, const std::string& out, int64_t
   c.add_int("load-size", "N", "images are loaded at N px, then randomly cropped to --image-size; 0 = image size x "
             "286/256 (the papers' 286 for 256)", 0).at_least(0);
   c.add_flag("no-flip", "no random left-right mirroring of the training images");
+  c.add_flag("skip-bad-images", "image folders: leave out the files that cannot be decoded (and list them) "
+             "instead of refusing to start");
   c.add_int("channels", "N", "image channels, 1 or 3; 0 = from the data", 0).at_least(0);
   c.add_int("epochs", "N", "passes over the data; 0 = unset", 0).at_least(0);
   c.add_int("steps", "N",
@@ -221,7 +223,15 @@ TranslationDataOptions data_options(TranslationRun& run, int64_t image_size, int
   o.channels = channels;
   o.test_images = d.sample_count;
   o.swap_halves = d.direction == "BtoA";
+  o.bad_images = run.args.get_flag("skip-bad-images") ? BadImages::Skip : BadImages::Refuse;
   return o;
+}
+
+// What --skip-bad-images left out, on stderr (with --quiet too: the data is not all there).
+void report_skipped(const TranslationRun& run, const TranslationData& data) {
+  for (const ImageSet* set : {&data.train_a, &data.train_b, &data.test_a, &data.test_b})
+    if (const std::string m = skipped_summary(*set); !m.empty())
+      std::cerr << "gan " << run.args.command() << ": " << set->source << ": " << m << "\n";
 }
 
 // The run's batches and length. A fresh run's schedule gets its defaults for
@@ -384,6 +394,7 @@ int cmd_cyclegan_train(const ParsedArgs& a) {
     s.pool_size = a.get_int("pool-size");
   }
   const TranslationData data = load_unpaired(run.data.spec, data_options(run, m.image_size, m.channels));
+  report_skipped(run, data);
   return train_translation<CycleGanTrainer>(run, s, data, kCycleGanCpuSteps, [&](CycleGanTrainer& t) {
     std::ostringstream os;
     os << "CycleGAN " << describe(m) << " (2 x G " << t.generator_ab().parameter_count() << ", 2 x D "
@@ -432,6 +443,7 @@ int cmd_pix2pix_train(const ParsedArgs& a) {
     s.lambda_l1 = a.get_double("lambda-l1");
   }
   const TranslationData data = load_paired(run.data.spec, data_options(run, m.image_size, m.channels));
+  report_skipped(run, data);
   return train_translation<Pix2PixTrainer>(run, s, data, kPix2PixCpuSteps, [&](Pix2PixTrainer& t) {
     std::ostringstream os;
     os << "pix2pix " << run.data.direction << ", " << describe(m) << " (G " << t.generator().parameter_count()

@@ -61,13 +61,17 @@ ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int
   return set;
 }
 
-// Decodes `files` with `channels` channels on all threads and hands image i to
-// store(i, image). Every file is tried: one run reports all the bad files of a
-// folder (the first kMaxListed with their reasons, and the count), rather than
-// one per run. An error that is not about a file (out of memory) is rethrown as is.
+// Decodes every file through store(i, image) on all threads. Files that
+// cannot be used (IoError) are collected, not thrown one by one: with
+// BadImages::Refuse all of them are reported in one error (the first
+// kMaxListed with their reasons, and the count), rather than one per run;
+// with Skip their (index, reason) are returned in file order. An error that
+// is not about a file (out of memory) is rethrown as is.
+constexpr size_t kMaxListed = 10;
+
 template <typename Store>
-void decode_each(const std::vector<std::string>& files, int64_t channels, const Store& store) {
-  constexpr size_t kMaxListed = 10;
+std::vector<std::pair<int64_t, std::string>> decode_each(const std::vector<std::string>& files, int64_t channels,
+                                                         BadImages policy, const Store& store) {
   const auto n = static_cast<int64_t>(files.size());
   std::vector<std::pair<int64_t, std::string>> bad;  // (index, reason)
   std::exception_ptr other;
@@ -84,19 +88,42 @@ void decode_each(const std::vector<std::string>& files, int64_t channels, const 
     }
   }
   if (other) std::rethrow_exception(other);
-  if (bad.empty()) return;
   std::sort(bad.begin(), bad.end());  // in file order, whatever the threads did
+  if (bad.empty() || (policy == BadImages::Skip && bad.size() < files.size())) return bad;
   std::ostringstream m;
   m << bad.size() << " of " << n << " image files cannot be used:";
   for (size_t k = 0; k < std::min(bad.size(), kMaxListed); ++k) m << "\n  " << bad[k].second;
   if (bad.size() > kMaxListed) m << "\n  ... and " << bad.size() - kMaxListed << " more";
-  m << "\nremove or replace them and run again";
+  m << (bad.size() == files.size() ? "\nnone is left to train on: replace them and run again"
+                                   : "\nremove or replace them and run again, or leave them out with --skip-bad-images "
+                                     "(the training commands)");
   throw IoError(m.str());
 }
 
-ImageSet from_folder(const std::string& dir, int64_t size, int64_t channels) {
+// Drops the images at the (sorted) bad indices, keeping the others in order,
+// and records why each was left out.
+void drop_images(ImageSet& set, const std::vector<std::pair<int64_t, std::string>>& bad) {
+  if (bad.empty()) return;
+  const auto bytes = static_cast<size_t>(set.image_bytes());
+  size_t next_bad = 0;
+  int64_t kept = 0;
+  for (int64_t i = 0; i < set.n; ++i) {
+    if (next_bad < bad.size() && bad[next_bad].first == i) {
+      ++next_bad;
+      continue;
+    }
+    if (kept != i) std::memmove(set.pixels.data() + kept * bytes, set.pixels.data() + i * bytes, bytes);
+    ++kept;
+  }
+  set.n = kept;
+  set.pixels.resize(static_cast<size_t>(kept) * bytes);
+  for (const auto& [index, reason] : bad) set.skipped.push_back(reason);
+}
+
+ImageSet from_folder(const std::string& dir, int64_t size, int64_t channels, BadImages bad) {
   const std::vector<std::string> files = io::list_image_files(dir);
-  return load_image_files(files, size, channels, "folder " + dir + " (" + std::to_string(files.size()) + " images)");
+  return load_image_files(files, size, channels, "folder " + dir + " (" + std::to_string(files.size()) + " images)",
+                          bad);
 }
 
 // The images of one class: the same pixels and labels, the others left out.
@@ -178,6 +205,16 @@ DatasetIdentity DatasetIdentity::from_meta(const std::string& text) {
   return id;
 }
 
+std::string skipped_summary(const ImageSet& set) {
+  if (set.skipped.empty()) return "";
+  std::ostringstream m;
+  m << "skipped " << set.skipped.size() << " of " << set.n + static_cast<int64_t>(set.skipped.size())
+    << " image files that cannot be used (--skip-bad-images):";
+  for (size_t k = 0; k < std::min(set.skipped.size(), kMaxListed); ++k) m << "\n  " << set.skipped[k];
+  if (set.skipped.size() > kMaxListed) m << "\n  ... and " << set.skipped.size() - kMaxListed << " more";
+  return m.str();
+}
+
 DatasetIdentity dataset_identity(const std::string& spec) {
   const auto [dir, kind] = spec_folder(spec);
   std::vector<std::pair<std::string, uintmax_t>> files;
@@ -198,14 +235,14 @@ DatasetIdentity dataset_identity(const std::string& spec) {
   return {kind, static_cast<int64_t>(files.size()), hex};
 }
 
-ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train) {
+ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train, BadImages bad) {
   GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
   const auto [idx_dir, description] = idx_source(spec);
   if (!idx_dir.empty()) return from_mnist(io::load_mnist_dir(idx_dir, train), description, size, channels);
   if (starts_with(spec, "folder:")) {
     const std::string dir = image_folder(spec);
     GAN_CHECK(!dir.empty(), ValueError, "--dataset folder:DIR needs a directory after 'folder:'");
-    return from_folder(dir, size, channels);
+    return from_folder(dir, size, channels, bad);
   }
   throw ValueError("unknown --dataset '" + spec + "': use fashion-mnist, idx:DIR (MNIST-style IDX files) or "
                    "folder:DIR (a folder of PNG/JPEG/BMP images)");
@@ -224,24 +261,26 @@ ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, 
                     channels);
 }
 
-ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source) {
+ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source,
+                          BadImages bad) {
   check_channels(channels);
   GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
   ImageSet set = empty_set(static_cast<int64_t>(files.size()), channels == 0 ? 3 : channels, size, std::move(source));
-  decode_each(files, set.channels, [&](int64_t i, const io::Image& img) {
-    store_planar(io::resize_center_crop(img, static_cast<int>(size)), set.pixels.data() + i * set.image_bytes());
-  });
+  drop_images(set, decode_each(files, set.channels, bad, [&](int64_t i, const io::Image& img) {
+                store_planar(io::resize_center_crop(img, static_cast<int>(size)),
+                             set.pixels.data() + i * set.image_bytes());
+              }));
   return set;
 }
 
 ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size, int64_t channels,
-                             const std::string& source) {
+                             const std::string& source, BadImages bad) {
   check_channels(channels);
   GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
   const auto n = static_cast<int64_t>(files.size());
   ImagePairs pairs{empty_set(n, channels == 0 ? 3 : channels, size, source + ", left halves (A)"),
                    empty_set(n, channels == 0 ? 3 : channels, size, source + ", right halves (B)")};
-  decode_each(files, pairs.a.channels, [&](int64_t i, const io::Image& img) {
+  const auto unusable = decode_each(files, pairs.a.channels, bad, [&](int64_t i, const io::Image& img) {
     GAN_CHECK(img.width % 2 == 0 && img.width >= 2, IoError, files[static_cast<size_t>(i)], " is ", img.width, " x ",
               img.height, " pixels: an A|B pair needs an even width (input A on the left half, target B on the "
               "right half, side by side, as pix2pix's data sets are laid out)");
@@ -258,6 +297,9 @@ ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size
       store_planar(io::resize_center_crop(part, static_cast<int>(size)), set.pixels.data() + i * set.image_bytes());
     }
   });
+  drop_images(pairs.a, unusable);
+  drop_images(pairs.b, unusable);
+  pairs.b.skipped.clear();  // the same files: named once, with A
   return pairs;
 }
 

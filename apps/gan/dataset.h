@@ -33,9 +33,20 @@ struct ImageSet {
   std::vector<uint8_t> labels;  // one class id per image; empty when the source has none
   int64_t num_classes = 0;      // 10 for the MNIST family, 0 without labels
   std::string source;           // what was loaded, for messages and logs
+  // Files left out under BadImages::Skip, each as "PATH: why", in file order.
+  std::vector<std::string> skipped;
 
   int64_t image_bytes() const { return channels * size * size; }
 };
+
+// What a folder loader does with files it cannot decode: refuse, listing every
+// one at once (the default), or leave them out (--skip-bad-images) and name
+// them in ImageSet::skipped. A folder with no usable file is refused either way.
+enum class BadImages { Refuse, Skip };
+
+// "skipped 2 of 30 image files that cannot be used: ..." (the first ten, one
+// per line), or "" when none was skipped: what a command prints.
+std::string skipped_summary(const ImageSet& set);
 
 // DIR of a folder:DIR spec; "" for any other spec.
 std::string image_folder(const std::string& spec);
@@ -65,7 +76,8 @@ DatasetIdentity dataset_identity(const std::string& spec);
 // (0: the source's own: 1 for IDX, 3 for folders; gray sources are replicated
 // to 3 channels when 3 are asked for). `train` picks the training split of IDX
 // data (false: the test split). IoError / ValueError with what to do.
-ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train = true);
+ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train = true,
+                        BadImages bad = BadImages::Refuse);
 
 // The images of class `label` of an IDX data set (fashion-mnist or idx:DIR),
 // otherwise like load_image_set. ValueError for another kind of spec, a label
@@ -74,7 +86,8 @@ ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, 
 
 // Image files (any mix of PNG, JPEG, BMP), each resized and center-cropped to
 // `size`, decoded on all threads. `source` describes them in messages.
-ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source);
+ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source,
+                          BadImages bad = BadImages::Refuse);
 
 // pix2pix's aligned pairs: every file holds the input A in its left half and
 // the target B in its right half. Each half is resized and center-cropped to
@@ -84,7 +97,7 @@ struct ImagePairs {
   ImageSet a, b;
 };
 ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size, int64_t channels,
-                             const std::string& source);
+                             const std::string& source, BadImages bad = BadImages::Refuse);
 
 struct Batch {
   Tensor images;                // float32 [B, C, S, S] on the CPU, in [-1, 1]

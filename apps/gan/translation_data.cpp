@@ -101,11 +101,12 @@ void load_unpaired_folders(const std::string& spec, const TranslationDataOptions
   }
   const auto domain = [&](const char* train_sub, const char* test_sub, ImageSet& train, ImageSet& test) {
     const std::vector<std::string> files = layout_files(spec, train_sub, kUnpairedLayout);
-    train = load_image_files(files, o.load_size, o.channels, folder(spec, train_sub));
+    train = load_image_files(files, o.load_size, o.channels, folder(spec, train_sub), o.bad_images);
     const bool has_test = is_dir(fs::path(spec) / test_sub);
     const std::vector<std::string> shown =
         first_files(has_test ? layout_files(spec, test_sub, kUnpairedLayout) : files, o.test_images);
-    test = load_image_files(shown, o.image_size, o.channels, folder(spec, has_test ? test_sub : train_sub));
+    test = load_image_files(shown, o.image_size, o.channels, folder(spec, has_test ? test_sub : train_sub),
+                            o.bad_images);
   };
   domain("trainA", "testA", d.train_a, d.test_a);
   domain("trainB", "testB", d.train_b, d.test_b);
@@ -148,7 +149,7 @@ TranslationData load_paired(const std::string& dir, const TranslationDataOptions
   const std::vector<std::string> files = layout_files(dir, "train", kPairedLayout);
   TranslationData d;
   d.paired = true;
-  ImagePairs train = load_side_by_side(files, o.load_size, o.channels, folder(dir, "train"));
+  ImagePairs train = load_side_by_side(files, o.load_size, o.channels, folder(dir, "train"), o.bad_images);
   std::string test_sub = "train";
   for (const char* sub : {"val", "test"})
     if (is_dir(fs::path(dir) / sub)) {
@@ -157,7 +158,7 @@ TranslationData load_paired(const std::string& dir, const TranslationDataOptions
     }
   const std::vector<std::string> shown =
       first_files(test_sub == "train" ? files : layout_files(dir, test_sub, kPairedLayout), o.test_images);
-  ImagePairs test = load_side_by_side(shown, o.image_size, o.channels, folder(dir, test_sub));
+  ImagePairs test = load_side_by_side(shown, o.image_size, o.channels, folder(dir, test_sub), o.bad_images);
   if (o.swap_halves) {
     std::swap(train.a, train.b);
     std::swap(test.a, test.b);

@@ -48,6 +48,7 @@ struct TranslationDataOptions {
   int64_t channels = 0;          // 0: the data's own (1 for IDX, 3 for image files)
   int64_t test_images = 8;       // at most this many test images (or pairs) are loaded
   bool swap_halves = false;      // pix2pix: learn B -> A (the right half is the input)
+  BadImages bad_images = BadImages::Refuse;  // image folders: refuse undecodable files, or leave them out
 };
 
 // CycleGAN's data from a spec (see above). IoError naming what is missing and

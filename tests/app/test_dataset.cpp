@@ -86,6 +86,73 @@ TEST(Dataset, EveryUndecodableFileIsListedAtOnce) {
   }
 }
 
+// --skip-bad-images: the usable files load, in file order, and the others are
+// named; a folder with none usable is refused all the same.
+TEST(Dataset, SkippingBadImagesKeepsTheRestInOrderAndNamesTheOthers) {
+  const std::string dir = scratch_dir() + "/mixed";
+  std::filesystem::create_directories(dir);
+  io::Image img;
+  img.width = img.height = 4;
+  img.channels = 1;
+  for (int i = 0; i < 5; ++i) {
+    img.pixels.assign(16, static_cast<uint8_t>(10 * (i + 1)));  // image i is all 10 (i + 1)
+    io::write_png(dir + "/img_" + std::to_string(2 * i) + ".png", img);
+  }
+  for (int i : {1, 5, 9}) std::ofstream(dir + "/img_" + std::to_string(i) + ".jpg") << "not a jpeg";
+  try {
+    load_image_set("folder:" + dir, 4, 1);
+    FAIL() << "bad files were accepted without --skip-bad-images";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("--skip-bad-images"), std::string::npos) << e.what();
+  }
+  const ImageSet set = load_image_set("folder:" + dir, 4, 1, true, BadImages::Skip);
+  ASSERT_EQ(set.n, 5);
+  ASSERT_EQ(set.pixels.size(), 5u * 16u);
+  // list_image_files sorts by name: img_0, img_2, img_4, img_6, img_8 are the good ones.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(set.pixels[static_cast<size_t>(16 * i)], 10 * (i + 1)) << i;
+  ASSERT_EQ(set.skipped.size(), 3u);
+  EXPECT_NE(set.skipped[0].find("img_1.jpg"), std::string::npos) << set.skipped[0];
+  EXPECT_NE(set.skipped[2].find("img_9.jpg"), std::string::npos) << set.skipped[2];
+  const std::string summary = skipped_summary(set);
+  EXPECT_NE(summary.find("skipped 3 of 8 image files"), std::string::npos) << summary;
+  EXPECT_EQ(skipped_summary(load_image_set("folder:" + dir, 4, 1, true, BadImages::Skip)), summary);
+
+  const std::string none = scratch_dir() + "/none-usable";
+  std::filesystem::create_directories(none);
+  std::ofstream(none + "/a.png") << "not a png";
+  try {
+    load_image_set("folder:" + none, 4, 1, true, BadImages::Skip);
+    FAIL() << "a folder with no usable image was accepted";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("none is left"), std::string::npos) << e.what();
+  }
+}
+
+// The pairs of pix2pix: a bad file drops the pair from both halves, named once.
+TEST(Dataset, SkippingABadPairDropsBothHalves) {
+  const std::string dir = scratch_dir() + "/pairs";
+  std::filesystem::create_directories(dir);
+  io::Image img;
+  img.width = 8;
+  img.height = 4;
+  img.channels = 1;
+  img.pixels.assign(32, 7);
+  std::vector<std::string> files;
+  for (int i = 0; i < 3; ++i) {
+    files.push_back(dir + "/p" + std::to_string(i) + ".png");
+    if (i == 1)
+      std::ofstream(files.back()) << "broken";
+    else
+      io::write_png(files.back(), img);
+  }
+  const ImagePairs pairs = load_side_by_side(files, 4, 1, "pairs", BadImages::Skip);
+  EXPECT_EQ(pairs.a.n, 2);
+  EXPECT_EQ(pairs.b.n, 2);
+  EXPECT_EQ(pairs.a.skipped.size(), 1u);
+  EXPECT_TRUE(pairs.b.skipped.empty());
+  EXPECT_THROW(load_side_by_side(files, 4, 1, "pairs"), IoError);
+}
+
 TEST(Dataset, BadSpecsSayWhatToDo) {
   try {
     load_image_set("cifar", 28, 0);

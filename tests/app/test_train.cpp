@@ -15,6 +15,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint_format.h"
 #include "core/io/image.h"
+#include "core/io/png_grid.h"
 
 namespace gan::app {
 namespace {
@@ -347,6 +348,26 @@ TEST(Train, BadRunsFailClearlyAndLoseNothing) {
     EXPECT_CONTAINS(r.err, "is inside the data folder");
   }
   EXPECT_FALSE(fs::exists(dir + "/pics/run"));
+  // An undecodable file: refused with the way out, then left out with --skip-bad-images.
+  io::Image img;
+  img.width = img.height = 8;
+  img.channels = 1;
+  img.pixels.assign(64, 128);
+  for (int i = 0; i < 4; ++i) io::write_png(dir + "/pics/ok" + std::to_string(i) + ".png", img);
+  std::ofstream(dir + "/pics/broken.png") << "not a png";
+  const std::vector<std::string> folder_run = {"train", "--dataset", "folder:" + dir + "/pics", "--out",
+                                               dir + "/f", "--device", "cpu", "--steps", "1", "--image-size",
+                                               "28", "--ngf", "4", "--ndf", "4", "--batch-size", "2", "--quiet"};
+  r = run_gan(folder_run);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "broken.png");
+  EXPECT_CONTAINS(r.err, "--skip-bad-images");
+  std::vector<std::string> skipping = folder_run;
+  skipping.push_back("--skip-bad-images");
+  r = run_gan(skipping);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "skipped 1 of 5 image files");
+  EXPECT_CONTAINS(r.err, "broken.png");
   // Absurd thread counts (100,000 once crashed inside libgomp) are refused before any work.
   r = train({{"threads", "100000"}, {"out", dir + "/z"}});
   EXPECT_EQ(r.status, 2);
