@@ -69,6 +69,14 @@ ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int
 // is not about a file (out of memory) is rethrown as is.
 constexpr size_t kMaxListed = 10;
 
+// "\n  reason" for the first kMaxListed of `count` reasons (reason(k) gives
+// the k-th), then "\n  ... and N more": how a refusal and a skip list files.
+template <typename Reason>
+void list_reasons(std::ostringstream& m, size_t count, const Reason& reason) {
+  for (size_t k = 0; k < std::min(count, kMaxListed); ++k) m << "\n  " << reason(k);
+  if (count > kMaxListed) m << "\n  ... and " << count - kMaxListed << " more";
+}
+
 template <typename Store>
 std::vector<std::pair<int64_t, std::string>> decode_each(const std::vector<std::string>& files, int64_t channels,
                                                          BadImages policy, const Store& store) {
@@ -92,8 +100,7 @@ std::vector<std::pair<int64_t, std::string>> decode_each(const std::vector<std::
   if (bad.empty() || (policy == BadImages::Skip && bad.size() < files.size())) return bad;
   std::ostringstream m;
   m << bad.size() << " of " << n << " image files cannot be used:";
-  for (size_t k = 0; k < std::min(bad.size(), kMaxListed); ++k) m << "\n  " << bad[k].second;
-  if (bad.size() > kMaxListed) m << "\n  ... and " << bad.size() - kMaxListed << " more";
+  list_reasons(m, bad.size(), [&](size_t k) { return bad[k].second; });
   m << (bad.size() == files.size() ? "\nnone is left to train on: replace them and run again"
                                    : "\nremove or replace them and run again, or leave them out with --skip-bad-images "
                                      "(the training commands)");
@@ -210,8 +217,7 @@ std::string skipped_summary(const ImageSet& set) {
   std::ostringstream m;
   m << "skipped " << set.skipped.size() << " of " << set.n + static_cast<int64_t>(set.skipped.size())
     << " image files that cannot be used (--skip-bad-images):";
-  for (size_t k = 0; k < std::min(set.skipped.size(), kMaxListed); ++k) m << "\n  " << set.skipped[k];
-  if (set.skipped.size() > kMaxListed) m << "\n  ... and " << set.skipped.size() - kMaxListed << " more";
+  list_reasons(m, set.skipped.size(), [&](size_t k) { return set.skipped[k]; });
   return m.str();
 }
 

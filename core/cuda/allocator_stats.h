@@ -20,4 +20,9 @@ struct AllocatorStats {
 
 AllocatorStats allocator_stats();
 
+// False when GAN_CUDA_NO_CACHING=1: every CUDA tensor then gets its own
+// cudaMalloc of exactly its size (for compute-sanitizer; see
+// core/cuda/caching_allocator.cu). Read once, at the first call.
+bool caching_enabled();
+
 }  // namespace gan::cuda

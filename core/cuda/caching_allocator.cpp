@@ -3,6 +3,8 @@
 #include "core/cuda/caching_allocator.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -27,6 +29,14 @@ std::string human_bytes(std::size_t bytes) {
 }
 
 }  // namespace
+
+bool caching_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("GAN_CUDA_NO_CACHING");
+    return v == nullptr || std::strcmp(v, "1") != 0;
+  }();
+  return on;
+}
 
 CachingAllocator::CachingAllocator(Backend backend) : backend_(std::move(backend)) {}
 

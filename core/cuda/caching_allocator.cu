@@ -14,9 +14,6 @@
 // last written by an earlier tensor) a read past a tensor's end or of memory
 // it never wrote touches memory the program owns, which memcheck and
 // initcheck cannot tell from a correct access.
-#include <cstdlib>
-#include <cstring>
-
 #include "core/cuda/allocator_stats.h"
 #include "core/cuda/caching_allocator.h"
 #include "core/cuda/cuda_check.h"
@@ -56,20 +53,12 @@ CachingAllocator& instance() {
   return *allocator;
 }
 
-bool caching_off() {
-  static const bool off = [] {
-    const char* v = std::getenv("GAN_CUDA_NO_CACHING");
-    return v != nullptr && std::strcmp(v, "1") == 0;
-  }();
-  return off;
-}
-
 }  // namespace
 
 void* allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;  // empty tensors own no memory
   require_available();
-  if (caching_off()) {
+  if (!caching_enabled()) {
     void* ptr = cuda_backend().malloc(bytes);
     GAN_CHECK(ptr != nullptr, OutOfMemoryError, "CUDA out of memory: cudaMalloc of ", bytes,
               " bytes failed (GAN_CUDA_NO_CACHING=1: no cache to free); use smaller batches, images or models");
@@ -80,7 +69,7 @@ void* allocate(std::size_t bytes) {
 
 void deallocate(void* ptr, std::size_t bytes) {
   if (ptr == nullptr) return;
-  if (caching_off()) {
+  if (!caching_enabled()) {
     GAN_CUDA_CHECK(cudaFree(ptr));
     return;
   }

@@ -36,6 +36,7 @@
 #include "core/random.h"
 #include "kernels/matmul/matmul.h"
 #include "layers/gan_losses.h"
+#include "tests/kernels/kernel_test_util.h"
 
 namespace gan::app {
 namespace {
@@ -66,17 +67,8 @@ std::vector<double> floats_of(const io::CheckpointRecord& r) {
   return out;
 }
 
-double norm(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-double distance(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
-  return std::sqrt(s);
-}
+using test::l2_distance;
+using test::l2_norm;
 
 bool is_moment(const std::string& name) {
   return name.find("adam_m") != std::string::npos || name.find("adam_v") != std::string::npos ||
@@ -92,6 +84,14 @@ void expect_values_match(const std::vector<double>& cuda, const std::vector<doub
     }
     EXPECT_NEAR(cuda[i], cpu[i], std::max(1e-6, 1e-4 * std::abs(cpu[i]))) << "value " << i;
   }
+}
+
+// The largest optimizer-moment tensor's norm: what "rounding level" is relative to.
+double moment_scale_of(const io::Checkpoint& state) {
+  double scale = 0;
+  for (const io::CheckpointRecord& r : state.records)
+    if (is_moment(r.name) && r.dtype == io::RecordType::F32) scale = std::max(scale, l2_norm(floats_of(r)));
+  return scale;
 }
 
 // The parameters whose gradient is at rounding level on the CPU, by name. The
@@ -112,7 +112,7 @@ std::vector<std::string> rounding_level_parameters(const io::Checkpoint& cpu, do
   size_t next = 0;
   for (const io::CheckpointRecord* p : candidates) {
     if (next == first_moments.size() || p->shape != first_moments[next]->shape) continue;  // not a parameter
-    if (norm(floats_of(*first_moments[next])) <= 1e-5 * moment_scale) out.push_back(p->name);
+    if (l2_norm(floats_of(*first_moments[next])) <= 1e-5 * moment_scale) out.push_back(p->name);
     ++next;
   }
   EXPECT_EQ(next, first_moments.size()) << "could not pair every first moment with a parameter";
@@ -121,9 +121,7 @@ std::vector<std::string> rounding_level_parameters(const io::Checkpoint& cpu, do
 
 void expect_states_match(const io::Checkpoint& cuda, const io::Checkpoint& cpu, double lr) {
   ASSERT_EQ(cuda.records.size(), cpu.records.size());
-  double moment_scale = 0;  // the largest moment tensor's norm: what "rounding level" is relative to
-  for (const io::CheckpointRecord& r : cpu.records)
-    if (is_moment(r.name) && r.dtype == io::RecordType::F32) moment_scale = std::max(moment_scale, norm(floats_of(r)));
+  const double moment_scale = moment_scale_of(cpu);
   const std::vector<std::string> noise = rounding_level_parameters(cpu, moment_scale);
   int compared = 0;
   for (const io::CheckpointRecord& want : cpu.records) {
@@ -138,10 +136,10 @@ void expect_states_match(const io::Checkpoint& cuda, const io::Checkpoint& cpu, 
     const std::vector<double> a = floats_of(got), b = floats_of(want);
     ++compared;
     if (is_moment(want.name)) {
-      if (norm(b) <= 1e-5 * moment_scale) {
-        EXPECT_LE(norm(a), 1e-4 * moment_scale) << "a gradient at rounding level on the CPU is not on CUDA";
+      if (l2_norm(b) <= 1e-5 * moment_scale) {
+        EXPECT_LE(l2_norm(a), 1e-4 * moment_scale) << "a gradient at rounding level on the CPU is not on CUDA";
       } else {
-        EXPECT_LE(distance(a, b), 1e-3 * norm(b));
+        EXPECT_LE(l2_distance(a, b), 1e-3 * l2_norm(b));
       }
       continue;
     }
@@ -189,9 +187,7 @@ void expect_away_from_kinks(Make&& make, const std::vector<Batch>& batches) {
   Trainer base = make(Device::cpu());
   ASSERT_TRUE(base.train_step(batches).finite);
   const io::Checkpoint want = base.save_state();
-  double moment_scale = 0;
-  for (const io::CheckpointRecord& r : want.records)
-    if (is_moment(r.name) && r.dtype == io::RecordType::F32) moment_scale = std::max(moment_scale, norm(floats_of(r)));
+  const double moment_scale = moment_scale_of(want);
   for (double sign : {1.0, -1.0}) {
     Trainer other = make(Device::cpu());
     ASSERT_TRUE(other.train_step(nudged(batches, sign)).finite);
@@ -199,8 +195,8 @@ void expect_away_from_kinks(Make&& make, const std::vector<Batch>& batches) {
     for (const io::CheckpointRecord& r : want.records) {
       if (r.name.find("adam_m.") == std::string::npos || r.dtype != io::RecordType::F32) continue;
       const std::vector<double> a = floats_of(got.get(r.name)), b = floats_of(r);
-      if (norm(b) <= 1e-5 * moment_scale) continue;  // rounding level (see expect_states_match)
-      EXPECT_LE(distance(a, b), 1e-4 * norm(b))
+      if (l2_norm(b) <= 1e-5 * moment_scale) continue;  // rounding level (see expect_states_match)
+      EXPECT_LE(l2_distance(a, b), 1e-4 * l2_norm(b))
           << r.name << ": a 1e-6 nudge of the images moves it; the instance sits on a kink: change its seed";
     }
   }

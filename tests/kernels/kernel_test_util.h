@@ -35,6 +35,19 @@ std::vector<To> cast_vec(const std::vector<From>& v) {
   return std::vector<To>(v.begin(), v.end());
 }
 
+// ||v|| and ||a - b|| (2-norms, in double; a and b of one size).
+inline double l2_norm(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+inline double l2_distance(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return std::sqrt(s);
+}
+
 // ||a - b|| / ||b|| (2-norms, in double); ||a - b|| when b is all zeros.
 template <typename A, typename B>
 double max_rel_error(const std::vector<A>& a, const std::vector<B>& b) {

@@ -18,7 +18,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -764,8 +763,7 @@ TEST(CudaParity, EmptyInputsLaunchNothing) {
 
 TEST(CudaAllocator, FreeThenAllocateTheSameSizeCallsCudaMallocOnce) {
   GAN_SKIP_WITHOUT_CUDA();
-  const char* no_caching = std::getenv("GAN_CUDA_NO_CACHING");
-  if (no_caching != nullptr && std::string(no_caching) == "1") GTEST_SKIP() << "GAN_CUDA_NO_CACHING=1: the cache is off";
+  if (!cuda::caching_enabled()) GTEST_SKIP() << "GAN_CUDA_NO_CACHING=1: the cache is off";
   cuda::empty_cache();
   const size_t bytes = 3 * 1000 * 1000 + 17;
   const auto before = cuda::allocator_stats();

@@ -19,21 +19,13 @@
 #include "models/dcgan.h"
 #include "models/pix2pix.h"
 #include "tests/kernels/cuda_test_util.h"
+#include "tests/kernels/kernel_test_util.h"
 
 namespace gan {
 namespace {
 
-double norm_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x * x;
-  return std::sqrt(s);
-}
-
-double distance(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
-  return std::sqrt(s);
-}
+using test::l2_distance;
+using test::l2_norm;
 
 // Every parameter's gradient, CUDA against the CPU, relative to its norm.
 void expect_gradients_match(const std::vector<NamedTensor>& cpu_params, const std::vector<NamedTensor>& cuda_params,
@@ -47,15 +39,15 @@ void expect_gradients_match(const std::vector<NamedTensor>& cpu_params, const st
     ASSERT_EQ(g.defined(), w.defined()) << cpu_params[i].first << ": a gradient on one device only";
     want.push_back(w.defined() ? w.to_vector() : std::vector<double>{});
     got.push_back(g.defined() ? g.to_vector() : std::vector<double>{});
-    largest = std::max(largest, norm_of(want.back()));
+    largest = std::max(largest, l2_norm(want.back()));
   }
   for (size_t i = 0; i < want.size(); ++i) {
     const std::string& name = cpu_params[i].first;
     if (want[i].empty()) continue;  // no gradient on either device
-    const double ref = norm_of(want[i]), err = distance(got[i], want[i]);
+    const double ref = l2_norm(want[i]), err = l2_distance(got[i], want[i]);
     if (ref <= 1e-5 * largest) {
       // A bias right before a normalisation: its gradient is zero up to rounding on both devices.
-      EXPECT_LE(norm_of(got[i]), 1e-4 * largest) << name << ": rounding level on the CPU, not on CUDA";
+      EXPECT_LE(l2_norm(got[i]), 1e-4 * largest) << name << ": rounding level on the CPU, not on CUDA";
       continue;
     }
     EXPECT_LE(err, tol * ref) << name << ": gradient relative error " << err / ref;
@@ -77,7 +69,7 @@ void expect_model_matches(const Config& config, uint64_t seed, const std::vector
   const Tensor y_cuda = cuda_model(x.to(Device::cuda()));
   ASSERT_EQ(y_cuda.shape(), y_cpu.shape());
   const std::vector<double> out_cpu = y_cpu.to_vector(), out_cuda = y_cuda.to_vector();
-  EXPECT_LE(distance(out_cuda, out_cpu), tol * norm_of(out_cpu)) << "forward output";
+  EXPECT_LE(l2_distance(out_cuda, out_cpu), tol * l2_norm(out_cpu)) << "forward output";
 
   // A weighted sum, so that no output element's gradient is special.
   const Tensor w = Tensor::rand(y_cpu.shape(), data, DType::F32, Device::cpu(), 0.5, 1.5);
