@@ -20,7 +20,11 @@
 #   tar -xzf gan-prebuilt.tar.gz && bench/run_gpu.sh --prebuilt
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { sed -n '2,20p' "$0"; exit 2; }
+usage() { sed -n '2,20p' "$0"; }
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  "") usage; exit 2 ;;
+esac
 build=$1
 archive=${2:-out/gan-prebuilt.tar.gz}
 
@@ -30,7 +34,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/build-gpu/lib" "$stage/build-gpu/tests" "$stage/build-gpu/bench"
 for p in "${programs[@]}"; do
-  [ -x "$build/$p" ] || { echo "pack_prebuilt: $build/$p is missing: build it first (see --help)" >&2; exit 1; }
+  [ -x "$build/$p" ] || { echo "pack_prebuilt: $build/$p is missing: build it first (bench/pack_prebuilt.sh --help)" >&2; exit 1; }
   cp "$build/$p" "$stage/build-gpu/$p"
   strip --strip-unneeded "$stage/build-gpu/$p"
 done
