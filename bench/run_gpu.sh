@@ -14,7 +14,11 @@
 #                 with the shared libraries this machine lacks, in $BUILD_DIR/lib):
 #                 no configure or build here
 #   --ladder      also time the convolution ladder (bench_conv_ladder_cuda: every
-#                 rung of kernels/conv/ladder on the DCGAN layers, cuDNN beside)
+#                 rung of kernels/conv/ladder on the DCGAN layers, cuDNN beside;
+#                 LADDER_RUNGS=4_vectorized,5_implicit_gemm times only those)
+#   --conv-tiles  also time every tile of the implicit GEMM, forced, on every
+#                 pass of the DCGAN layers at batch 128 (bench_kernels_cuda
+#                 --conv-tiles: what plan_gemm should choose), cuDNN beside
 #   --op-cases    also time the op-case table's cuda rows (bench_op_cases: the
 #                 public ops with dispatch and the tape, synchronized per op)
 #   --profile     also list the GPU time of every kernel of two DCGAN training
@@ -46,7 +50,7 @@ repo=$(pwd)
 
 args="$*"
 quick=0 prebuilt=0 tests=1 sanitize=0 kernels=1 train=1 pytorch=1 filter="" tests_filter="" app_data=""
-ladder=0 op_cases=0 profile=0
+ladder=0 op_cases=0 profile=0 conv_tiles=0
 budget=0
 [ -n "${OUT:-}" ] && budget=540
 while [ $# -gt 0 ]; do
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --prebuilt) prebuilt=1 ;;
     --ladder) ladder=1 ;;
+    --conv-tiles) conv_tiles=1 ;;
     --op-cases) op_cases=1 ;;
     --profile) profile=1 ;;
     --app-data) app_data="$2"; shift ;;
@@ -77,11 +82,11 @@ done
 # between threads (reductions, norms, the convolution tiles).
 cuda_tests='*Cuda*:Gpu/*:Simulator/*:CachingAllocator.*:Device.*:Errors.DeviceMismatchOrNoGpu'
 [ -n "$tests_filter" ] && cuda_tests=$tests_filter
-sanitize_memcheck='Simulator/*:CudaConv.EdgeShapes:CudaConvLadder.*:CudaParity.*:CudaParityImageOps.*'
+sanitize_memcheck='Simulator/*:CudaConv.EdgeShapes:CudaConv.EveryTileAndIndexWidth:CudaConvLadder.*:CudaParity.*:CudaParityImageOps.*'
 sanitize_memcheck+=':DoubleBackwardCuda.*:CudaAllocator.*:CudaIndex.*:CudaSumToPlan.*:CudaTrainStep.*:CudaModels.*'
 # (memcheck reports every failed CUDA call: the allocator test that asks for 1 PiB on purpose stays out)
 sanitize_memcheck+='-CudaAllocator.AbsurdAllocation*'
-sanitize_racecheck='Simulator/*:CudaConv.EdgeShapes:CudaConvLadder.EdgeShapes:CudaParity.SumTo*:CudaParity.BatchNorm*'
+sanitize_racecheck='Simulator/*:CudaConv.EdgeShapes:CudaConv.EveryTileAndIndexWidth:CudaConvLadder.EdgeShapes:CudaParity.SumTo*:CudaParity.BatchNorm*'
 sanitize_racecheck+=':CudaParity.Loss*:CudaParityImageOps.InstanceNorm*'
 
 BUILD_DIR=${BUILD_DIR:-build-gpu}
@@ -252,9 +257,17 @@ fi
 if [ "$ladder" = 1 ]; then
   stage "convolution ladder (bench_conv_ladder_cuda)"
   GAN_BENCH_TIME_BUDGET_S=$(cap 120) NVIDIA_TF32_OVERRIDE=0 bounded "$(cap 150)" \
-    "$BUILD_DIR/bench/bench_conv_ladder_cuda" "${bench_args[@]}" --benchmark_out="$raw/ladder.json" \
+    "$BUILD_DIR/bench/bench_conv_ladder_cuda" ${LADDER_RUNGS:+--rungs="$LADDER_RUNGS"} "${bench_args[@]}" \
+    --benchmark_out="$raw/ladder.json" \
     > "$raw/ladder.log" 2>&1 || notes+=(--note "Convolution ladder: FAILED ($(tail -1 "$raw/ladder.log"))")
   grep -v -E '_(mean|stddev|cv)\b' "$raw/ladder.log" | tail -40 || true
+fi
+if [ "$conv_tiles" = 1 ]; then
+  stage "implicit-GEMM tile sweep (bench_kernels_cuda --conv-tiles)"
+  GAN_BENCH_TIME_BUDGET_S=$(cap 200) NVIDIA_TF32_OVERRIDE=0 bounded "$(cap 230)" \
+    "$BUILD_DIR/bench/bench_kernels_cuda" --conv-tiles "${bench_args[@]}" --benchmark_out="$raw/tiles.json" \
+    > "$raw/tiles.log" 2>&1 || notes+=(--note "Tile sweep: FAILED ($(tail -1 "$raw/tiles.log"))")
+  tail -5 "$raw/tiles.log"
 fi
 if [ "$op_cases" = 1 ]; then
   stage "op-case table, cuda rows (bench_op_cases)"
@@ -312,7 +325,7 @@ fi
 # ---- the table ----
 stage "report $report"
 fmt_args=()
-for f in kernels ladder op_cases; do [ -f "$raw/$f.json" ] && fmt_args+=(--kernels "$raw/$f.json"); done
+for f in kernels ladder tiles op_cases; do [ -f "$raw/$f.json" ] && fmt_args+=(--kernels "$raw/$f.json"); done
 [ -s "$raw/profile.csv" ] && fmt_args+=(--profile "$raw/profile.csv")
 [ -f "$raw/train.json" ] && fmt_args+=(--train "$raw/train.json")
 [ -f "$raw/pytorch.jsonl" ] && fmt_args+=(--pytorch "$raw/pytorch.jsonl")

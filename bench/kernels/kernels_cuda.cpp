@@ -18,6 +18,13 @@
 //       no TF32): a square product and Linear's forward and weight gradient
 //       at a DCGAN-like width. Which engine is the default follows from here.
 //
+// With --conv-tiles, instead of all that: the implicit GEMM's tile sweep.
+// Every pass of every DCGAN 64x64 layer at batch 128, as
+//   <op>/<layer>/b128/fast          the production kernel: plan_gemm's tile, 64-bit indices
+//   <op>/<layer>/b128/fast_i32      plan_gemm's tile, 32-bit indices (conv_gemm::fits_index32)
+//   <op>/<layer>/b128/tile_<name>   each tile of conv_gemm::kAllTiles, forced, 32-bit indices
+// beside cudnn: what plan_gemm's choice should be follows from here.
+//
 // Order of the run: BCE, Adam, gemm, batch norm, the fast and cuDNN convolutions,
 // then the naive convolutions, so that a time budget (GAN_BENCH_TIME_BUDGET_S)
 // cuts the least informative rows.
@@ -31,7 +38,9 @@
 //       --benchmark_out_format=json
 // (bench/run_gpu.sh does this and writes the table.)
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/common/bench_common.h"
@@ -41,6 +50,7 @@
 #include "core/error.h"
 #include "kernels/batch_norm2d/batch_norm2d.h"
 #include "kernels/conv/conv.h"
+#include "kernels/conv/implicit_gemm.h"
 #include "kernels/loss/loss.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/optim/optim.h"
@@ -151,6 +161,20 @@ GpuOp conv_op(const ConvLayer& layer, int64_t batch, ConvPass pass, ConvImpl imp
   const Conv2dParams p = conv2d_params(layer, batch);
   auto cudnn = cudnn_conv(key, p, pass, &choice);
   return conv_op(p, pass, impl, naive ? kConv2dNaive : kConv2dFast, cudnn_conv2d_launch(cudnn, pass), choice);
+}
+
+// The fast convolution with the implicit GEMM's kernel forced: a tile
+// (nullopt: plan_gemm's), and 32-bit indices or the production 64-bit ones.
+GpuOp conv_tile_op(const ConvLayer& layer, int64_t batch, ConvPass pass, std::optional<conv_gemm::TileKind> tile,
+                   bool index32) {
+  GpuOp op = conv_op(layer, batch, pass, ConvImpl::Fast);
+  op.launch = [inner = std::move(op.launch), tile, index32](float* const* b) {
+    const gan::cuda::ForceGemmKernel force(tile, index32);
+    inner(b);
+  };
+  op.label += detail::concat("; ", tile ? conv_gemm::tile_name(*tile) : "plan_gemm's", " tile, ",
+                             index32 ? "32-bit" : "64-bit", " indices");
+  return op;
 }
 
 // Buffers: x, gamma, beta, y, save_mean, save_invstd, running_mean, running_var.
@@ -329,6 +353,37 @@ void register_all() {
   }
 }
 
+// The tile sweep (--conv-tiles): see the top of the file.
+void register_conv_tiles() {
+  static constexpr int64_t kBatch = 128;
+  for (const ConvLayer& layer : dcgan64_conv_layers())
+    for (ConvPass pass : kConvPasses) {
+      const std::string op = detail::concat(layer.transposed ? "convT_" : "conv2d_", pass_suffix(pass));
+      const auto add = [&](const std::string& impl, std::optional<conv_gemm::TileKind> tile, bool index32) {
+        register_gpu_benchmark(bench_name(op, layer.name, kBatch, impl), [&layer, pass, tile, index32] {
+          return conv_tile_op(layer, kBatch, pass, tile, index32);
+        });
+      };
+      register_gpu_benchmark(bench_name(op, layer.name, kBatch, "cudnn"),
+                             [&layer, pass] { return conv_op(layer, kBatch, pass, ConvImpl::Cudnn); });
+      add("fast", std::nullopt, false);
+      add("fast_i32", std::nullopt, true);
+      for (conv_gemm::TileKind tile : conv_gemm::kAllTiles)
+        add(detail::concat("tile_", conv_gemm::tile_name(tile)), tile, true);
+    }
+}
+
+// Removes `flag` from argv; whether it was there.
+bool take_flag(int& argc, char** argv, std::string_view flag) {
+  for (int i = 1; i < argc; ++i)
+    if (argv[i] == flag) {
+      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
+      --argc;
+      return true;
+    }
+  return false;
+}
+
 void set_up_device() {
   measure_ceilings();
   add_cudnn_context();
@@ -339,7 +394,10 @@ void set_up_device() {
 }  // namespace gan::bench
 
 int main(int argc, char** argv) {
-  gan::bench::register_all();
+  if (gan::bench::take_flag(argc, argv, "--conv-tiles"))
+    gan::bench::register_conv_tiles();
+  else
+    gan::bench::register_all();
   return gan::bench::run_benchmarks(
       argc, argv, {"--benchmark_repetitions=7", "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.01"},
       gan::bench::set_up_device);

@@ -37,17 +37,24 @@
 // compulsory traffic) are FMA-bound; docs/kernels/convolution.md has the
 // per-layer floors.
 // Why these tiles: 8x8 per thread is the largest register block that fits
-// (64 accumulators + 16 fragment values + loader state: 166 registers, no
-// spills) and reads one shared-memory value per 4 FMAs (4 float4 loads per 64
-// FMAs); BK = 8 keeps 4 B loads per thread in flight per slice in 16.6 KB of
-// shared memory (both buffers). Smaller tiles exist for products too small to
-// fill the GPU.
+// (64 accumulators + 16 fragment values + loader state: 168 registers with
+// 64-bit indices, no spills) and reads one shared-memory value per 4 FMAs (4
+// float4 loads per 64 FMAs); BK = 8 keeps 4 B loads per thread in flight per
+// slice in 16.6 KB of shared memory (both buffers). Smaller tiles exist for
+// products too small to fill the GPU.
 //
-// TODO(bench): the epilogue stores single floats (4 consecutive columns per
+// Candidates, not yet measured (implicit_gemm.h's kAllTiles; the H200 run of
+// 2026-12-04 found the ladder's simpler rung 4 faster on 8 of 10 layers): BK =
+// 16 tiles, a 128x64 tile, and 32-bit indices (fits_index32: Medium then takes
+// 63 registers instead of 80, 4 blocks per SM instead of 3; Large 141 instead
+// of 168). Each is built, forced by ForceGemmKernel, checked (the CPU
+// emulation, and CudaConv.EveryTileAndIndexWidth on a GPU) and timed by
+// `bench_kernels_cuda --conv-tiles` (bench/run_gpu.sh --conv-tiles);
+// plan_gemm keeps its rule and 64-bit indices until that sweep has run.
+// Also open: the epilogue stores single floats (4 consecutive columns per
 // thread), not staged through shared memory for full-line coalescing; the Thin
-// tile still computes 13/16 padding rows for C = 3; the Large tile runs one
-// block per SM at 166 registers; tensor cores (3xTF32) would be the next step.
-// Measure first.
+// tile computes 13/16 padding rows for C = 3; tensor cores (3xTF32) would be
+// the next step.
 
 #include "core/cuda/cuda_check.h"
 #include "core/cuda/scratch.h"
@@ -61,11 +68,13 @@ namespace gan::cuda {
 namespace {
 
 using conv_gemm::ConvGemm;
-using conv_gemm::GemmSteps;
+using conv_gemm::ConvGemmOf;
+using conv_gemm::GemmStepsOf;
 
-template <typename Tile>
+// I: the index type, int32_t whenever conv_gemm::fits_index32 says so.
+template <typename Tile, typename I>
 __global__ void __launch_bounds__(Tile::kThreads)
-    conv_gemm_kernel(const ConvGemm g, const GemmSteps steps, const int64_t chunk, const int64_t splits,
+    conv_gemm_kernel(const ConvGemmOf<I> g, const GemmStepsOf<I> steps, const I chunk, const I splits,
                      const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
                      float* __restrict__ c, float* __restrict__ partial) {
   constexpr int BM = Tile::BM, BN = Tile::BN, BK = Tile::BK, TM = Tile::TM, TN = Tile::TN;
@@ -73,13 +82,13 @@ __global__ void __launch_bounds__(Tile::kThreads)
   __shared__ __align__(16) float b_tile[2][BK][BN];
 
   const int tid = static_cast<int>(threadIdx.x);
-  const int64_t m0 = static_cast<int64_t>(blockIdx.y) * BM;
-  const int64_t j0 = static_cast<int64_t>(blockIdx.x) * BN;
-  const int64_t split = blockIdx.z;
-  const int64_t k_begin = split * chunk;
-  const int64_t k_end = k_begin + chunk < g.K ? k_begin + chunk : g.K;
+  const I m0 = static_cast<I>(blockIdx.y) * BM;
+  const I j0 = static_cast<I>(blockIdx.x) * BN;
+  const I split = static_cast<I>(blockIdx.z);
+  const I k_begin = split * chunk;
+  const I k_end = k_begin + chunk < g.K ? k_begin + chunk : g.K;
 
-  conv_gemm::TileLoader<Tile> loader(g, tid, m0, j0, k_begin, k_end);
+  conv_gemm::TileLoader<Tile, I> loader(g, tid, m0, j0, k_begin, k_end);
   float a_regs[Tile::kLoadsA];
   float b_regs[Tile::kLoadsB];
   loader.fetch(g, steps.b_next, a, b, a_regs, b_regs);
@@ -89,7 +98,7 @@ __global__ void __launch_bounds__(Tile::kThreads)
   const int ty = tid / (BN / TN), tx = tid % (BN / TN);
   float acc[TM][TN] = {};
   int buf = 0;
-  for (int64_t k0 = k_begin; k0 < k_end; k0 += BK) {
+  for (I k0 = k_begin; k0 < k_end; k0 += BK) {
     const bool more = k0 + BK < k_end;  // the same in every thread: the barriers below are uniform
     if (more) {                         // next slice's global loads, in flight during the FMAs
       loader.next_slice(g, steps.a_slice, steps.b_slice);
@@ -121,15 +130,15 @@ __global__ void __launch_bounds__(Tile::kThreads)
   }
 
   // The output map's divisions once per column, the bias once per row.
-  int64_t column_offset[TN];
+  I column_offset[TN];
   GAN_UNROLL
   for (int j = 0; j < TN; ++j) {
-    const int64_t col = j0 + conv_gemm::tile_col<Tile>(tx, j);
+    const I col = j0 + conv_gemm::tile_col<Tile>(tx, j);
     column_offset[j] = splits == 1 && col < g.N ? conv_gemm::c_column_offset(g, col) : 0;
   }
   GAN_UNROLL
   for (int i = 0; i < TM; ++i) {
-    const int64_t m = m0 + conv_gemm::tile_row<Tile>(ty, i);
+    const I m = m0 + conv_gemm::tile_row<Tile>(ty, i);
     const float b_m = splits == 1 ? conv_gemm::row_bias(g, m, bias) : 0.0f;
     GAN_UNROLL
     for (int j = 0; j < TN; ++j)
@@ -144,24 +153,51 @@ __global__ void reduce_splits_kernel(const ConvGemm g, const int64_t splits, con
   GAN_GRID_STRIDE_LOOP(int64_t, e, g.M * g.N) conv_gemm::reduce_splits(g, e, splits, partial, bias, c);
 }
 
+// What ForceGemmKernel imposes on this thread: a tile (-1: plan_gemm's
+// choice) and 32-bit indices where they fit.
+thread_local int forced_tile = -1;
+thread_local bool forced_index32 = false;
+
+template <typename I>
+void launch(const ConvGemm& wide, const conv_gemm::GemmPlan& plan, const float* a, const float* b, const float* bias,
+            float* c, float* partial, cudaStream_t stream) {
+  const ConvGemmOf<I> g = conv_gemm::with_index<I>(wide);
+  conv_gemm::with_tile(plan.tile, [&](auto tile) {
+    using Tile = decltype(tile);
+    const GemmStepsOf<I> steps = conv_gemm::make_gemm_steps(g, Tile::BK);
+    const dim3 grid(static_cast<unsigned>(conv_gemm::ceil_div(wide.N, Tile::BN)),
+                    static_cast<unsigned>(conv_gemm::ceil_div(wide.M, Tile::BM)), static_cast<unsigned>(plan.splits));
+    conv_gemm_kernel<Tile, I><<<grid, Tile::kThreads, 0, stream>>>(g, steps, static_cast<I>(plan.chunk),
+                                                                   static_cast<I>(plan.splits), a, b, bias, c, partial);
+  });
+  GAN_CUDA_CHECK_LAST();
+}
+
 }  // namespace
+
+ForceGemmKernel::ForceGemmKernel(std::optional<conv_gemm::TileKind> tile, bool index32)
+    : previous_tile_(forced_tile), previous_index32_(forced_index32) {
+  forced_tile = tile ? static_cast<int>(*tile) : -1;
+  forced_index32 = index32;
+}
+ForceGemmKernel::~ForceGemmKernel() {
+  forced_tile = previous_tile_;
+  forced_index32 = previous_index32_;
+}
 
 void implicit_gemm(const ConvGemm& g, const float* a, const float* b, const float* bias, float* c) {
   if (g.M == 0 || g.N == 0) return;
-  const conv_gemm::GemmPlan plan = conv_gemm::plan_gemm(g);
+  const conv_gemm::GemmPlan plan = forced_tile < 0
+                                       ? conv_gemm::plan_gemm(g)
+                                       : conv_gemm::plan_gemm_for(g, static_cast<conv_gemm::TileKind>(forced_tile));
   const cudaStream_t stream = current_stream();
   // The partials live until the reduction is queued; see core/cuda/scratch.h for
   // why freeing them before it runs is safe.
   Scratch<float> partial(plan.splits > 1 ? static_cast<size_t>(plan.splits * g.M * g.N) : 0);
-  conv_gemm::with_tile(plan.tile, [&](auto tile) {
-    using Tile = decltype(tile);
-    const GemmSteps steps = conv_gemm::make_gemm_steps(g, Tile::BK);
-    const dim3 grid(static_cast<unsigned>(conv_gemm::ceil_div(g.N, Tile::BN)),
-                    static_cast<unsigned>(conv_gemm::ceil_div(g.M, Tile::BM)), static_cast<unsigned>(plan.splits));
-    conv_gemm_kernel<Tile>
-        <<<grid, Tile::kThreads, 0, stream>>>(g, steps, plan.chunk, plan.splits, a, b, bias, c, partial.get());
-  });
-  GAN_CUDA_CHECK_LAST();
+  if (forced_index32 && conv_gemm::fits_index32(g, plan.splits))
+    launch<int32_t>(g, plan, a, b, bias, c, partial.get(), stream);
+  else
+    launch<int64_t>(g, plan, a, b, bias, c, partial.get(), stream);
   if (plan.splits == 1) return;
   reduce_splits_kernel<<<grid_for(g.M * g.N), kThreadsPerBlock, 0, stream>>>(g, plan.splits, partial.get(), bias, c);
   GAN_CUDA_CHECK_LAST();

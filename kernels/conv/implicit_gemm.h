@@ -29,6 +29,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 
 #include "core/error.h"
 #include "kernels/conv/frame.h"
@@ -47,29 +49,43 @@ inline constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b
 
 // ---- the description of one product ----------------------------------------------
 
-struct ConvGemm {
-  int64_t M = 0, N = 0, K = 0;
-  int64_t k_mid = 1, k_inner = 1;  // k = (k0*k_mid + k1)*k_inner + k2
-  int64_t n_mid = 1, n_inner = 1;  // j = (j0*n_mid + j1)*n_inner + j2
+// I is the index type. The builders below describe products in int64_t; a
+// product can be narrowed to int32_t when every index the kernel forms fits
+// (fits_index32), which takes a quarter of the registers off the Medium tile
+// (119 -> 91) and halves the index instructions. The launcher runs int64_t
+// until a GPU run has measured the gain (bench_kernels_cuda --conv-tiles).
+template <typename I>
+struct ConvGemmOf {
+  I M = 0, N = 0, K = 0;
+  I k_mid = 1, k_inner = 1;  // k = (k0*k_mid + k1)*k_inner + k2
+  I n_mid = 1, n_inner = 1;  // j = (j0*n_mid + j1)*n_inner + j2
 
-  int64_t a_base = 0, a_m = 0, a_k0 = 0, a_k1 = 0, a_k2 = 0;
+  I a_base = 0, a_m = 0, a_k0 = 0, a_k1 = 0, a_k2 = 0;
 
-  int64_t b_j0 = 0, b_k0 = 0, b_rows = 1, b_cols = 1;
-  int64_t b_row_j = 0, b_row_0 = 0, b_row_k = 0;
-  int64_t b_col_j = 0, b_col_0 = 0, b_col_k = 0;
+  I b_j0 = 0, b_k0 = 0, b_rows = 1, b_cols = 1;
+  I b_row_j = 0, b_row_0 = 0, b_row_k = 0;
+  I b_col_j = 0, b_col_0 = 0, b_col_k = 0;
 
-  int64_t c_m = 0, c_j0 = 0, c_cols = 1, c_row_j = 0, c_row_0 = 0, c_col_j = 0, c_col_0 = 0;
+  I c_m = 0, c_j0 = 0, c_cols = 1, c_row_j = 0, c_row_0 = 0, c_col_j = 0, c_col_0 = 0;
 
-  int64_t bias_div = 1;  // row m gets bias[m / bias_div] (when a bias is given)
+  I bias_div = 1;  // row m gets bias[m / bias_div] (when a bias is given)
 };
+using ConvGemm = ConvGemmOf<int64_t>;
 
+// A parameter of the index type that does not take part in deduction (the
+// product's type decides it; a plain int64_t argument converts).
+template <typename I>
+using Idx = std::type_identity_t<I>;
+
+template <typename I>
 struct Digits3 {
-  int64_t d0 = 0, d1 = 0, d2 = 0;
+  I d0 = 0, d1 = 0, d2 = 0;
 };
 
 // i = (d0*mid + d1)*inner + d2
-GAN_HOST_DEVICE Digits3 split3(int64_t i, int64_t mid, int64_t inner) {
-  Digits3 d;
+template <typename I>
+GAN_HOST_DEVICE Digits3<I> split3(I i, Idx<I> mid, Idx<I> inner) {
+  Digits3<I> d;
   d.d2 = i % inner;
   i /= inner;
   d.d1 = i % mid;
@@ -77,34 +93,42 @@ GAN_HOST_DEVICE Digits3 split3(int64_t i, int64_t mid, int64_t inner) {
   return d;
 }
 
-GAN_HOST_DEVICE bool in_range(int64_t v, int64_t extent) {
-  return static_cast<uint64_t>(v) < static_cast<uint64_t>(extent);  // 0 <= v < extent in one compare
+template <typename I>
+GAN_HOST_DEVICE bool in_range(I v, Idx<I> extent) {
+  using U = std::make_unsigned_t<I>;
+  return static_cast<U>(v) < static_cast<U>(extent);  // 0 <= v < extent in one compare
 }
 
 // The definition of the three operands (the kernel reaches the same addresses
 // incrementally; the tests check both against the CPU reference).
-GAN_HOST_DEVICE int64_t a_offset(const ConvGemm& g, int64_t m, int64_t k) {
-  const Digits3 d = split3(k, g.k_mid, g.k_inner);
+template <typename I>
+GAN_HOST_DEVICE I a_offset(const ConvGemmOf<I>& g, Idx<I> m, Idx<I> k) {
+  const Digits3<I> d = split3<I>(k, g.k_mid, g.k_inner);
   return g.a_base + m * g.a_m + d.d0 * g.a_k0 + d.d1 * g.a_k1 + d.d2 * g.a_k2;
 }
 
-GAN_HOST_DEVICE bool b_offset(const ConvGemm& g, int64_t k, int64_t j, int64_t& offset) {
-  const Digits3 dk = split3(k, g.k_mid, g.k_inner);
-  const Digits3 dj = split3(j, g.n_mid, g.n_inner);
-  const int64_t row = dj.d1 * g.b_row_j + g.b_row_0 + dk.d1 * g.b_row_k;
-  const int64_t col = dj.d2 * g.b_col_j + g.b_col_0 + dk.d2 * g.b_col_k;
+template <typename I>
+GAN_HOST_DEVICE bool b_offset(const ConvGemmOf<I>& g, Idx<I> k, Idx<I> j, I& offset) {
+  const Digits3<I> dk = split3<I>(k, g.k_mid, g.k_inner);
+  const Digits3<I> dj = split3<I>(j, g.n_mid, g.n_inner);
+  const I row = dj.d1 * g.b_row_j + g.b_row_0 + dk.d1 * g.b_row_k;
+  const I col = dj.d2 * g.b_col_j + g.b_col_0 + dk.d2 * g.b_col_k;
   offset = dj.d0 * g.b_j0 + dk.d0 * g.b_k0 + row * g.b_cols + col;
-  return in_range(row, g.b_rows) && in_range(col, g.b_cols);
+  return in_range<I>(row, g.b_rows) && in_range<I>(col, g.b_cols);
 }
 
 // C's offset is m*c_m plus a part that depends on the column only (the
 // epilogue computes that once per column).
-GAN_HOST_DEVICE int64_t c_column_offset(const ConvGemm& g, int64_t j) {
-  const Digits3 d = split3(j, g.n_mid, g.n_inner);
+template <typename I>
+GAN_HOST_DEVICE I c_column_offset(const ConvGemmOf<I>& g, Idx<I> j) {
+  const Digits3<I> d = split3<I>(j, g.n_mid, g.n_inner);
   return d.d0 * g.c_j0 + (d.d1 * g.c_row_j + g.c_row_0) * g.c_cols + d.d2 * g.c_col_j + g.c_col_0;
 }
 
-GAN_HOST_DEVICE int64_t c_offset(const ConvGemm& g, int64_t m, int64_t j) { return m * g.c_m + c_column_offset(g, j); }
+template <typename I>
+GAN_HOST_DEVICE I c_offset(const ConvGemmOf<I>& g, Idx<I> m, Idx<I> j) {
+  return m * g.c_m + c_column_offset(g, j);
+}
 
 // ---- the passes as products ----------------------------------------------------------
 
@@ -236,35 +260,46 @@ inline ConvGemm dense_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int
 // ---- walking k without division ------------------------------------------------------
 
 // Address steps of one unit of each k digit, for one operand.
+template <typename I>
 struct KStrides {
-  int64_t s0 = 0, s1 = 0, s2 = 0;
+  I s0 = 0, s1 = 0, s2 = 0;
 };
-GAN_HOST_DEVICE KStrides a_strides(const ConvGemm& g) { return {g.a_k0, g.a_k1, g.a_k2}; }
-GAN_HOST_DEVICE KStrides b_strides(const ConvGemm& g) { return {g.b_k0, g.b_row_k * g.b_cols, g.b_col_k}; }
+template <typename I>
+GAN_HOST_DEVICE KStrides<I> a_strides(const ConvGemmOf<I>& g) {
+  return {g.a_k0, g.a_k1, g.a_k2};
+}
+template <typename I>
+GAN_HOST_DEVICE KStrides<I> b_strides(const ConvGemmOf<I>& g) {
+  return {g.b_k0, g.b_row_k * g.b_cols, g.b_col_k};
+}
 
 // Position k, its two inner digits, and the operand's address offset of k
 // (k0*s0 + d1*s1 + d2*s2).
+template <typename I>
 struct KCursor {
-  int64_t k = 0, d1 = 0, d2 = 0, offset = 0;
+  I k = 0, d1 = 0, d2 = 0, offset = 0;
 };
 
-GAN_HOST_DEVICE KCursor make_k_cursor(const ConvGemm& g, int64_t k, const KStrides& s) {
-  const Digits3 d = split3(k, g.k_mid, g.k_inner);
+template <typename I>
+GAN_HOST_DEVICE KCursor<I> make_k_cursor(const ConvGemmOf<I>& g, Idx<I> k, const KStrides<I>& s) {
+  const Digits3<I> d = split3<I>(k, g.k_mid, g.k_inner);
   return {k, d.d1, d.d2, d.d0 * s.s0 + d.d1 * s.s1 + d.d2 * s.s2};
 }
 
 // A fixed step through k, split into digits once on the host, with the
 // offset changes of the step and of each carry.
+template <typename I>
 struct KStep {
-  int64_t dk = 0, q1 = 0, q2 = 0;
-  int64_t offset = 0;  // q0*s0 + q1*s1 + q2*s2
-  int64_t carry2 = 0;  // d2 wraps: d2 -= inner, d1 += 1
-  int64_t carry1 = 0;  // d1 wraps: d1 -= mid, d0 += 1
+  I dk = 0, q1 = 0, q2 = 0;
+  I offset = 0;  // q0*s0 + q1*s1 + q2*s2
+  I carry2 = 0;  // d2 wraps: d2 -= inner, d1 += 1
+  I carry1 = 0;  // d1 wraps: d1 -= mid, d0 += 1
 };
 
-inline KStep make_k_step(const ConvGemm& g, int64_t step, const KStrides& s) {
-  const Digits3 q = split3(step, g.k_mid, g.k_inner);
-  KStep st;
+template <typename I>
+KStep<I> make_k_step(const ConvGemmOf<I>& g, Idx<I> step, const KStrides<I>& s) {
+  const Digits3<I> q = split3<I>(step, g.k_mid, g.k_inner);
+  KStep<I> st;
   st.dk = step, st.q1 = q.d1, st.q2 = q.d2;
   st.offset = q.d0 * s.s0 + q.d1 * s.s1 + q.d2 * s.s2;
   st.carry2 = s.s1 - g.k_inner * s.s2;
@@ -274,7 +309,8 @@ inline KStep make_k_step(const ConvGemm& g, int64_t step, const KStrides& s) {
 
 // Each digit is below its radix before and after, so one carry per digit is enough:
 // d2 + q2 < 2*inner, and d1 + 1 + q1 < 2*mid.
-GAN_HOST_DEVICE void advance(KCursor& c, const KStep& st, const ConvGemm& g) {
+template <typename I>
+GAN_HOST_DEVICE void advance(KCursor<I>& c, const KStep<I>& st, const ConvGemmOf<I>& g) {
   c.k += st.dk;
   c.offset += st.offset;
   c.d2 += st.q2;
@@ -291,16 +327,18 @@ GAN_HOST_DEVICE void advance(KCursor& c, const KStep& st, const ConvGemm& g) {
 }
 
 // The column part of B for column j: everything that does not depend on k.
+template <typename I>
 struct BColumn {
-  int64_t offset = 0;  // j0*b_j0 + row*b_cols + col
-  int64_t row = 0, col = 0;
+  I offset = 0;  // j0*b_j0 + row*b_cols + col
+  I row = 0, col = 0;
   bool valid = false;  // j < N
 };
 
-GAN_HOST_DEVICE BColumn b_column(const ConvGemm& g, int64_t j) {
-  BColumn c;
+template <typename I>
+GAN_HOST_DEVICE BColumn<I> b_column(const ConvGemmOf<I>& g, Idx<I> j) {
+  BColumn<I> c;
   if (j >= g.N) return c;
-  const Digits3 d = split3(j, g.n_mid, g.n_inner);
+  const Digits3<I> d = split3<I>(j, g.n_mid, g.n_inner);
   c.row = d.d1 * g.b_row_j + g.b_row_0;
   c.col = d.d2 * g.b_col_j + g.b_col_0;
   c.offset = d.d0 * g.b_j0 + c.row * g.b_cols + c.col;
@@ -310,10 +348,11 @@ GAN_HOST_DEVICE BColumn b_column(const ConvGemm& g, int64_t j) {
 
 // B[k, j] from its column and a cursor (made with b_strides) at k: whether it is
 // inside the tensor and the slice [.., k_end), and where.
-GAN_HOST_DEVICE bool b_tap(const ConvGemm& g, const BColumn& j, const KCursor& k, int64_t k_end, int64_t& offset) {
+template <typename I>
+GAN_HOST_DEVICE bool b_tap(const ConvGemmOf<I>& g, const BColumn<I>& j, const KCursor<I>& k, Idx<I> k_end, I& offset) {
   offset = j.offset + k.offset;
-  return j.valid && k.k < k_end && in_range(j.row + k.d1 * g.b_row_k, g.b_rows) &&
-         in_range(j.col + k.d2 * g.b_col_k, g.b_cols);
+  return j.valid && k.k < k_end && in_range<I>(j.row + k.d1 * g.b_row_k, g.b_rows) &&
+         in_range<I>(j.col + k.d2 * g.b_col_k, g.b_cols);
 }
 
 // ---- tiles ---------------------------------------------------------------------------
@@ -332,8 +371,9 @@ struct TileShape {
   static constexpr int kLoadsB = BK * BN / kThreads;  // B elements each thread loads per slice
   static constexpr int kARowStep = kThreads / BK;     // rows between one thread's A loads
   // A is stored k-major (a_tile[k][m]) for float4 reads along m. Loads run along
-  // k (8 threads per row, 4 rows per warp); padding rows by 4 floats puts those
-  // 32 stores in 32 different banks and keeps rows 16-byte aligned.
+  // k (BK threads per row); padding rows by 4 floats spreads those stores over
+  // the banks (conflict-free for BK = 8, 2-way for BK = 16) and keeps rows
+  // 16-byte aligned.
   static constexpr int kPadA = 4;
 
   static_assert(TM % 4 == 0 && TN % 4 == 0, "fragments are read as float4");
@@ -343,27 +383,59 @@ struct TileShape {
   static_assert(kThreads % 32 == 0, "whole warps");
 };
 
-// 128x128: 8x8 outputs per thread, 256 threads: 64 FMAs per 4 float4 shared
-// reads (the classic SGEMM balance). For products big enough to fill the GPU.
-using LargeTile = TileShape<128, 128, 8, 8, 8>;
-// 64x64: 4x4 per thread, 256 threads: 4x as many blocks for mid-sized products.
-using MediumTile = TileShape<64, 64, 8, 4, 4>;
-// 16x128: 4x4 per thread, 128 threads: for M <= 16 (C = 1 or 3 on the M side:
-// the generator's last layer, the discriminator's last), where a 64-row tile
-// would compute mostly padding.
-using ThinTile = TileShape<16, 128, 8, 4, 4>;
+// The tiles the launcher can run. plan_gemm picks one per product; the others
+// are candidates, forced and timed against it (bench_kernels_cuda
+// --conv-tiles). Registers per thread (ptxas, CUDA 13.0, sm_90) with 64-bit /
+// 32-bit indices, and so how many blocks fit an SM's 64K registers, are in
+// docs/kernels/convolution.md.
+enum class TileKind {
+  Large,     // 128x128, BK 8, 8x8 per thread, 256 threads: 64 FMAs per 4 float4 shared reads
+  Large16,   // 128x128, BK 16: half the barriers per FMA, twice the loads in flight
+  Tall,      // 128x64, BK 8, 8x4 per thread, 256 threads: for M >= 128 with half Large's columns
+  Tall16,    // 128x64, BK 16
+  Medium,    // 64x64, BK 8, 4x4 per thread, 256 threads: 4x as many blocks as Large
+  Medium16,  // 64x64, BK 16 (the ladder's rung 4 tile, double-buffered)
+  Thin,      // 16x128, BK 8, 4x4, 128 threads: for M <= 16 (3 or 1 channels)
+  Thin16,    // 16x128, BK 16
+};
 
-enum class TileKind { Large, Medium, Thin };
+inline constexpr TileKind kAllTiles[] = {TileKind::Large,  TileKind::Large16,  TileKind::Tall, TileKind::Tall16,
+                                         TileKind::Medium, TileKind::Medium16, TileKind::Thin, TileKind::Thin16};
+
+using LargeTile = TileShape<128, 128, 8, 8, 8>;
+using Large16Tile = TileShape<128, 128, 16, 8, 8>;
+using TallTile = TileShape<128, 64, 8, 8, 4>;
+using Tall16Tile = TileShape<128, 64, 16, 8, 4>;
+using MediumTile = TileShape<64, 64, 8, 4, 4>;
+using Medium16Tile = TileShape<64, 64, 16, 4, 4>;
+using ThinTile = TileShape<16, 128, 8, 4, 4>;
+using Thin16Tile = TileShape<16, 128, 16, 4, 4>;
+
+inline const char* tile_name(TileKind kind) {
+  switch (kind) {
+    case TileKind::Large: return "large";
+    case TileKind::Large16: return "large16";
+    case TileKind::Tall: return "tall";
+    case TileKind::Tall16: return "tall16";
+    case TileKind::Medium: return "medium";
+    case TileKind::Medium16: return "medium16";
+    case TileKind::Thin: return "thin";
+    case TileKind::Thin16: return "thin16";
+  }
+  return "?";
+}
 
 template <typename F>
 decltype(auto) with_tile(TileKind kind, F&& f) {
   switch (kind) {
-    case TileKind::Large:
-      return f(LargeTile{});
-    case TileKind::Medium:
-      return f(MediumTile{});
-    case TileKind::Thin:
-      break;
+    case TileKind::Large: return f(LargeTile{});
+    case TileKind::Large16: return f(Large16Tile{});
+    case TileKind::Tall: return f(TallTile{});
+    case TileKind::Tall16: return f(Tall16Tile{});
+    case TileKind::Medium: return f(MediumTile{});
+    case TileKind::Medium16: return f(Medium16Tile{});
+    case TileKind::Thin: break;
+    case TileKind::Thin16: return f(Thin16Tile{});
   }
   return f(ThinTile{});
 }
@@ -409,19 +481,21 @@ inline GemmPlan split_plan(const ConvGemm& g, TileKind tile, int64_t wanted) {
 }
 
 // Thin tiles for M <= 16; Large ones when they alone fill a wave; Medium
-// otherwise. Then, when there are still fewer tiles than a wave and K is long,
-// split K so that about two waves of blocks run (the weight gradients of the
-// first and last layers: M*N is tiny and K = N*P*Q is large).
-inline GemmPlan plan_gemm(const ConvGemm& g) {
+// otherwise.
+inline TileKind choose_tile(const ConvGemm& g) {
+  if (g.M <= ThinTile::BM) return TileKind::Thin;
+  if (tile_count<LargeTile>(g) >= kWaveBlocks) return TileKind::Large;
+  return TileKind::Medium;
+}
+
+// The plan for g on a given tile: when there are fewer tiles than a wave and K
+// is long, split K so that about two waves of blocks run (the weight gradients
+// of the first and last layers: M*N is tiny and K = N*P*Q is large).
+inline GemmPlan plan_gemm_for(const ConvGemm& g, TileKind tile) {
   GAN_CHECK(g.M >= 0 && g.N >= 0 && g.K >= 0 && g.M <= INT32_MAX && g.N <= INT32_MAX && g.K <= INT32_MAX, ValueError,
             "CUDA implicit GEMM: the product ", g.M, " x ", g.N, " x ", g.K,
             " is too large for one launch (sizes are 32-bit); use a smaller batch");
-  TileKind tile = TileKind::Medium;
   if (g.M == 0 || g.N == 0) return split_plan(g, tile, 1);  // nothing to launch
-  if (g.M <= ThinTile::BM)
-    tile = TileKind::Thin;
-  else if (tile_count<LargeTile>(g) >= kWaveBlocks)
-    tile = TileKind::Large;
   const int64_t tiles = with_tile(tile, [&](auto t) { return tile_count<decltype(t)>(g); });
   int64_t wanted = 1;
   if (tiles < kWaveBlocks) wanted = std::min(ceil_div(2 * kWaveBlocks, tiles), g.K / kMinSplitChunk);
@@ -433,6 +507,50 @@ inline GemmPlan plan_gemm(const ConvGemm& g) {
   return p;
 }
 
+inline GemmPlan plan_gemm(const ConvGemm& g) { return plan_gemm_for(g, choose_tile(g)); }
+
+// ---- 32-bit indices ----------------------------------------------------------------------
+
+// A bound on the magnitude of every index the kernel forms for g under a plan
+// with `splits` K splits: the addresses of A, B and C (including the ones it
+// forms for rows, columns and k up to a tile past the end, which it never
+// dereferences), the split-K partials, and the counters themselves.
+inline int64_t index_bound(const ConvGemm& g, int64_t splits) {
+  const auto mag = [](int64_t v) { return v < 0 ? -v : v; };
+  constexpr int64_t kSlack = 256;  // more than any tile dimension or K slice
+  const int64_t M = g.M + kSlack, N = g.N + kSlack, K = g.K + kSlack;
+  const int64_t k0 = ceil_div(K, g.k_mid * g.k_inner) + 1, j0 = ceil_div(N, g.n_mid * g.n_inner) + 1;
+  const int64_t a = mag(g.a_base) + M * mag(g.a_m) + k0 * mag(g.a_k0) + g.k_mid * mag(g.a_k1) + g.k_inner * mag(g.a_k2);
+  const int64_t b_row = g.n_mid * mag(g.b_row_j) + mag(g.b_row_0) + g.k_mid * mag(g.b_row_k);
+  const int64_t b_col = g.n_inner * mag(g.b_col_j) + mag(g.b_col_0) + g.k_inner * mag(g.b_col_k);
+  const int64_t b = j0 * mag(g.b_j0) + k0 * mag(g.b_k0) + b_row * g.b_cols + b_col;
+  const int64_t c_row = g.n_mid * mag(g.c_row_j) + mag(g.c_row_0);
+  const int64_t c = M * mag(g.c_m) + j0 * mag(g.c_j0) + c_row * g.c_cols + g.n_inner * mag(g.c_col_j) + mag(g.c_col_0);
+  const int64_t partial = (splits + 1) * M * N;
+  return std::max({a, b, c, partial, M, N, K});
+}
+
+// Whether the kernel may run g in int32_t arithmetic: the bound with a factor
+// of two to spare for the sums it forms along the way.
+inline bool fits_index32(const ConvGemm& g, int64_t splits) { return index_bound(g, splits) <= INT32_MAX / 2; }
+
+// g in another index type (every field converted; check fits_index32 first).
+template <typename J, typename I>
+ConvGemmOf<J> with_index(const ConvGemmOf<I>& g) {
+  ConvGemmOf<J> n;
+  const auto f = [](I v) { return static_cast<J>(v); };
+  n.M = f(g.M), n.N = f(g.N), n.K = f(g.K);
+  n.k_mid = f(g.k_mid), n.k_inner = f(g.k_inner), n.n_mid = f(g.n_mid), n.n_inner = f(g.n_inner);
+  n.a_base = f(g.a_base), n.a_m = f(g.a_m), n.a_k0 = f(g.a_k0), n.a_k1 = f(g.a_k1), n.a_k2 = f(g.a_k2);
+  n.b_j0 = f(g.b_j0), n.b_k0 = f(g.b_k0), n.b_rows = f(g.b_rows), n.b_cols = f(g.b_cols);
+  n.b_row_j = f(g.b_row_j), n.b_row_0 = f(g.b_row_0), n.b_row_k = f(g.b_row_k);
+  n.b_col_j = f(g.b_col_j), n.b_col_0 = f(g.b_col_0), n.b_col_k = f(g.b_col_k);
+  n.c_m = f(g.c_m), n.c_j0 = f(g.c_j0), n.c_cols = f(g.c_cols), n.c_row_j = f(g.c_row_j), n.c_row_0 = f(g.c_row_0);
+  n.c_col_j = f(g.c_col_j), n.c_col_0 = f(g.c_col_0);
+  n.bias_div = f(g.bias_div);
+  return n;
+}
+
 // ---- what one thread loads -------------------------------------------------------------
 
 // Per slice, thread tid loads kLoadsA elements of A (one k, rows kARowStep
@@ -441,7 +559,7 @@ inline GemmPlan plan_gemm(const ConvGemm& g) {
 // consecutive threads take consecutive columns, i.e. neighbouring pixels).
 // The loads are kept in registers until the slice before has been used, then
 // stored to the other shared-memory buffer (double buffering).
-template <typename Tile>
+template <typename Tile, typename I = int64_t>
 struct TileLoader {
   static constexpr int kLoadsA = Tile::kLoadsA, kLoadsB = Tile::kLoadsB;
 
@@ -451,14 +569,14 @@ struct TileLoader {
   GAN_HOST_DEVICE static int b_k(int tid, int i) { return (tid / Tile::BN) * kLoadsB + i; }
   GAN_HOST_DEVICE static int b_col(int tid) { return tid % Tile::BN; }
 
-  int64_t m_first = 0;       // row of A load 0
-  int64_t a_row_offset = 0;  // a_base + m_first*a_m
-  KCursor a_cursor;          // k of the A loads
-  BColumn column;            // the B column
-  KCursor b_cursor;          // k of B load 0
-  int64_t k_end = 0;         // end of this block's split
+  I m_first = 0;       // row of A load 0
+  I a_row_offset = 0;  // a_base + m_first*a_m
+  KCursor<I> a_cursor;  // k of the A loads
+  BColumn<I> column;    // the B column
+  KCursor<I> b_cursor;  // k of B load 0
+  I k_end = 0;         // end of this block's split
 
-  GAN_HOST_DEVICE TileLoader(const ConvGemm& g, int tid, int64_t m0, int64_t j0, int64_t k_begin, int64_t k_stop)
+  GAN_HOST_DEVICE TileLoader(const ConvGemmOf<I>& g, int tid, I m0, I j0, I k_begin, I k_stop)
       : m_first(m0 + a_row(tid, 0)),
         a_row_offset(g.a_base + m_first * g.a_m),
         a_cursor(make_k_cursor(g, k_begin + a_k(tid), a_strides(g))),
@@ -468,24 +586,24 @@ struct TileLoader {
 
   // The current slice's elements (0 outside the product, the split or the tensor).
   template <typename T>
-  GAN_HOST_DEVICE void fetch(const ConvGemm& g, const KStep& b_next, const T* a, const T* b, T (&ra)[kLoadsA],
-                             T (&rb)[kLoadsB]) const {
+  GAN_HOST_DEVICE void fetch(const ConvGemmOf<I>& g, const KStep<I>& b_next, const T* a, const T* b,
+                             T (&ra)[kLoadsA], T (&rb)[kLoadsB]) const {
     const bool a_k_ok = a_cursor.k < k_end;
     GAN_UNROLL
     for (int i = 0; i < kLoadsA; ++i) {
-      const int64_t m = m_first + i * Tile::kARowStep;
+      const I m = m_first + i * Tile::kARowStep;
       ra[i] = a_k_ok && m < g.M ? a[a_row_offset + i * Tile::kARowStep * g.a_m + a_cursor.offset] : T(0);
     }
-    KCursor k = b_cursor;
+    KCursor<I> k = b_cursor;
     GAN_UNROLL
     for (int i = 0; i < kLoadsB; ++i) {
-      int64_t offset = 0;
+      I offset = 0;
       rb[i] = b_tap(g, column, k, k_end, offset) ? b[offset] : T(0);
       if (i + 1 < kLoadsB) advance(k, b_next, g);
     }
   }
 
-  GAN_HOST_DEVICE void next_slice(const ConvGemm& g, const KStep& a_slice, const KStep& b_slice) {
+  GAN_HOST_DEVICE void next_slice(const ConvGemmOf<I>& g, const KStep<I>& a_slice, const KStep<I>& b_slice) {
     advance(a_cursor, a_slice, g);
     advance(b_cursor, b_slice, g);
   }
@@ -493,12 +611,15 @@ struct TileLoader {
 
 // The k steps a kernel launch needs, made on the host (they reach the kernel as
 // parameters, in constant memory, not in registers).
-struct GemmSteps {
-  KStep a_slice, b_slice, b_next;
+template <typename I>
+struct GemmStepsOf {
+  KStep<I> a_slice, b_slice, b_next;
 };
+using GemmSteps = GemmStepsOf<int64_t>;
 
-inline GemmSteps make_gemm_steps(const ConvGemm& g, int64_t bk) {
-  return {make_k_step(g, bk, a_strides(g)), make_k_step(g, bk, b_strides(g)), make_k_step(g, 1, b_strides(g))};
+template <typename I>
+GemmStepsOf<I> make_gemm_steps(const ConvGemmOf<I>& g, Idx<I> bk) {
+  return {make_k_step(g, bk, a_strides(g)), make_k_step(g, bk, b_strides(g)), make_k_step<I>(g, 1, b_strides(g))};
 }
 
 template <typename Tile, typename T>
@@ -514,21 +635,22 @@ GAN_HOST_DEVICE void store_slice(int tid, const T (&ra)[Tile::kLoadsA], const T 
 // ---- results ----------------------------------------------------------------------------
 
 // Split s of a split-K launch writes its partial C to partial[(s*M + m)*N + j].
-GAN_HOST_DEVICE int64_t partial_index(const ConvGemm& g, int64_t split, int64_t m, int64_t j) {
+template <typename I>
+GAN_HOST_DEVICE I partial_index(const ConvGemmOf<I>& g, Idx<I> split, Idx<I> m, Idx<I> j) {
   return (split * g.M + m) * g.N + j;
 }
 
 // The bias of row m (0 without a bias, or outside the product).
-template <typename T>
-GAN_HOST_DEVICE T row_bias(const ConvGemm& g, int64_t m, const T* bias) {
+template <typename I, typename T>
+GAN_HOST_DEVICE T row_bias(const ConvGemmOf<I>& g, Idx<I> m, const T* bias) {
   return bias != nullptr && m < g.M ? bias[m / g.bias_div] : T(0);
 }
 
 // The epilogue for C[m, j], given c_column_offset(g, j) and row_bias(g, m)
 // (skipped outside the product). Split-K partials get the bias when reduced.
-template <typename T>
-GAN_HOST_DEVICE void store_result(const ConvGemm& g, int64_t m, int64_t j, int64_t column_offset, T bias, T value,
-                                  int64_t split, int64_t splits, T* c, T* partial) {
+template <typename I, typename T>
+GAN_HOST_DEVICE void store_result(const ConvGemmOf<I>& g, Idx<I> m, Idx<I> j, Idx<I> column_offset, T bias, T value,
+                                  Idx<I> split, Idx<I> splits, T* c, T* partial) {
   if (m >= g.M || j >= g.N) return;
   if (splits == 1)
     c[m * g.c_m + column_offset] = value + bias;
@@ -538,12 +660,12 @@ GAN_HOST_DEVICE void store_result(const ConvGemm& g, int64_t m, int64_t j, int64
 
 // C element e = m*N + j of a split-K launch: its partials added in split order
 // (in double), so the result is the same run to run.
-template <typename T>
-GAN_HOST_DEVICE void reduce_splits(const ConvGemm& g, int64_t e, int64_t splits, const T* partial, const T* bias,
+template <typename I, typename T>
+GAN_HOST_DEVICE void reduce_splits(const ConvGemmOf<I>& g, Idx<I> e, Idx<I> splits, const T* partial, const T* bias,
                                    T* c) {
-  const int64_t m = e / g.N, j = e % g.N;
+  const I m = e / g.N, j = e % g.N;
   double sum = 0.0;
-  for (int64_t s = 0; s < splits; ++s) sum += static_cast<double>(partial[partial_index(g, s, m, j)]);
+  for (I s = 0; s < splits; ++s) sum += static_cast<double>(partial[partial_index(g, s, m, j)]);
   c[c_offset(g, m, j)] = static_cast<T>(sum) + row_bias(g, m, bias);
 }
 
@@ -555,5 +677,21 @@ namespace gan::cuda {
 // c = A @ B (+ bias), with a holding A's operand and b B's
 // (kernels/conv/implicit_gemm.cu; a build without CUDA does not define it).
 void implicit_gemm(const conv_gemm::ConvGemm& g, const float* a, const float* b, const float* bias, float* c);
+
+// While one exists, every implicit_gemm on this thread runs `tile` (with the
+// split plan_gemm_for gives it; nullopt: plan_gemm's choice), and with
+// index32, in 32-bit indices where they fit: for the tests that run each
+// kernel and the benchmark that times them against each other.
+class ForceGemmKernel {
+ public:
+  explicit ForceGemmKernel(std::optional<conv_gemm::TileKind> tile, bool index32);
+  ~ForceGemmKernel();
+  ForceGemmKernel(const ForceGemmKernel&) = delete;
+  ForceGemmKernel& operator=(const ForceGemmKernel&) = delete;
+
+ private:
+  int previous_tile_;
+  bool previous_index32_;
+};
 
 }  // namespace gan::cuda

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/cuda_runtime.h"
+#include "kernels/conv/implicit_gemm.h"
 #include "tests/kernels/conv_test_util.h"
 #include "tests/kernels/cuda_test_util.h"
 
@@ -268,6 +269,31 @@ TEST(CudaConv, EdgeShapes) {
   // And the small shapes the CPU-side emulation of the kernel checks (conv_test_util.h).
   check_cases<Conv2dOp>(test::conv2d_edge_cases(), 33);
   check_cases<ConvTranspose2dOp>(test::conv_transpose2d_edge_cases(), 34);
+}
+
+// Every tile the launcher can run, in 32-bit and in 64-bit indices, forced on
+// the edge shapes and on two DCGAN layers (the sweep of bench_kernels_cuda
+// --conv-tiles times them; whichever plan_gemm picks must be correct).
+TEST(CudaConv, EveryTileAndIndexWidth) {
+  GAN_SKIP_WITHOUT_CUDA();
+  const std::vector<ConvCase> conv = {
+      {2, 5, 33, 31, 7, 3, 3, 2, 1, 0, true},    // stride 2 on odd sizes
+      {5, 130, 7, 7, 129, 3, 3, 1, 1, 0, true},  // channels just above the tiles
+      {3, 4, 9, 9, 5, 1, 1, 2, 0, 0, true},      // scatter phases without taps
+      {1, 17, 5, 5, 1, 5, 5, 1, 0, 0, false},    // the dense scatter
+      {2, 64, 32, 32, 128, 4, 4, 2, 1, 0, false},  // D2
+  };
+  const std::vector<ConvCase> conv_t = {
+      {4, 33, 3, 5, 17, 5, 3, 2, 2, 1, true},   // everything odd
+      {2, 64, 32, 32, 3, 4, 4, 2, 1, 0, false},  // G5: M = 3
+  };
+  for (const conv_gemm::TileKind tile : conv_gemm::kAllTiles)
+    for (const bool index32 : {false, true}) {
+      SCOPED_TRACE(std::string(conv_gemm::tile_name(tile)) + (index32 ? ", 32-bit indices" : ", 64-bit indices"));
+      const cuda::ForceGemmKernel force(tile, index32);
+      check_cases<Conv2dOp>(conv, 35);
+      check_cases<ConvTranspose2dOp>(conv_t, 36);
+    }
 }
 
 // Split-K adds its partials in a fixed order: the same inputs give the same bits.

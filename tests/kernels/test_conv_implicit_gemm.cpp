@@ -16,6 +16,7 @@
 // and every tile shape and split-K count, forced.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -40,10 +41,12 @@ constexpr double kTol = 1e-12;
 
 // ---- the kernel, on the CPU -------------------------------------------------------------
 
-template <typename Tile>
-void emulate_gemm(const ConvGemm& g, const GemmPlan& plan, const double* a, const double* b, const double* bias,
+// I: the kernel's index type (the launcher narrows g to int32_t when it fits).
+template <typename Tile, typename I>
+void emulate_gemm(const ConvGemm& wide, const GemmPlan& plan, const double* a, const double* b, const double* bias,
                   double* c) {
-  if (g.M == 0 || g.N == 0) return;  // run_gemm launches nothing
+  if (wide.M == 0 || wide.N == 0) return;  // run_gemm launches nothing
+  const ConvGemmOf<I> g = with_index<I>(wide);
   constexpr int kThreads = Tile::kThreads, BK = Tile::BK, TM = Tile::TM, TN = Tile::TN;
   struct Shared {
     double a_tile[2][BK][Tile::BM + Tile::kPadA];
@@ -53,19 +56,19 @@ void emulate_gemm(const ConvGemm& g, const GemmPlan& plan, const double* a, cons
     double a[Tile::kLoadsA];
     double b[Tile::kLoadsB];
   };
-  const GemmSteps steps = make_gemm_steps(g, BK);
+  const GemmStepsOf<I> steps = make_gemm_steps(g, BK);
   std::vector<double> partial(plan.splits > 1 ? static_cast<size_t>(plan.splits * g.M * g.N) : 0);
   auto shared = std::make_unique<Shared>();
   std::vector<Registers> regs(kThreads);
   std::vector<std::array<double, TM * TN>> acc(kThreads);
 
-  for (int64_t split = 0; split < plan.splits; ++split)
-    for (int64_t by = 0; by < ceil_div(g.M, Tile::BM); ++by)
-      for (int64_t bx = 0; bx < ceil_div(g.N, Tile::BN); ++bx) {
-        const int64_t m0 = by * Tile::BM, j0 = bx * Tile::BN;
-        const int64_t k_begin = split * plan.chunk;
-        const int64_t k_end = std::min(g.K, k_begin + plan.chunk);
-        std::vector<TileLoader<Tile>> loader;
+  for (I split = 0; split < plan.splits; ++split)
+    for (I by = 0; by < ceil_div(g.M, Tile::BM); ++by)
+      for (I bx = 0; bx < ceil_div(g.N, Tile::BN); ++bx) {
+        const I m0 = by * Tile::BM, j0 = bx * Tile::BN;
+        const I k_begin = split * static_cast<I>(plan.chunk);
+        const I k_end = std::min<I>(g.K, k_begin + static_cast<I>(plan.chunk));
+        std::vector<TileLoader<Tile, I>> loader;
         for (int tid = 0; tid < kThreads; ++tid) {
           loader.emplace_back(g, tid, m0, j0, k_begin, k_end);
           loader[tid].fetch(g, steps.b_next, a, b, regs[tid].a, regs[tid].b);
@@ -73,7 +76,7 @@ void emulate_gemm(const ConvGemm& g, const GemmPlan& plan, const double* a, cons
           acc[tid].fill(0.0);
         }
         int buf = 0;
-        for (int64_t k0 = k_begin; k0 < k_end; k0 += BK) {
+        for (I k0 = k_begin; k0 < k_end; k0 += BK) {
           const bool more = k0 + BK < k_end;
           for (int tid = 0; tid < kThreads && more; ++tid) {
             loader[tid].next_slice(g, steps.a_slice, steps.b_slice);
@@ -96,13 +99,13 @@ void emulate_gemm(const ConvGemm& g, const GemmPlan& plan, const double* a, cons
         }
         for (int tid = 0; tid < kThreads; ++tid) {
           const int ty = tid / (Tile::BN / TN), tx = tid % (Tile::BN / TN);
-          int64_t column_offset[TN];
+          I column_offset[TN];
           for (int j = 0; j < TN; ++j) {
-            const int64_t col = j0 + tile_col<Tile>(tx, j);
+            const I col = j0 + tile_col<Tile>(tx, j);
             column_offset[j] = plan.splits == 1 && col < g.N ? c_column_offset(g, col) : 0;
           }
           for (int i = 0; i < TM; ++i) {
-            const int64_t m = m0 + tile_row<Tile>(ty, i);
+            const I m = m0 + tile_row<Tile>(ty, i);
             const double b_m = plan.splits == 1 ? row_bias(g, m, bias) : 0.0;
             for (int j = 0; j < TN; ++j)
               store_result(g, m, j0 + tile_col<Tile>(tx, j), column_offset[j], b_m, acc[tid][i * TN + j], split,
@@ -111,22 +114,25 @@ void emulate_gemm(const ConvGemm& g, const GemmPlan& plan, const double* a, cons
         }
       }
   if (plan.splits > 1)
-    for (int64_t e = 0; e < g.M * g.N; ++e) reduce_splits(g, e, plan.splits, partial.data(), bias, c);
+    for (int64_t e = 0; e < wide.M * wide.N; ++e) reduce_splits(wide, e, plan.splits, partial.data(), bias, c);
 }
 
-// How a product is run: the launcher's own plan, or a forced tile and split count.
+// How a product is run: the launcher's own plan, or a forced tile and split
+// count; in 64-bit indices (the launcher's default) or 32-bit ones where they
+// fit (what ForceGemmKernel's index32 asks for).
 struct Variant {
   bool automatic = true;
   TileKind tile = TileKind::Medium;
   int64_t splits_wanted = 1;
+  bool index32 = false;
   bool definition = false;  // instead of the kernel: the plain triple loop over a/b/c_offset
 };
 
 std::string describe(const Variant& v) {
   if (v.definition) return "definition";
-  if (v.automatic) return "plan_gemm";
-  const char* t = v.tile == TileKind::Large ? "Large" : v.tile == TileKind::Medium ? "Medium" : "Thin";
-  return std::string(t) + " x" + std::to_string(v.splits_wanted) + " splits";
+  const std::string index = v.index32 ? ", 32-bit indices" : "";
+  if (v.automatic) return "plan_gemm" + index;
+  return std::string(tile_name(v.tile)) + " x" + std::to_string(v.splits_wanted) + " splits" + index;
 }
 
 // C = A @ B (+ bias) by the maps alone, one element at a time.
@@ -145,7 +151,13 @@ void by_definition(const ConvGemm& g, const double* a, const double* b, const do
 void run(const ConvGemm& g, const Variant& v, const double* a, const double* b, const double* bias, double* c) {
   if (v.definition) return by_definition(g, a, b, bias, c);
   const GemmPlan plan = v.automatic ? plan_gemm(g) : split_plan(g, v.tile, v.splits_wanted);
-  with_tile(plan.tile, [&](auto tile) { emulate_gemm<decltype(tile)>(g, plan, a, b, bias, c); });
+  const bool index32 = v.index32 && fits_index32(g, plan.splits);  // as the launcher decides
+  with_tile(plan.tile, [&](auto tile) {
+    if (index32)
+      emulate_gemm<decltype(tile), int32_t>(g, plan, a, b, bias, c);
+    else
+      emulate_gemm<decltype(tile), int64_t>(g, plan, a, b, bias, c);
+  });
 }
 
 // The three passes as kernels/conv/implicit_gemm.cu launches them.
@@ -161,18 +173,23 @@ void weight_grad(const ConvFrame& f, const Variant& v, const double* out, const 
 
 std::vector<Variant> variants() {
   std::vector<Variant> vs;
-  vs.push_back(Variant{});
   Variant def;
   def.definition = true;
   vs.push_back(def);
-  // Split in 3 (fewer when K is short): the last split is the short one. The
-  // automatic plan covers the unsplit epilogue.
-  for (TileKind t : {TileKind::Large, TileKind::Medium, TileKind::Thin}) {
-    Variant v;
-    v.automatic = false;
-    v.tile = t;
-    v.splits_wanted = 3;
-    vs.push_back(v);
+  for (const bool index32 : {false, true}) {
+    Variant automatic;
+    automatic.index32 = index32;
+    vs.push_back(automatic);
+    // Split in 3 (fewer when K is short): the last split is the short one. The
+    // automatic plan covers the unsplit epilogue.
+    for (TileKind t : kAllTiles) {
+      Variant v;
+      v.automatic = false;
+      v.tile = t;
+      v.splits_wanted = 3;
+      v.index32 = index32;
+      vs.push_back(v);
+    }
   }
   return vs;
 }
@@ -327,14 +344,14 @@ TEST(ConvImplicitGemm, CursorAdvanceMatchesDivision) {
     ConvGemm g;
     g.k_mid = radix(rng);
     g.k_inner = radix(rng);
-    const KStrides s{stride(rng), stride(rng), stride(rng)};
+    const KStrides<int64_t> s{stride(rng), stride(rng), stride(rng)};
     const int64_t start = std::uniform_int_distribution<int64_t>(0, 200)(rng);
     const int64_t step = std::uniform_int_distribution<int64_t>(1, 40)(rng);
-    const KStep st = make_k_step(g, step, s);
-    KCursor c = make_k_cursor(g, start, s);
+    const KStep<int64_t> st = make_k_step(g, step, s);
+    KCursor<int64_t> c = make_k_cursor(g, start, s);
     for (int i = 1; i <= 30; ++i) {
       advance(c, st, g);
-      const KCursor want = make_k_cursor(g, start + i * step, s);
+      const KCursor<int64_t> want = make_k_cursor(g, start + i * step, s);
       ASSERT_EQ(c.k, want.k);
       ASSERT_EQ(c.d1, want.d1) << "mid " << g.k_mid << " inner " << g.k_inner << " step " << step;
       ASSERT_EQ(c.d2, want.d2);
@@ -407,12 +424,14 @@ void check_register_blocks() {
 }
 
 TEST(ConvImplicitGemm, RegisterBlocksAndLoadsCoverTheTiles) {
-  check_register_blocks<LargeTile>();
-  check_register_blocks<MediumTile>();
-  check_register_blocks<ThinTile>();
+  for (TileKind t : kAllTiles) {
+    SCOPED_TRACE(tile_name(t));
+    with_tile(t, [](auto tile) { check_register_blocks<decltype(tile)>(); });
+  }
 }
 
-// The A-tile stores of one warp (8 k x 4 rows) land in 32 different banks.
+// The A-tile stores of one warp (BK k x 32/BK rows) land in 32 different
+// banks for BK = 8; with BK = 16, k and k + 8 share a bank: 2-way.
 template <typename Tile>
 void check_a_store_banks() {
   using L = TileLoader<Tile>;
@@ -423,14 +442,15 @@ void check_a_store_banks() {
         const int tid = warp * 32 + lane;
         ++bank[static_cast<size_t>((L::a_k(tid) * (Tile::BM + Tile::kPadA) + L::a_row(tid, i)) % 32)];
       }
-      for (int v : bank) EXPECT_EQ(v, 1);
+      EXPECT_EQ(*std::max_element(bank.begin(), bank.end()), Tile::BK / 8);
     }
 }
 
-TEST(ConvImplicitGemm, ATileStoresHaveNoBankConflicts) {
-  check_a_store_banks<LargeTile>();
-  check_a_store_banks<MediumTile>();
-  check_a_store_banks<ThinTile>();
+TEST(ConvImplicitGemm, ATileStoresSpreadOverTheBanks) {
+  for (TileKind t : kAllTiles) {
+    SCOPED_TRACE(tile_name(t));
+    with_tile(t, [](auto tile) { check_a_store_banks<decltype(tile)>(); });
+  }
 }
 
 TEST(ConvImplicitGemm, SplitPlanCoversKWithWholeSlices) {
@@ -468,6 +488,37 @@ TEST(ConvImplicitGemm, PlanPicksTilesAndSplitsForDcganLayers) {
   EXPECT_TRUE(scatter_is_dense(first));
   EXPECT_EQ(scatter_gemm_count(first), 1);
   EXPECT_EQ(scatter_gemm(first, 0).K, 100);
+}
+
+// 32-bit indices for every pass of the DCGAN layers at batch 256, 64-bit ones
+// once an operand passes 2^30 elements (the bound keeps a factor 2 spare).
+TEST(ConvImplicitGemm, IndicesNarrowTo32BitsOnlyWhereTheyFit) {
+  const ConvFrame mid = conv_frame(make_conv2d_params(256, 128, 16, 16, 256, 4, 4, 2, 1));
+  EXPECT_TRUE(fits_index32(gather_gemm(mid), 1));
+  EXPECT_TRUE(fits_index32(weight_gemm(mid), plan_gemm(weight_gemm(mid)).splits));
+  for (int64_t phase = 0; phase < 4; ++phase) EXPECT_TRUE(fits_index32(scatter_gemm(mid, phase), 1));
+  // in: 512 x 64 x 256 x 256 = 2^31 elements.
+  const ConvFrame big = conv_frame(make_conv2d_params(512, 64, 256, 256, 64, 4, 4, 2, 1));
+  EXPECT_FALSE(fits_index32(gather_gemm(big), 1));
+  EXPECT_FALSE(fits_index32(weight_gemm(big), 1));
+  // Just under: in has 2^28 elements.
+  const ConvFrame under = conv_frame(make_conv2d_params(64, 64, 256, 256, 64, 4, 4, 2, 1));
+  EXPECT_TRUE(fits_index32(gather_gemm(under), 1));
+  // The bound covers every address the definition forms, over the whole product.
+  for (const ConvGemm& g : {gather_gemm(mid), weight_gemm(mid), scatter_gemm(mid, 3)}) {
+    int64_t largest = 0;
+    for (int64_t m : {int64_t{0}, g.M - 1})
+      for (int64_t k : {int64_t{0}, g.K - 1}) largest = std::max(largest, std::abs(a_offset(g, m, k)));
+    for (int64_t j : {int64_t{0}, g.N - 1}) {
+      largest = std::max(largest, std::abs(c_offset(g, g.M - 1, j)));
+      for (int64_t k : {int64_t{0}, g.K - 1}) {
+        int64_t off = 0;
+        b_offset(g, k, j, off);
+        largest = std::max(largest, std::abs(off));
+      }
+    }
+    EXPECT_LE(largest, index_bound(g, 1));
+  }
 }
 
 TEST(ConvImplicitGemm, PlanRefusesProductsBeyondTheGrid) {

@@ -100,8 +100,8 @@ struct VectorLoader {
   int64_t a_row_offset = 0;  // a_base + m*a_m
   int64_t k = 0;             // the first of the 4 A elements
   bool vector_a = false;     // a_rows_vectorizable, decided on the host
-  conv_gemm::BColumn column;
-  conv_gemm::KCursor b_cursor;  // k of B load 0
+  conv_gemm::BColumn<int64_t> column;
+  conv_gemm::KCursor<int64_t> b_cursor;  // k of B load 0
 
   GAN_HOST_DEVICE VectorLoader(const ConvGemm& g, int tid, int64_t m0, int64_t j0, bool vectorizable)
       : m(m0 + a_row(tid)),
@@ -113,15 +113,15 @@ struct VectorLoader {
 
   // The current slice's elements, 0 outside the product or the tensor.
   template <typename T>
-  GAN_HOST_DEVICE void fetch(const ConvGemm& g, const conv_gemm::KStep& b_next, const T* a, const T* b, T (&ra)[4],
-                             T (&rb)[kLoadsB]) const {
+  GAN_HOST_DEVICE void fetch(const ConvGemm& g, const conv_gemm::KStep<int64_t>& b_next, const T* a, const T* b,
+                             T (&ra)[4], T (&rb)[kLoadsB]) const {
     if (vector_a && m < g.M && k < g.K) {  // K % 4 == 0: the quad is whole
       load4(a + a_row_offset + k, ra);
     } else {
       GAN_UNROLL
       for (int e = 0; e < 4; ++e) ra[e] = m < g.M && k + e < g.K ? a[a_row_offset + k + e] : T(0);
     }
-    conv_gemm::KCursor kc = b_cursor;
+    conv_gemm::KCursor<int64_t> kc = b_cursor;
     GAN_UNROLL
     for (int i = 0; i < kLoadsB; ++i) {
       int64_t offset = 0;
@@ -130,7 +130,7 @@ struct VectorLoader {
     }
   }
 
-  GAN_HOST_DEVICE void next_slice(const ConvGemm& g, const conv_gemm::KStep& b_slice) {
+  GAN_HOST_DEVICE void next_slice(const ConvGemm& g, const conv_gemm::KStep<int64_t>& b_slice) {
     k += Tile::BK;
     conv_gemm::advance(b_cursor, b_slice, g);
   }
