@@ -15,6 +15,9 @@ bool available();
 // Throws DeviceError with a plain explanation (no GPU, no driver, CPU-only build).
 void require_available();
 std::string device_name();
+// Device memory this process can still get: free on the device plus the
+// blocks the caching allocator holds for reuse.
+std::size_t free_memory();
 
 // Device memory through the caching allocator: steady-state training does no
 // cudaMalloc/cudaFree. Throws OutOfMemoryError with the size asked for and the

@@ -11,6 +11,7 @@
 
 #include "apps/gan/classifier.h"
 #include "apps/gan/commands.h"
+#include "apps/gan/memory_estimate.h"
 #include "core/error.h"
 #include "core/version.h"
 
@@ -38,22 +39,6 @@ Cli make_cli() {
   return cli;
 }
 
-namespace {
-
-// What to lower when a command runs out of memory, in that command's options.
-std::string memory_advice(const std::string& command) {
-  if (command == "train") return "lower --batch-size or --image-size, or use a smaller model (--ngf, --ndf)";
-  if (command == "cyclegan train" || command == "pix2pix train")
-    return "lower --batch-size, --image-size or --load-size, or use a smaller model (--ngf, --ndf)";
-  if (command == "translate") return "lower --image-size or --batch-size";
-  if (command == "sample") return "lower --n (the images are generated in one batch)";
-  if (command == "eval") return "lower --samples";
-  if (command == "classifier train") return "lower --batch-size";
-  return "use smaller batches, images or models";
-}
-
-}  // namespace
-
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string command;  // set once parsed: a handler's own UsageError points at its --help
   try {
@@ -71,7 +56,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         << " --help' for usage\n";
     return 2;
   } catch (const OutOfMemoryError& e) {
-    err << "gan: error: " << e.what() << "\n" << memory_advice(command) << "\n";
+    err << "gan: error: " << e.what() << "; " << memory_advice(command) << "\n";
     return 1;
   } catch (const gan::Error& e) {
     err << "gan: error: " << e.what() << "\n";
@@ -79,7 +64,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const std::bad_alloc&) {
     // From an allocation outside the engine's allocators (a std::vector, a kernel's scratch).
     err << "gan: error: out of host memory: the work needs more memory than this machine (or its ulimit) "
-           "allows\n"
+           "allows; "
         << memory_advice(command) << "\n";
     return 1;
   } catch (const std::exception& e) {

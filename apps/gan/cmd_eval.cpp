@@ -1,11 +1,13 @@
 // `gan eval`: the quality metric of a trained generator (generator_eval.h):
 // the feature distance to real images and the class coverage of its samples.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
 #include "apps/gan/commands.h"
 #include "apps/gan/dcgan_trainer.h"
 #include "apps/gan/generator_eval.h"
+#include "apps/gan/memory_estimate.h"
 #include "core/autograd.h"
 #include "core/io/checkpoint_format.h"
 
@@ -40,6 +42,29 @@ int cmd_eval(const ParsedArgs& a) {
                                                        : "fashion-mnist";
   const GeneratorEvaluator evaluator(g->config, dataset, a.get_string("classifier"), a.get_int("samples"),
                                      static_cast<uint64_t>(a.get_int("seed")), device);
+  // The samples are generated and classified in batches of 256
+  // (evaluate_generator); what grows with --samples is their features, kept in
+  // host memory as doubles.
+  const int64_t samples = a.get_int("samples"), batch = std::min<int64_t>(samples, 256);
+  FashionClassifier& classifier = evaluator.classifier();
+  const std::size_t features =
+      device.is_cuda() ? 0 : static_cast<std::size_t>(samples * classifier.config.feature_dim) * sizeof(double);
+  const std::string setting = std::to_string(samples) + " samples in batches of " + std::to_string(batch);
+  auto need = estimate_memory(
+      device, batch, setting,
+      [&](int64_t b) {
+        NoGradGuard no_grad;
+        const int64_t classes = g->config.num_classes;
+        const Tensor z = Tensor::zeros({b, g->config.nz}, DType::F32, device);
+        const Tensor images =
+            classes == 0 ? g->forward(z)
+                         : g->forward(z, one_hot(std::vector<int64_t>(static_cast<size_t>(b), 0), classes, device));
+        classifier.classify(classifier.features(images));
+        return ProbeSizes{};
+      },
+      features);
+  need.parameters = module_bytes(*g) + module_bytes(classifier);  // loaded before the probe
+  check_memory(need, "eval", false, std::cout);
   const GeneratorEvaluation e = evaluator.evaluate([&](const Tensor& z, const std::vector<int64_t>& labels) {
     NoGradGuard no_grad;
     const int64_t classes = g->config.num_classes;

@@ -5,6 +5,7 @@
 
 #include "apps/gan/commands.h"
 #include "apps/gan/dcgan_trainer.h"
+#include "apps/gan/memory_estimate.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/io/png_grid.h"
@@ -70,6 +71,15 @@ int cmd_sample(const ParsedArgs& a) {
     z = Tensor::randn({n, g->config.nz}, noise, DType::F32, device);
     if (classes > 0) labels.assign(static_cast<size_t>(n), cls);
   }
+  // One batch of n images, measured at two small ones (memory_estimate.h).
+  const std::string setting = std::to_string(n) + " images at " + std::to_string(g->config.image_size) + " px";
+  auto need = estimate_memory(device, n, setting, [&](int64_t b) {
+    generate(*g, Tensor::zeros({b, g->config.nz}, DType::F32, device),
+             std::vector<int64_t>(classes > 0 ? static_cast<size_t>(b) : 0, 0));
+    return ProbeSizes{};
+  });
+  need.parameters = module_bytes(*g);  // loaded before the probe
+  check_memory(need, "sample", false, std::cout);
   const Tensor images = generate(*g, z, labels).to(Device::cpu());
   const int side = static_cast<int>(g->config.image_size);
   io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels), side,

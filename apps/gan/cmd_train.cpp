@@ -14,6 +14,7 @@
 #include "apps/gan/dataset.h"
 #include "apps/gan/dcgan_trainer.h"
 #include "apps/gan/generator_eval.h"
+#include "apps/gan/memory_estimate.h"
 #include "apps/gan/train_loop.h"
 #include "core/error.h"
 
@@ -67,44 +68,6 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
   return o;
 }
 
-// The data of a resumed run: the checkpoint's, or the --dataset given with
-// --resume when it is the same data set at another place (same identity). A
-// checkpoint from before identities were recorded needs the same spec.
-void resume_dataset(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a, const RunOptions& given,
-                    RunOptions& o) {
-  const std::string stored = ck.meta("dataset");
-  o.dataset = stored;
-  if (!ck.has_meta("dataset_identity")) {
-    ResumeCheck(a, path)("dataset", given.dataset, absolute_spec(stored));
-    o.dataset_identity = dataset_identity(stored);
-    return;
-  }
-  const DatasetIdentity was = DatasetIdentity::from_meta(ck.meta("dataset_identity"));
-  if (a.given_on_command_line("dataset") && given.dataset != stored) {
-    const DatasetIdentity here = dataset_identity(given.dataset);
-    usage_check(here == was,
-                "--dataset " + given.dataset + " is not the data set this run was trained on (" + stored +
-                    "): it has " + here.str() + ", the run's had " + was.str() +
-                    "; leave --dataset out, give the run's data at its new place, or start a new run in another --out",
-                a.command());
-    o.dataset = given.dataset;
-    o.dataset_identity = here;
-    return;
-  }
-  const DatasetIdentity now = [&] {
-    try {
-      return dataset_identity(stored);
-    } catch (const IoError&) {
-      throw IoError("the run's data set " + stored + " is gone (" + was.str() +
-                    "); if it moved, resume with --dataset and its new place");
-    }
-  }();
-  o.dataset_identity = now;
-  if (now != was)
-    o.notice = "gan train: warning: the data set " + stored + " changed since the run started (" + was.str() +
-               "; now " + now.str() + "); the run continues on what is there now";
-}
-
 // On --resume the checkpoint's options win; an option given on the command
 // line that contradicts them is an error (silently ignoring it would mislead).
 RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a,
@@ -121,7 +84,10 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.train.gp_lambda = meta_double(ck, "gp_lambda", path);
   o.train.seed = static_cast<uint64_t>(meta_int(ck, "seed", path));
   o.train.device = device;
-  resume_dataset(ck, path, a, given, o);
+  ResumedData data = resume_data(ck, path, a, "dataset", given.dataset, absolute_spec, dataset_identity);
+  o.dataset = data.spec;
+  o.dataset_identity = data.identity;
+  o.notice = data.notice;
   o.batch_size = meta_int(ck, "batch_size", path);
   o.conditional = o.train.model.num_classes > 0;
 
@@ -144,6 +110,28 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   check("seed", given.train.seed, o.train.seed);
   check("batch-size", given.batch_size, o.batch_size);
   return o;
+}
+
+// The run's memory, measured on trainers of its model that do one step on
+// blank batches (memory_estimate.h).
+MemoryEstimate estimate_train_memory(const RunOptions& run) {
+  const DcganConfig& m = run.train.model;
+  const std::string setting = "batch " + std::to_string(run.batch_size) + " at " + std::to_string(m.image_size) + " px";
+  // On the CPU the loader's batches count too: the one in use and the two it
+  // prepares ahead, each of n_critic batches.
+  const std::size_t per_batch = static_cast<std::size_t>(run.batch_size * m.channels * m.image_size * m.image_size);
+  const std::size_t loader =
+      run.train.device.is_cuda() ? 0 : 3 * static_cast<std::size_t>(run.train.n_critic) * per_batch * sizeof(float);
+  return estimate_memory(run.train.device, run.batch_size, setting, [&](int64_t b) {
+    DcganTrainer probe(run.train);
+    std::vector<Batch> batches(static_cast<size_t>(probe.batches_per_step()));
+    for (Batch& batch : batches) {
+      batch.images = Tensor::zeros({b, m.channels, m.image_size, m.image_size});
+      if (run.conditional) batch.labels.assign(static_cast<size_t>(b), 0);
+    }
+    probe.train_step(batches);
+    return training_sizes({&probe.generator(), &probe.discriminator()}, run.train.loss == GanLoss::WGAN ? 1 : 2);
+  }, loader);
 }
 
 // loss_D, loss_G, D(x), D(G(z)) as the progress bar shows them.
@@ -232,6 +220,7 @@ int cmd_train(const ParsedArgs& a) {
     run.train.model.num_classes = data.num_classes;
   }
   run.train.model.validate();
+  if (check_memory(estimate_train_memory(run), "train", a.get_flag("dry-run"), std::cout)) return 0;
 
   DcganTrainer trainer(run.train);
   if (dir.resuming()) trainer.restore_state(dir.resumed(), dir.checkpoint_path());

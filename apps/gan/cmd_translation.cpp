@@ -18,6 +18,7 @@
 
 #include "apps/gan/commands.h"
 #include "apps/gan/cyclegan_trainer.h"
+#include "apps/gan/memory_estimate.h"
 #include "apps/gan/pix2pix_trainer.h"
 #include "apps/gan/translation_data.h"
 #include "core/autograd.h"
@@ -83,7 +84,9 @@ void add_common_training_options(CommandSpec& c, const std::string& out, int64_t
 // What fixes a run besides the trainer's own settings: the data, its
 // batching and augmentation. Stored in the checkpoint as run metadata.
 struct DataOptions {
-  std::string spec;  // --data
+  std::string spec;  // --data, its folder absolute
+  DatasetIdentity identity;
+  std::string notice;  // a warning to show before training (the data changed)
   int64_t batch_size = 1;
   int64_t load_size = 0;
   bool flip = true;
@@ -93,6 +96,7 @@ struct DataOptions {
 
 void put_data_meta(io::Checkpoint& ck, const DataOptions& d) {
   ck.put_meta("data", d.spec);
+  ck.put_meta("data_identity", d.identity.meta());
   ck.put_meta("batch_size", std::to_string(d.batch_size));
   ck.put_meta("load_size", std::to_string(d.load_size));
   ck.put_meta("flip", d.flip ? "1" : "0");
@@ -101,7 +105,7 @@ void put_data_meta(io::Checkpoint& ck, const DataOptions& d) {
 
 DataOptions data_from_args(const ParsedArgs& a) {
   DataOptions d;
-  d.spec = a.get_string("data");
+  d.spec = absolute_data_spec(a.get_string("data"));
   d.batch_size = a.get_int("batch-size");
   d.load_size = a.get_int("load-size");
   d.flip = !a.get_flag("no-flip");
@@ -113,13 +117,15 @@ DataOptions data_from_args(const ParsedArgs& a) {
 DataOptions data_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a) {
   const DataOptions given = data_from_args(a);
   DataOptions d = given;
-  d.spec = ck.meta("data");
+  const ResumedData data = resume_data(ck, path, a, "data", given.spec, absolute_data_spec, data_identity);
+  d.spec = data.spec;
+  d.identity = data.identity;
+  d.notice = data.notice;
   d.batch_size = meta_int(ck, "batch_size", path);
   d.load_size = meta_int(ck, "load_size", path);
   d.flip = meta_int(ck, "flip", path) != 0;
   d.direction = ck.meta("direction");
   const ResumeCheck check(a, path);
-  check("data", given.spec, d.spec);
   check("batch-size", given.batch_size, d.batch_size);
   check("load-size", given.load_size, d.load_size);
   check("no-flip", !given.flip, !d.flip);
@@ -163,8 +169,6 @@ int64_t or_default(const ParsedArgs& a, const std::string& option, int64_t fallb
   return a.get_int(option) != 0 ? a.get_int(option) : fallback;
 }
 
-bool is_idx_spec(const std::string& data) { return data.rfind("fashion-mnist", 0) == 0 || data.rfind("idx:", 0) == 0; }
-
 // What both training commands share: the run directory, and the data options
 // and the recipe, from the checkpoint when resuming, else from the command line.
 struct TranslationRun {
@@ -188,7 +192,7 @@ struct TranslationRun {
 Device checked_device(const ParsedArgs& a) {
   check_steps_or_epochs(a);
   const std::string data = a.get_string("data");  // a folder, unless it names IDX classes (no images written there)
-  if (!is_idx_spec(data)) refuse_out_inside_data(a.get_string("out"), data, a.command());
+  if (!is_class_spec(data)) refuse_out_inside_data(a.get_string("out"), data, a.command());
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
   return parse_device(a.get_string("device"));
 }
@@ -216,6 +220,7 @@ void TranslationRun::check_resumed(const ModelFields& stored,
 TranslationDataOptions data_options(TranslationRun& run, int64_t image_size, int64_t channels) {
   DataOptions& d = run.data;
   if (d.load_size == 0) d.load_size = default_load_size(image_size);
+  if (!d.notice.empty()) std::cerr << d.notice << "\n";  // a warning: shown with --quiet too
   if (!run.args.get_flag("quiet")) std::cerr << "gan " << run.args.command() << ": loading " << d.spec << "\n";
   TranslationDataOptions o;
   o.image_size = image_size;
@@ -251,7 +256,7 @@ RunPlan plan_run(TranslationRun& run, const TranslationData& data, int64_t image
   // (kCycleGanCpuSteps, kPix2PixCpuSteps); on a GPU the papers' 200 epochs, or
   // 20 of the 6000-image Fashion-MNIST classes (the papers' data sets have a
   // few hundred to a thousand images).
-  const int64_t gpu_epochs = is_idx_spec(run.data.spec) ? 20 : 200;
+  const int64_t gpu_epochs = is_class_spec(run.data.spec) ? 20 : 200;
   plan.total_steps =
       total_steps_from_args(run.args, per_epoch, run.device.is_cuda() ? gpu_epochs * per_epoch : cpu_steps);
   LinearDecaySchedule& s = run.recipe.schedule;
@@ -319,14 +324,35 @@ int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const Trans
 // The rest of a training command once its data is loaded: the model takes
 // the data's channels and is validated, the run is planned, the trainer built
 // (and restored when resuming), and the loop runs. `describe_model` gives the
-// header line's model description.
+// header line's model description. Before the trainer is built the run's
+// memory is measured (memory_estimate.h) on trainers of its model that do one
+// step on blank images; `extra` is memory that step cannot show (CycleGAN's
+// full image pools), and on the CPU the loader's batches count too (the one in
+// use and the two it prepares ahead, each of A and B images).
 template <typename Trainer, typename Settings, typename Describe>
 int train_translation(TranslationRun& run, Settings& s, const TranslationData& data, int64_t cpu_steps,
-                      Describe&& describe_model) {
+                      std::size_t extra, Describe&& describe_model) {
   s.model.channels = data.channels();
   s.model.validate();
+  if (!run.resuming()) run.data.identity = data_identity(run.data.spec);  // after the load's clearer errors
   const RunPlan plan = plan_run(run, data, s.model.image_size, cpu_steps);
   s.recipe = run.recipe;
+  const int64_t size = s.model.image_size, channels = s.model.channels;
+  const std::string setting = "batch " + std::to_string(run.data.batch_size) + " at " + std::to_string(size) + " px";
+  if (!run.device.is_cuda())
+    extra += 3 * 2 * static_cast<std::size_t>(run.data.batch_size * channels * size * size) * sizeof(float);
+  const MemoryEstimate need = estimate_memory(
+      run.device, run.data.batch_size, setting,
+      [&](int64_t b) {
+        Trainer probe(s);
+        Batch batch;
+        batch.images = Tensor::zeros({b, channels, size, size});
+        batch.images_b = Tensor::zeros({b, channels, size, size});
+        probe.train_step({batch});
+        return training_sizes(probe.networks(), 2);  // Adam
+      },
+      extra);
+  if (check_memory(need, run.args.command(), run.args.get_flag("dry-run"), std::cout)) return 0;
   Trainer trainer(s);
   if (run.resuming()) trainer.restore_state(run.checkpoint(), run.path());
   return run_loop(trainer, run, data, plan, describe_model(trainer));
@@ -383,7 +409,7 @@ int cmd_cyclegan_train(const ParsedArgs& a) {
   } else {
     // Image folders: the paper's 256 px on a GPU; 64 on the CPU, where 256 px
     // takes ~100 s and ~4 GB a step (as pix2pix sizes its default).
-    m.image_size = or_default(a, "image-size", is_idx_spec(run.data.spec) ? 32 : run.device.is_cuda() ? 256 : 64);
+    m.image_size = or_default(a, "image-size", is_class_spec(run.data.spec) ? 32 : run.device.is_cuda() ? 256 : 64);
     m.ngf = or_default(a, "ngf", run.device.is_cuda() ? 64 : kCpuWidth);
     m.ndf = or_default(a, "ndf", run.device.is_cuda() ? 64 : kCpuWidth);
     m.n_blocks = or_default(a, "n-blocks", m.image_size >= 256 ? 9 : 6);
@@ -395,7 +421,10 @@ int cmd_cyclegan_train(const ParsedArgs& a) {
   }
   const TranslationData data = load_unpaired(run.data.spec, data_options(run, m.image_size, m.channels));
   report_skipped(run, data);
-  return train_translation<CycleGanTrainer>(run, s, data, kCycleGanCpuSteps, [&](CycleGanTrainer& t) {
+  // Each pool fills up to pool_size fakes of its domain, in float32.
+  const std::size_t pools =
+      2 * static_cast<std::size_t>(s.pool_size * data.channels() * m.image_size * m.image_size) * sizeof(float);
+  return train_translation<CycleGanTrainer>(run, s, data, kCycleGanCpuSteps, pools, [&](CycleGanTrainer& t) {
     std::ostringstream os;
     os << "CycleGAN " << describe(m) << " (2 x G " << t.generator_ab().parameter_count() << ", 2 x D "
        << t.discriminator_a().parameter_count() << " parameters), lambda_cycle " << s.lambda_cycle
@@ -444,7 +473,7 @@ int cmd_pix2pix_train(const ParsedArgs& a) {
   }
   const TranslationData data = load_paired(run.data.spec, data_options(run, m.image_size, m.channels));
   report_skipped(run, data);
-  return train_translation<Pix2PixTrainer>(run, s, data, kPix2PixCpuSteps, [&](Pix2PixTrainer& t) {
+  return train_translation<Pix2PixTrainer>(run, s, data, kPix2PixCpuSteps, 0, [&](Pix2PixTrainer& t) {
     std::ostringstream os;
     os << "pix2pix " << run.data.direction << ", " << describe(m) << " (G " << t.generator().parameter_count()
        << ", D " << t.discriminator().parameter_count() << " parameters), lambda_l1 " << s.lambda_l1;
@@ -543,6 +572,22 @@ int cmd_translate(const ParsedArgs& a) {
     throw UsageError(outputs.at(grid_path) + " would be written to " + grid_path +
                          ", where --grid puts the sheet; rename it or leave out --grid",
                      "translate");
+  // Forward passes of --batch-size images (measured at two small batches);
+  // on the CPU the inputs and outputs of all images are held too.
+  const int64_t per_pass = std::min<int64_t>(a.get_int("batch-size"), static_cast<int64_t>(files.size()));
+  const std::size_t held =
+      device.is_cuda() ? 0 : 2 * files.size() * static_cast<std::size_t>(channels * size * size) * sizeof(float);
+  const std::string setting = "batch " + std::to_string(per_pass) + " at " + std::to_string(size) + " px";
+  auto need = estimate_memory(
+      device, per_pass, setting,
+      [&](int64_t b) {
+        NoGradGuard no_grad;
+        g->forward(Tensor::zeros({b, channels, size, size}, DType::F32, device));
+        return ProbeSizes{};
+      },
+      held);
+  need.parameters = module_bytes(*g);  // loaded before the probe
+  check_memory(need, "translate", false, std::cout);
   io::check_writable_dir(out);
 
   const ImageSet images = load_image_files(files, size, channels, in);

@@ -223,9 +223,19 @@ std::string skipped_summary(const ImageSet& set) {
 
 DatasetIdentity dataset_identity(const std::string& spec) {
   const auto [dir, kind] = spec_folder(spec);
+  return folder_identity(kind, dir, {""});
+}
+
+DatasetIdentity folder_identity(const std::string& kind, const std::string& dir,
+                                const std::vector<std::string>& subfolders) {
   std::vector<std::pair<std::string, uintmax_t>> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.is_regular_file()) files.emplace_back(entry.path().filename().string(), entry.file_size());
+  for (const std::string& sub : subfolders) {
+    const std::filesystem::path folder = std::filesystem::path(dir) / sub;
+    if (!std::filesystem::is_directory(folder)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(folder))
+      if (entry.is_regular_file())
+        files.emplace_back((sub.empty() ? "" : sub + "/") + entry.path().filename().string(), entry.file_size());
+  }
   std::sort(files.begin(), files.end());
   uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bit
   const auto mix = [&h](const void* data, size_t n) {

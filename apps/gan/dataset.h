@@ -71,6 +71,10 @@ struct DatasetIdentity {
 };
 // IoError when the spec's folder does not exist; ValueError for an unknown spec.
 DatasetIdentity dataset_identity(const std::string& spec);
+// The identity of the files directly inside DIR/SUB for each SUB of
+// `subfolders` that exists ("" is DIR itself), named "SUB/NAME".
+DatasetIdentity folder_identity(const std::string& kind, const std::string& dir,
+                                const std::vector<std::string>& subfolders);
 
 // Loads a spec (see above), resized to `size` pixels with `channels` channels
 // (0: the source's own: 1 for IDX, 3 for folders; gray sources are replicated

@@ -31,6 +31,9 @@ class GeneratorEvaluator {
   // conditional model, the uniformly drawn classes) is the same at every call,
   // so numbers from different steps compare the generator, not the draw.
   GeneratorEvaluation evaluate(const GeneratorFn& generate) const;
+  // The classifier evaluate() runs, in images of evaluate_generator's batch
+  // size (for the memory estimate of `gan eval`).
+  FashionClassifier& classifier() const { return *classifier_; }
 
  private:
   DcganConfig model_;

@@ -107,6 +107,44 @@ void add_loop_options(CommandSpec& c, int64_t checkpoint_every) {
       .at_least(0)
       .at_most(max_threads);
   c.add_flag("quiet", "no progress bar, only warnings and errors");
+  c.add_flag("dry-run", "load the data, measure the memory the run needs (parameters, gradients and optimizer "
+             "state, activations, workspace) against what is available, print it and stop; nothing is written to "
+             "--out. Every run makes this check, and refuses to start when the estimate does not fit");
+}
+
+ResumedData resume_data(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a,
+                        const std::string& option, const std::string& given,
+                        std::string (*absolute)(const std::string&), DatasetIdentity (*identity)(const std::string&)) {
+  ResumedData d;
+  const std::string stored = ck.meta(option);
+  d.spec = stored;
+  if (!ck.has_meta(option + "_identity")) {
+    ResumeCheck(a, path)(option, given, absolute(stored));
+    d.identity = identity(stored);
+    return d;
+  }
+  const DatasetIdentity was = DatasetIdentity::from_meta(ck.meta(option + "_identity"));
+  if (a.given_on_command_line(option) && given != stored) {
+    const DatasetIdentity here = identity(given);
+    usage_check(here == was,
+                "--" + option + " " + given + " is not the data set this run was trained on (" + stored +
+                    "): it has " + here.str() + ", the run's had " + was.str() + "; leave --" + option +
+                    " out, give the run's data at its new place, or start a new run in another --out",
+                a.command());
+    d.spec = given;
+    d.identity = here;
+    return d;
+  }
+  try {
+    d.identity = identity(stored);
+  } catch (const IoError&) {
+    throw IoError("the run's data set " + stored + " is gone (" + was.str() + "); if it moved, resume with --" +
+                  option + " and its new place");
+  }
+  if (d.identity != was)
+    d.notice = "gan " + a.command() + ": warning: the data set " + stored + " changed since the run started (" +
+               was.str() + "; now " + d.identity.str() + "); the run continues on what is there now";
+  return d;
 }
 
 void refuse_out_inside_data(const std::string& out, const std::string& data_dir, const std::string& command) {

@@ -129,6 +129,25 @@ class ResumeCheck {
   std::string path_;
 };
 
+// The data of a resumed run. Training commands record their data spec (its
+// folder absolute) in metadata `option` ("dataset", "data") and its identity
+// (dataset.h) in `option`_identity. On --resume that data is used, or the
+// --`option` given with it when the spec differs but the identity matches
+// (the data moved); another identity is a UsageError naming both. When the
+// recorded folder is gone the IoError says to give its new place; when its
+// files changed, `notice` holds a warning to show before training. A
+// checkpoint from before identities were recorded needs the same spec.
+// `absolute` makes a spec's folder absolute, `identity` computes a spec's
+// identity (IoError when its folder does not exist).
+struct ResumedData {
+  std::string spec;
+  DatasetIdentity identity;
+  std::string notice;
+};
+ResumedData resume_data(const io::Checkpoint& checkpoint, const std::string& path, const ParsedArgs& args,
+                        const std::string& option, const std::string& given_spec,
+                        std::string (*absolute)(const std::string&), DatasetIdentity (*identity)(const std::string&));
+
 struct TrainLoopOptions {
   std::string command;  // "train", "cyclegan train": messages start "gan <command>: "
   int64_t total_steps = 0;
@@ -165,7 +184,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
 
 // The options every training command reads for the loop: --sample-every,
 // --checkpoint-every (default `checkpoint_every`), --log-every, --resume,
-// --on-nan, --threads, --quiet.
+// --on-nan, --threads, --quiet, --dry-run.
 void add_loop_options(CommandSpec& command, int64_t checkpoint_every);
 
 // UsageError when --out lies in (or is) the folder of training images

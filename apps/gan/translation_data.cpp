@@ -120,13 +120,32 @@ std::string TranslationData::describe() const {
          " images of " + train_b.source;
 }
 
+bool is_class_spec(const std::string& spec) {
+  return spec.rfind("fashion-mnist", 0) == 0 || spec.rfind("idx:", 0) == 0;
+}
+
+std::string absolute_data_spec(const std::string& spec) {
+  if (spec.empty() || spec.rfind("fashion-mnist", 0) == 0) return spec;
+  if (spec.rfind("idx:", 0) == 0) {
+    const ClassSpec c = parse_class_spec(spec);
+    return absolute_spec(c.dataset) + spec.substr(c.dataset.size());
+  }
+  return fs::absolute(spec).lexically_normal().string();
+}
+
+DatasetIdentity data_identity(const std::string& spec) {
+  if (is_class_spec(spec)) return dataset_identity(parse_class_spec(spec).dataset);
+  GAN_CHECK(is_dir(spec), IoError, "the data folder ", spec, " does not exist");
+  return folder_identity("folder", spec, {"trainA", "trainB", "testA", "testB", "train", "val", "test"});
+}
+
 int64_t default_load_size(int64_t image_size) {
   return static_cast<int64_t>(std::lround(static_cast<double>(image_size) * 286.0 / 256.0));
 }
 
 TranslationData load_unpaired(const std::string& spec, const TranslationDataOptions& o) {
   TranslationData d;
-  if (spec.rfind("fashion-mnist", 0) == 0 || spec.rfind("idx:", 0) == 0) {
+  if (is_class_spec(spec)) {
     const ClassSpec c = parse_class_spec(spec);
     d.train_a = load_image_class(c.dataset, c.class_a, o.load_size, o.channels);
     d.train_b = load_image_class(c.dataset, c.class_b, o.load_size, o.channels);

@@ -59,6 +59,16 @@ TranslationData load_unpaired(const std::string& spec, const TranslationDataOpti
 // layout expected; an A|B image of odd width is named.
 TranslationData load_paired(const std::string& dir, const TranslationDataOptions& options);
 
+// True for the class specs (fashion-mnist:CA,CB, idx:DIR:CA,CB), false for a folder.
+bool is_class_spec(const std::string& spec);
+// --data with its folder made absolute (DIR, or the DIR of idx:DIR:CA,CB),
+// so that a resumed run finds it from any working directory.
+std::string absolute_data_spec(const std::string& spec);
+// What --data reads, apart from where (dataset.h): the IDX folder of a class
+// spec, or the layout folders of DIR (trainA/, trainB/, testA/, testB/,
+// train/, val/, test/, those that exist). IoError when the folder is missing.
+DatasetIdentity data_identity(const std::string& spec);
+
 // load_size for an image size when none is given: the papers' 286 for 256,
 // the same ratio for other sizes (36 for 32).
 int64_t default_load_size(int64_t image_size);

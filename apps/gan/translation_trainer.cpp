@@ -48,6 +48,12 @@ void check_same_model(const ModelFields& saved_fields, const ModelFields& my_fie
 
 TranslationTrainer::TranslationTrainer(const TranslationRecipe& recipe) : recipe_(recipe) {}
 
+std::vector<const Module*> TranslationTrainer::networks() const {
+  std::vector<const Module*> all;
+  for (const auto& [name, m] : networks_) all.push_back(m);
+  return all;
+}
+
 void TranslationTrainer::set_networks(const std::vector<std::pair<std::string, Module*>>& generators,
                                       const std::vector<std::pair<std::string, Module*>>& discriminators) {
   networks_ = generators;

@@ -49,6 +49,8 @@ class TranslationTrainer : public LoopTrainer {
   double current_learning_rate() const { return recipe_.lr * recipe_.schedule.factor(steps_); }
   const TranslationRecipe& recipe() const { return recipe_; }
   int64_t steps_done() const override { return steps_; }
+  // Every network: the generators, then the discriminators.
+  std::vector<const Module*> networks() const;
 
   // The checkpoint: the derived trainer's metadata (model options, recipe),
   // seed, step, optimizer step counts, lr, betas, the schedule; records

@@ -7,6 +7,7 @@
 // driver reclaims them with the context.
 #include <string>
 
+#include "core/cuda/allocator_stats.h"
 #include "core/cuda/cuda_check.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
@@ -107,6 +108,13 @@ std::string device_name() {
   cudaDeviceProp prop{};
   GAN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
   return ::gan::detail::concat(prop.name, " (compute capability ", prop.major, ".", prop.minor, ")");
+}
+
+std::size_t free_memory() {
+  require_available();
+  std::size_t free_bytes = 0, total_bytes = 0;
+  GAN_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  return free_bytes + allocator_stats().bytes_cached;
 }
 
 cudaStream_t current_stream() {

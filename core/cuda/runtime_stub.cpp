@@ -19,6 +19,7 @@ namespace {
 bool available() { return false; }
 void require_available() { no_backend(); }
 std::string device_name() { return "none"; }
+std::size_t free_memory() { no_backend(); }
 void* allocate(std::size_t) { no_backend(); }
 void deallocate(void*, std::size_t) {}
 void empty_cache() {}

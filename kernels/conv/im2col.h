@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/allocator.h"
 #include "kernels/cpu_detail.h"
 
 namespace gan::cpu::detail {
@@ -106,14 +107,14 @@ void for_each_image(int64_t N, int64_t col_elems, Body&& body) {
     // Every thread's buffer is allocated here, outside the region, so running
     // out of memory throws where it can unwind; the body's own allocations
     // (the gemm's packing buffer) go through ParallelErrors.
-    const auto cols = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(threads * col_elems));
+    const auto cols = host_buffer<T>(static_cast<size_t>(threads * col_elems));
     ParallelErrors errors;
 #pragma omp parallel for schedule(static)
     for (int64_t n = 0; n < N; ++n)
       errors.run([&] { body(n, cols.get() + omp_get_thread_num() * col_elems, false); });
     errors.rethrow();
   } else {
-    const auto col = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(col_elems));
+    const auto col = host_buffer<T>(static_cast<size_t>(col_elems));
     for (int64_t n = 0; n < N; ++n) body(n, col.get(), true);
   }
 }
@@ -142,8 +143,8 @@ void weight_grad(int64_t N, int64_t M, int64_t rows, int64_t L, const T* g, Make
   }
   const int64_t chunk = std::clamp<int64_t>(kColBudget / std::max<int64_t>(1, rows * L), 1, N);
   // Both are written in full for every chunk before the gemm reads them.
-  const auto cols = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(rows * chunk * L));
-  const auto gs = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(M * chunk * L));
+  const auto cols = host_buffer<T>(static_cast<size_t>(rows * chunk * L));
+  const auto gs = host_buffer<T>(static_cast<size_t>(M * chunk * L));
   for (int64_t n0 = 0; n0 < N; n0 += chunk) {
     const int64_t nc = std::min(chunk, N - n0), ld = nc * L;
 #pragma omp parallel for schedule(static)

@@ -232,5 +232,59 @@ TEST(CycleGan, BadRunsFailClearly) {
   EXPECT_CONTAINS(r.err, "last good checkpoint is kept");
 }
 
+// The run records its --data folder absolute and the identity of the whole
+// layout it reads (trainA/, trainB/, testA/, testB/), as `gan train` does: it
+// resumes from another working directory, accepts its data at a new place,
+// refuses other data and reports data that changed. Class specs record their
+// IDX folder absolute too.
+TEST(CycleGan, ResumeFindsMovedDataByIdentityAndRefusesOtherData) {
+  const std::string dir = scratch_dir();
+  write_unpaired_bars(dir + "/bars", 6);
+  write_bar_dataset(dir + "/idx", 8);
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);  // relative --data, resolved now and recorded absolute
+  std::vector<std::string> args = tiny_cyclegan_args("bars", dir + "/run", 2);
+  set_option(args, "decay-steps", "0");  // a constant rate: resumed runs may go on
+  const CliResult first = run_gan(args);
+  const CliResult classes = run_gan(tiny_cyclegan_args("idx:idx:0,1", dir + "/classes", 1));
+  fs::current_path(cwd);
+  ASSERT_EQ(first.status, 0) << first.err;
+  ASSERT_EQ(classes.status, 0) << classes.err;
+  const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
+  EXPECT_EQ(ck.meta("data"), (fs::path(dir) / "bars").lexically_normal().string());
+  EXPECT_EQ(ck.meta("data_identity").rfind("folder/20/", 0), 0u) << "6 + 6 training and 4 + 4 test images";
+  const io::Checkpoint by_class = io::load_checkpoint(dir + "/classes/checkpoint.ckpt");
+  EXPECT_EQ(by_class.meta("data"), "idx:" + (fs::path(dir) / "idx").lexically_normal().string() + ":0,1");
+  EXPECT_EQ(by_class.meta("data_identity").rfind("idx/2/", 0), 0u) << "two IDX files";
+
+  const auto resume = [&](int steps, const std::vector<std::string>& extra) {
+    std::vector<std::string> a = {"cyclegan", "train", "--out", dir + "/run", "--resume", "--steps",
+                                  std::to_string(steps), "--device", "cpu", "--quiet"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_gan(a);
+  };
+  CliResult r = resume(3, {});  // from another working directory
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::rename(dir + "/bars", dir + "/moved");
+  r = resume(4, {});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_CONTAINS(r.err, "is gone");
+  EXPECT_CONTAINS(r.err, "resume with --data and its new place");
+  r = resume(4, {"--data", dir + "/moved"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(io::load_checkpoint(dir + "/run/checkpoint.ckpt").meta("data"), dir + "/moved");
+  // Other images (larger: other file sizes) in the same layout are refused.
+  write_unpaired_bars(dir + "/other", 6, 24);
+  r = resume(5, {"--data", dir + "/other"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "--data " + dir + "/other is not the data set this run was trained on");
+  EXPECT_CONTAINS(r.err, "fingerprint");
+  // A file added in a subfolder is reported before training goes on.
+  fs::copy_file(dir + "/moved/testB/img_100.png", dir + "/moved/testB/img_199.png");
+  r = resume(5, {});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "gan cyclegan train: warning: the data set " + dir + "/moved changed since the run started");
+}
+
 }  // namespace
 }  // namespace gan::app

@@ -129,5 +129,34 @@ TEST(Pix2Pix, OddWidthPairsAreRefusedNamingTheFile) {
   EXPECT_CONTAINS(r.err, "input A on the left half");
 }
 
+// As for CycleGAN (test_cyclegan.cpp): the folder is recorded absolute with
+// the identity of train/ and val/; moved, it is found by identity.
+TEST(Pix2Pix, ResumeFindsMovedDataByIdentity) {
+  const std::string dir = scratch_dir();
+  write_paired_bars(dir + "/pairs", 4, 68);
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir);
+  std::vector<std::string> args = tiny_pix2pix_args("pairs", dir + "/run", 1);
+  set_option(args, "decay-steps", "0");
+  const CliResult first = run_gan(args);
+  fs::current_path(cwd);
+  ASSERT_EQ(first.status, 0) << first.err;
+  const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
+  EXPECT_EQ(ck.meta("data"), (fs::path(dir) / "pairs").lexically_normal().string());
+  EXPECT_EQ(ck.meta("data_identity").rfind("folder/8/", 0), 0u) << "4 training and 4 val pairs";
+
+  fs::rename(dir + "/pairs", dir + "/moved");
+  const std::vector<std::string> resume = {"pix2pix", "train", "--out", dir + "/run", "--resume", "--steps", "2",
+                                           "--data", dir + "/moved", "--device", "cpu", "--quiet"};
+  CliResult r = run_gan(resume);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");  // the same data: nothing to warn about
+  // A file renamed is noticed.
+  fs::rename(dir + "/moved/val/img_103.png", dir + "/moved/val/img_199.png");
+  r = run_gan({"pix2pix", "train", "--out", dir + "/run", "--resume", "--steps", "3", "--device", "cpu", "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "changed since the run started");
+}
+
 }  // namespace
 }  // namespace gan::app

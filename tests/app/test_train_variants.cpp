@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "app_test_util.h"
@@ -172,6 +173,15 @@ TEST(TrainVariants, EvalEveryLogsTheMetricAndTheRunIsPlotted) {
   ASSERT_EQ(e.status, 0) << e.err;
   EXPECT_CONTAINS(e.out, "frechet distance (Fashion-MNIST classifier features, not Inception FID)");
   EXPECT_CONTAINS(e.out, "class coverage entropy");
+  // Refused before it generates anything when its estimate does not fit
+  // (test_memory_estimate.cpp checks the other commands).
+  setenv("GAN_MEMORY_LIMIT_BYTES", "100000", 1);
+  const CliResult refused = run_gan({"eval", "--checkpoint", dir + "/run/checkpoint.ckpt", "--classifier",
+                                     dir + "/classifier.ckpt", "--samples", "16", "--device", "cpu"});
+  unsetenv("GAN_MEMORY_LIMIT_BYTES");
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_CONTAINS(refused.err, "not enough memory for this run");
+  EXPECT_CONTAINS(refused.err, "(GAN_MEMORY_LIMIT_BYTES); lower --samples");
   // Without a classifier, both say how to make one.
   const CliResult missing = run_gan({"eval", "--checkpoint", dir + "/run/checkpoint.ckpt", "--classifier",
                                      dir + "/nope.ckpt", "--device", "cpu"});
