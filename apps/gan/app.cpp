@@ -31,6 +31,7 @@ Cli make_cli() {
   cli.add(train_spec(), cmd_train);
   cli.add(sample_spec(), cmd_sample);
   cli.add(eval_spec(), cmd_eval);
+  cli.add(export_spec(), cmd_export);
   cli.add(classifier_train_spec(), cmd_classifier_train);
   cli.add(cyclegan_train_spec(), cmd_cyclegan_train);
   cli.add(pix2pix_train_spec(), cmd_pix2pix_train);
@@ -48,6 +49,7 @@ std::string memory_advice(const std::string& command) {
   if (command == "translate") return "lower --image-size or --batch-size";
   if (command == "sample") return "lower --n (the images are generated in one batch)";
   if (command == "eval") return "lower --samples";
+  if (command == "export") return "export fewer networks at a time (--which)";
   if (command == "classifier train") return "lower --batch-size";
   return "use smaller batches, images or models";
 }
