@@ -39,6 +39,9 @@ class Module {
   std::string type_name() const;
   // Calls f on this module and every descendant (for initialisation schemes).
   void apply(const std::function<void(Module&)>& f);
+  // The direct children with their names, in registration order (for graph
+  // walks such as the ONNX exporter, models/onnx_export.h).
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
 
  protected:
   Tensor register_parameter(const std::string& name, Tensor t);

@@ -27,9 +27,31 @@ void save_tensors(io::Checkpoint& checkpoint, const std::string& prefix, const s
 void check_tensors(const io::Checkpoint& checkpoint, const std::string& prefix,
                    const std::vector<NamedTensor>& tensors, const std::string& source);
 
+// IoError, naming `source`, for the first record whose name starts with
+// `prefix` but is none of "<prefix><name>" (an import from another model
+// must not be half used). PyTorch's BatchNorm counters ("....num_batches_tracked")
+// are not model tensors here and are let through.
+void check_no_unexpected(const io::Checkpoint& checkpoint, const std::string& prefix,
+                         const std::vector<NamedTensor>& tensors, const std::string& source);
+
 // check_tensors, then copies the records into the tensors (on whatever device
 // they live).
 void load_tensors(const io::Checkpoint& checkpoint, const std::string& prefix,
                   const std::vector<NamedTensor>& tensors, const std::string& source);
+
+// One network of a weights file: the prefix of its records ("G.") and the
+// module whose state_tensors they hold.
+struct NamedNetwork {
+  std::string prefix;
+  Module* module;
+};
+
+// Loads imported weights (a safetensors file read with io::load_safetensors)
+// into the networks that have records in it: all of them when `require_all`,
+// else at least one. Everything is checked first (check_no_unexpected and
+// check_tensors for each network with records), so a mismatch names the first
+// bad tensor and changes nothing. Returns the prefixes loaded.
+std::vector<std::string> import_networks(const io::Checkpoint& weights, const std::vector<NamedNetwork>& networks,
+                                         const std::string& source, bool require_all);
 
 }  // namespace gan

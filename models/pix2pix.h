@@ -63,6 +63,7 @@ class UnetBlock : public Module {
   UnetBlock(Kind kind, int64_t outer_channels, int64_t inner_channels, std::shared_ptr<UnetBlock> inner,
             const UnetGeneratorConfig& config, bool dropout, const std::shared_ptr<Rng>& noise, Rng& rng);
   Tensor forward(const Tensor& x) override;
+  Kind kind() const { return kind_; }
 
  private:
   Kind kind_;

@@ -5,8 +5,12 @@
 # needs: clang with its libFuzzer/sanitizer runtimes and OpenMP runtime.
 set -euo pipefail
 
+# nlohmann-json3-dev: safetensors headers; libonnx-dev with protobuf: ONNX
+# export (optional to the build, needed by the tests); python3-venv: the
+# export tests' runtimes (ONNX Runtime, safetensors) live in .venv-test.
 packages=(build-essential cmake libgtest-dev libgmock-dev libbenchmark-dev libstb-dev libjpeg-dev
-          zlib1g-dev libcli11-dev libcairo2-dev pkg-config dataset-fashion-mnist)
+          zlib1g-dev libcli11-dev libcairo2-dev pkg-config dataset-fashion-mnist
+          nlohmann-json3-dev libonnx-dev libprotobuf-dev protobuf-compiler python3-venv)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi

@@ -32,6 +32,7 @@ Cli make_cli() {
   cli.add(train_spec(), cmd_train);
   cli.add(sample_spec(), cmd_sample);
   cli.add(eval_spec(), cmd_eval);
+  cli.add(export_spec(), cmd_export);
   cli.add(classifier_train_spec(), cmd_classifier_train);
   cli.add(cyclegan_train_spec(), cmd_cyclegan_train);
   cli.add(pix2pix_train_spec(), cmd_pix2pix_train);

@@ -1,6 +1,7 @@
 // `gan sample`: a grid of images from a trained generator.
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 
 #include "apps/gan/commands.h"
@@ -9,6 +10,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/io/png_grid.h"
+#include "core/io/safetensors.h"
 #include "core/random.h"
 
 namespace gan::app {
@@ -22,17 +24,55 @@ Tensor generate(DcganGenerator& g, const Tensor& z, const std::vector<int64_t>& 
   return g.forward(z, one_hot(labels, g.config.num_classes, z.device()));
 }
 
+// The grid of G(z) for the noise (and classes) in a safetensors file.
+int sample_given_noise(DcganGenerator& g, const std::string& file, const std::string& out, Device device) {
+  const io::Checkpoint in = io::load_safetensors(file);
+  const int64_t nz = g.config.nz, classes = g.config.num_classes;
+  GAN_CHECK(in.has("z") && in.get("z").dtype == io::RecordType::F32 && in.get("z").shape.size() == 2 &&
+                in.get("z").shape[0] >= 1 && in.get("z").shape[1] == nz,
+            IoError, file, ": --noise needs a tensor 'z' of f32 [n, ", nz, "] (n >= 1) for this generator",
+            in.has("z") ? ", got " + std::string(io::record_type_name(in.get("z").dtype)) + " " +
+                              shape_str(in.get("z").shape)
+                        : std::string(", and it has none"));
+  const io::CheckpointRecord& zr = in.get("z");
+  const int64_t n = zr.shape[0];
+  Tensor z = Tensor::empty({n, nz}, DType::F32, Device::cpu());
+  std::memcpy(z.data_ptr(), zr.bytes.data(), zr.bytes.size());
+  std::vector<int64_t> labels;
+  if (classes > 0) {
+    GAN_CHECK(in.has("class") && in.get("class").dtype == io::RecordType::I64 &&
+                  in.get("class").shape == std::vector<int64_t>{n},
+              IoError, file, ": this generator is conditional: --noise needs a tensor 'class' of i64 [", n, "]");
+    labels.resize(static_cast<size_t>(n));
+    std::memcpy(labels.data(), in.get("class").bytes.data(), labels.size() * sizeof(int64_t));
+  }
+  const Tensor images = generate(g, z.to(device), labels).to(Device::cpu());
+  const int side = static_cast<int>(g.config.image_size);
+  const auto columns = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g.config.channels), side,
+                           side, columns);
+  std::cerr << "gan sample: wrote " << n << (n == 1 ? " image" : " images") << " of the noise in " << file << " to "
+            << out << "\n";
+  return 0;
+}
+
 }  // namespace
 
 CommandSpec sample_spec() {
   CommandSpec c("sample", "Generate an image grid from a trained generator.");
-  c.add_string("checkpoint", "PATH", "checkpoint file written by 'gan train'").required();
+  c.add_string("checkpoint", "PATH", "checkpoint file written by 'gan train' (or give --weights)");
+  c.add_string("weights", "FILE",
+               "FILE.safetensors of generator weights instead of a checkpoint: from 'gan export', or from PyTorch "
+               "with the names of docs/export.md");
   c.add_int("n", "N", "number of images", 64).at_least(1);
   c.add_string("out", "FILE", "PNG file for the grid", "grid.png");
   c.add_int("seed", "N", "random seed", 1).at_least(0);
   c.add_int("class", "K",
             "conditional generators: draw class K only; -1 = one row per class (--n / classes columns)", -1)
       .at_least(-1);
+  c.add_string("noise", "FILE",
+               "FILE.safetensors holding the noise: 'z' f32 [n, nz] (and 'class' i64 [n] for a conditional "
+               "generator), instead of --n, --seed and --class; to draw the same images as another runtime");
   c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
   return c;
 }
@@ -43,7 +83,13 @@ int cmd_sample(const ParsedArgs& a) {
   std::string ending = out.size() >= 4 ? out.substr(out.size() - 4) : "";
   for (char& ch : ending) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   usage_check(ending == ".png", "--out '" + out + "': the grid is written as PNG; give a FILE.png", "sample");
-  const std::string path = a.get_string("checkpoint");
+  const bool weights = !a.get_string("weights").empty();
+  usage_check(weights != !a.get_string("checkpoint").empty(), "give either --checkpoint or --weights (one generator)",
+              "sample");
+  const std::string path = a.get_string(weights ? "weights" : "checkpoint");
+  usage_check(!weights || io::is_safetensors_path(path),
+              "--weights '" + path + "': give a FILE.safetensors ('gan export --format safetensors' writes one)",
+              "sample");
   const auto g = load_generator(path, device);
   const int64_t classes = g->config.num_classes, cls = a.get_int("class");
   usage_check(cls < 0 || classes > 0,
@@ -52,6 +98,7 @@ int cmd_sample(const ParsedArgs& a) {
               "--class " + std::to_string(cls) + " is outside the generator's classes 0.." +
                   std::to_string(classes - 1),
               "sample");
+  if (!a.get_string("noise").empty()) return sample_given_noise(*g, a.get_string("noise"), out, device);
   Rng noise(static_cast<uint64_t>(a.get_int("seed")));
   int64_t n = a.get_int("n"), columns = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
   std::vector<int64_t> labels;

@@ -17,6 +17,8 @@
 #include "apps/gan/memory_estimate.h"
 #include "apps/gan/train_loop.h"
 #include "core/error.h"
+#include "core/io/safetensors.h"
+#include "layers/state_dict.h"
 
 namespace gan::app {
 
@@ -181,6 +183,9 @@ CommandSpec train_spec() {
   c.add_int("ngf", "N", "generator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("seed", "N", "random seed", 1).at_least(0);
+  c.add_string("init-from", "FILE",
+               "start from the weights in FILE.safetensors (from 'gan export' or PyTorch, names and shapes as in "
+               "docs/export.md): its G.* and/or D.* tensors replace the initial ones; not with --resume");
   c.add_string("out", "DIR", "run directory for checkpoints and samples", "runs/dcgan");
   c.add_int("eval-every", "N",
             "every N steps, log the Fashion-MNIST feature distance and class coverage of 28x28 samples (needs "
@@ -202,6 +207,12 @@ int cmd_train(const ParsedArgs& a) {
   std::ostream& log = std::cerr;
 
   refuse_out_inside_data(a.get_string("out"), image_folder(a.get_string("dataset")), "train");
+  // Empty is unset (a run's config.toml lists every option, unset ones too).
+  const std::string init_from = a.get_string("init-from");
+  usage_check(!(a.get_flag("resume") && a.given_on_command_line("init-from") && !init_from.empty()),
+              "--init-from starts a new run; --resume continues one from its checkpoint: give one of them", "train");
+  usage_check(init_from.empty() || io::is_safetensors_path(init_from),
+              "--init-from '" + init_from + "': give a FILE.safetensors", "train");
   const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
   RunOptions run = dir.resuming() ? options_from_checkpoint(dir.resumed(), dir.checkpoint_path(), a, device)
                                   : options_from_args(a, device);
@@ -224,6 +235,17 @@ int cmd_train(const ParsedArgs& a) {
 
   DcganTrainer trainer(run.train);
   if (dir.resuming()) trainer.restore_state(dir.resumed(), dir.checkpoint_path());
+  // On --resume the checkpoint holds the weights; an --init-from read back
+  // from the run's config.toml is then moot, one typed with --resume an error.
+  if (!init_from.empty() && !dir.resuming()) {
+    const std::vector<std::string> loaded =
+        import_networks(io::load_safetensors(init_from),
+                        {{"G.", &trainer.generator()}, {"D.", &trainer.discriminator()}}, init_from, false);
+    if (!quiet) {
+      log << "gan train: starting from the " << (loaded.size() == 2 ? "G and D" : loaded[0].substr(0, 1))
+          << " weights of " << init_from << "\n";
+    }
+  }
   const int64_t start = trainer.steps_done(), per_step = trainer.batches_per_step();
   const auto source = std::make_shared<ShuffledImages>(data, run.batch_size, stream_seed(run.train.seed, kDataStream));
   const int64_t steps_per_epoch = std::max<int64_t>(1, source->batches_per_epoch() / per_step);

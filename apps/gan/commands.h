@@ -20,6 +20,8 @@ CommandSpec sample_spec();  // cmd_sample.cpp
 int cmd_sample(const ParsedArgs& args);
 CommandSpec eval_spec();  // cmd_eval.cpp
 int cmd_eval(const ParsedArgs& args);
+CommandSpec export_spec();  // cmd_export.cpp
+int cmd_export(const ParsedArgs& args);
 
 // Image-to-image translation (cmd_translation.cpp).
 CommandSpec cyclegan_train_spec();

@@ -7,6 +7,7 @@
 #include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/io/safetensors.h"
 #include "core/ops.h"
 #include "core/version.h"
 #include "layers/init.h"
@@ -340,11 +341,20 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
 }
 
 std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device) {
-  const io::Checkpoint ck = io::load_checkpoint(path);
+  const bool weights = io::is_safetensors_path(path);
+  const io::Checkpoint ck = weights ? io::load_safetensors(path) : io::load_checkpoint(path);
+  GAN_CHECK(!weights || ck.has_meta("model"), IoError, path,
+            ": its header has no model options (__metadata__ with model = dcgan, image_size, channels, nz, ngf, "
+            "ndf, num_classes, discriminator_batchnorm); 'gan export' writes them, and so does save_gan_safetensors "
+            "of bench/pytorch_gan_models.py");
   const DcganConfig config = model_from_meta(ck, path);
   Rng unused(0);
   auto g = std::make_shared<DcganGenerator>(config, unused);
-  load_tensors(ck, "G.", state_tensors(*g), path);
+  if (weights) {
+    import_networks(ck, {{"G.", g.get()}}, path, /*require_all=*/true);
+  } else {
+    load_tensors(ck, "G.", state_tensors(*g), path);
+  }
   g->to(device);
   g->eval();
   return g;

@@ -147,7 +147,8 @@ DcganConfig model_from_meta(const io::Checkpoint& checkpoint, const std::string&
 std::string describe(const DcganConfig& config);
 
 // The generator alone from a training checkpoint (for `gan sample` and `gan
-// eval`), on `device`, in eval mode.
+// eval`), or from a FILE.safetensors of exported weights (its __metadata__
+// gives the model options), on `device`, in eval mode.
 std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device);
 
 }  // namespace gan::app

@@ -180,6 +180,7 @@ std::string memory_advice(const std::string& command) {
   if (command == "translate") return "lower --image-size or --batch-size";
   if (command == "sample") return "lower --n (the images are generated in one batch)";
   if (command == "eval") return "lower --samples";
+  if (command == "export") return "export fewer networks at a time (--which)";
   if (command == "classifier train") return "lower --batch-size";
   return "use smaller batches, images or models";
 }

@@ -88,7 +88,7 @@ TEST(Cli, RequiredOption) {
   const ParsedArgs a = parse_ok(make_cli(), {"sample", "--checkpoint", "runs/x/ckpt.bin"});
   EXPECT_EQ(a.get_string("checkpoint"), "runs/x/ckpt.bin");
   EXPECT_EQ(a.get_int("n"), 64);
-  const std::string msg = usage_error({"sample", "--n", "16"});
+  const std::string msg = usage_error({"export", "--out", "g.onnx"});
   EXPECT_CONTAINS(msg, "missing required option '--checkpoint PATH'");
 }
 
@@ -110,7 +110,7 @@ TEST(Cli, UnknownOptionFarFromAnyListsTheKnownOnes) {
   const std::string msg = usage_error({"sample", "--zzzzzzzz", "1"});
   EXPECT_CONTAINS(msg, "unknown option '--zzzzzzzz'");
   EXPECT_LACKS(msg, "did you mean");
-  EXPECT_CONTAINS(msg, "--checkpoint, --n, --out, --seed, --class, --device");
+  EXPECT_CONTAINS(msg, "--checkpoint, --weights, --n, --out, --seed, --class, --noise, --device");
 }
 
 TEST(Cli, MissingValue) {
@@ -234,8 +234,8 @@ TEST(Cli, CommandHelpListsOptionsAndDefaults) {
     EXPECT_CONTAINS(h, "-h,--help");
     EXPECT_CONTAINS(h, "--config FILE");
   }
-  const std::string h = make_cli().parse({"sample", "--help"}).text;
-  EXPECT_CONTAINS(h, "usage: gan sample --checkpoint PATH [options]");
+  const std::string h = make_cli().parse({"export", "--help"}).text;
+  EXPECT_CONTAINS(h, "usage: gan export --checkpoint PATH --out FILE [options]");
   EXPECT_CONTAINS(h, "(required)");
 }
 

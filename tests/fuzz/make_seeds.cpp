@@ -18,6 +18,7 @@
 #include "core/io/idx.h"
 #include "core/io/image.h"
 #include "core/io/png_grid.h"
+#include "core/io/safetensors.h"
 
 namespace fs = std::filesystem;
 using gan::io::write_file_atomic;
@@ -105,6 +106,23 @@ void checkpoint_seeds(const fs::path& dir) {
   gan::io::save_checkpoint((dir / "dcgan-small.ckpt").string(), ck);
 }
 
+// ---- safetensors --------------------------------------------------------------
+
+void safetensors_seeds(const fs::path& dir) {
+  gan::io::save_safetensors((dir / "empty.safetensors").string(), {});
+  gan::io::Checkpoint ck;
+  ck.put_meta("model", "dcgan");
+  ck.put_meta("nz", "2");
+  const float w[6] = {0.5f, -1.0f, 2.0f, 0.0f, 3.25f, -0.125f};
+  const int64_t ids[2] = {7, -3};
+  const uint8_t flags[3] = {1, 0, 255};
+  ck.add("G.main.0.weight", gan::io::RecordType::F32, {2, 3, 1, 1}, w, sizeof w);
+  ck.add("ids", gan::io::RecordType::I64, {2}, ids, sizeof ids);
+  ck.add("flags", gan::io::RecordType::U8, {3}, flags, sizeof flags);
+  ck.add("empty", gan::io::RecordType::F32, {0}, nullptr, 0);
+  gan::io::save_safetensors((dir / "dcgan-small.safetensors").string(), ck);
+}
+
 // ---- cli: arguments separated by NUL bytes -------------------------------------
 
 void cli_seed(const fs::path& path, const std::vector<std::string>& args) {
@@ -129,15 +147,16 @@ void cli_seeds(const fs::path& dir) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR   (writes CORPUS_DIR/{idx,image,checkpoint,cli}/)\n", argv[0]);
+    std::fprintf(stderr, "usage: %s CORPUS_DIR   (writes CORPUS_DIR/{idx,image,checkpoint,safetensors,cli}/)\n", argv[0]);
     return 2;
   }
   const fs::path root = argv[1];
   try {
-    for (const char* t : {"idx", "image", "checkpoint", "cli"}) fs::create_directories(root / t);
+    for (const char* t : {"idx", "image", "checkpoint", "safetensors", "cli"}) fs::create_directories(root / t);
     idx_seeds(root / "idx");
     image_seeds(root / "image");
     checkpoint_seeds(root / "checkpoint");
+    safetensors_seeds(root / "safetensors");
     cli_seeds(root / "cli");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fuzz_make_seeds: %s\n", e.what());

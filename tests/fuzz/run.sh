@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 bash scripts/setup.sh --fuzz
 seconds=${1:-30}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
-targets=(idx image checkpoint cli)
+targets=(idx image checkpoint safetensors cli)
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
   -DGAN_FUZZ=ON -DGAN_WITH_CUDA=OFF -DGAN_BUILD_TESTS=OFF -DGAN_BUILD_BENCH=OFF -DGAN_WERROR=ON >/dev/null
