@@ -32,6 +32,8 @@ CommandSpec sample_spec() {
   c.add_int("class", "K",
             "conditional generators: draw class K only; -1 = one row per class (--n / classes columns)", -1)
       .at_least(-1);
+  c.add_flag("no-ema", "use G's trained weights even when the checkpoint holds their moving average "
+             "(a run with --ema-decay)");
   c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
   return c;
 }
@@ -43,7 +45,8 @@ int cmd_sample(const ParsedArgs& a) {
   for (char& ch : ending) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   usage_check(ending == ".png", "--out '" + out + "': the grid is written as PNG; give a FILE.png", "sample");
   const std::string path = a.get_string("checkpoint");
-  const auto g = load_generator(path, device);
+  bool averaged = false;
+  const auto g = load_generator(path, device, a.get_flag("no-ema"), &averaged);
   const int64_t classes = g->config.num_classes, cls = a.get_int("class");
   usage_check(cls < 0 || classes > 0,
               "--class needs a conditional generator; " + path + " holds an unconditional one", "sample");
@@ -71,11 +74,12 @@ int cmd_sample(const ParsedArgs& a) {
     if (classes > 0) labels.assign(static_cast<size_t>(n), cls);
   }
   const Tensor images = generate(*g, z, labels).to(Device::cpu());
-  const int side = static_cast<int>(g->config.image_size);
-  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels), side,
-                           side, static_cast<int>(columns));
+  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels),
+                           static_cast<int>(g->config.height()), static_cast<int>(g->config.width()),
+                           static_cast<int>(columns));
   std::cerr << "gan sample: wrote " << n << (n == 1 ? " image" : " images") << " to " << out
-            << (classes > 0 && cls < 0 ? " (one row per class)" : "") << "\n";
+            << (classes > 0 && cls < 0 ? " (one row per class)" : "")
+            << (averaged ? " from the moving average of G's weights" : "") << "\n";
   return 0;
 }
 
