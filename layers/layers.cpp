@@ -21,18 +21,26 @@ Linear::Linear(int64_t in_features, int64_t out_features, Rng& rng, bool with_bi
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride_,
                int64_t pad_, bool with_bias)
+    : Conv2d(in_channels, out_channels, kernel, kernel, rng, stride_, pad_, with_bias) {}
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, Rng& rng,
+               int64_t stride_, int64_t pad_, bool with_bias)
     : stride(stride_), pad(pad_) {
-  const int64_t fan_in = in_channels * kernel * kernel;
-  weight = register_parameter("weight", uniform_fan_in({out_channels, in_channels, kernel, kernel}, fan_in, rng));
+  const int64_t fan_in = in_channels * kernel_h * kernel_w;
+  weight = register_parameter("weight", uniform_fan_in({out_channels, in_channels, kernel_h, kernel_w}, fan_in, rng));
   if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_channels}, fan_in, rng));
 }
 
 ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng,
                                  int64_t stride_, int64_t pad_, int64_t output_padding_, bool with_bias)
+    : ConvTranspose2d(in_channels, out_channels, kernel, kernel, rng, stride_, pad_, output_padding_, with_bias) {}
+
+ConvTranspose2d::ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel_h, int64_t kernel_w,
+                                 Rng& rng, int64_t stride_, int64_t pad_, int64_t output_padding_, bool with_bias)
     : stride(stride_), pad(pad_), output_padding(output_padding_) {
   // PyTorch computes fan_in from weight dim 1 for transposed convolutions.
-  const int64_t fan_in = out_channels * kernel * kernel;
-  weight = register_parameter("weight", uniform_fan_in({in_channels, out_channels, kernel, kernel}, fan_in, rng));
+  const int64_t fan_in = out_channels * kernel_h * kernel_w;
+  weight = register_parameter("weight", uniform_fan_in({in_channels, out_channels, kernel_h, kernel_w}, fan_in, rng));
   if (with_bias) bias = register_parameter("bias", uniform_fan_in({out_channels}, fan_in, rng));
 }
 

@@ -22,8 +22,11 @@ class Conv2d : public Module {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride = 1,
          int64_t pad = 0, bool bias = true);
+  // A kernel_h x kernel_w kernel (DCGAN's last D layer over a rectangular grid).
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, Rng& rng, int64_t stride = 1,
+         int64_t pad = 0, bool bias = true);
   Tensor forward(const Tensor& x) override { return conv2d(x, weight, bias, stride, pad); }
-  Tensor weight, bias;  // [out, in, k, k], [out]
+  Tensor weight, bias;  // [out, in, kh, kw], [out]
   int64_t stride, pad;
 };
 
@@ -31,10 +34,13 @@ class ConvTranspose2d : public Module {
  public:
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride = 1,
                   int64_t pad = 0, int64_t output_padding = 0, bool bias = true);
+  // A kernel_h x kernel_w kernel (DCGAN's first G layer onto a rectangular grid).
+  ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, Rng& rng,
+                  int64_t stride = 1, int64_t pad = 0, int64_t output_padding = 0, bool bias = true);
   Tensor forward(const Tensor& x) override {
     return conv_transpose2d(x, weight, bias, stride, pad, output_padding);
   }
-  Tensor weight, bias;  // [in, out, k, k], [out]
+  Tensor weight, bias;  // [in, out, kh, kw], [out]
   int64_t stride, pad, output_padding;
 };
 

@@ -125,7 +125,7 @@ std::string emit_conv(Graph& g, const Conv2d& c, const std::string& x, const std
   std::vector<std::string> in = {x, g.weight(join(path, "weight"), c.weight)};
   if (c.bias.defined()) in.push_back(g.weight(join(path, "bias"), c.bias));
   return g.node("Conv", in, path,
-                {{"kernel_shape", square(c.weight.shape()[2])}, {"strides", square(c.stride)}, {"pads", square(c.pad, 4)}});
+                {{"kernel_shape", std::vector<int64_t>{c.weight.shape()[2], c.weight.shape()[3]}}, {"strides", square(c.stride)}, {"pads", square(c.pad, 4)}});
 }
 
 std::string emit_conv_transpose(Graph& g, const ConvTranspose2d& c, const std::string& x, const std::string& path) {
@@ -133,7 +133,7 @@ std::string emit_conv_transpose(Graph& g, const ConvTranspose2d& c, const std::s
   std::vector<std::string> in = {x, g.weight(join(path, "weight"), c.weight)};
   if (c.bias.defined()) in.push_back(g.weight(join(path, "bias"), c.bias));
   return g.node("ConvTranspose", in, path,
-                {{"kernel_shape", square(c.weight.shape()[2])},
+                {{"kernel_shape", std::vector<int64_t>{c.weight.shape()[2], c.weight.shape()[3]}},
                  {"strides", square(c.stride)},
                  {"pads", square(c.pad, 4)},
                  {"output_padding", square(c.output_padding)}});
@@ -268,7 +268,7 @@ void export_onnx(const std::string& path, const DcganGenerator& gen, const std::
   // [N, nz (+ K)] -> [N, nz (+ K), 1, 1]: the first transposed conv's input.
   h = g.node("Unsqueeze", {h, g.int64s("onnx_unsqueeze_axes", {2, 3})}, "z_grid");
   h = emit(g, body_of(gen), h, gen.children()[0].first);
-  g.output(h, "image", {std::string("N"), c.channels, c.image_size, c.image_size});
+  g.output(h, "image", {std::string("N"), c.channels, c.height(), c.width()});
   write_model(path, model);
 }
 
@@ -276,15 +276,15 @@ void export_onnx(const std::string& path, const DcganDiscriminator& d, const std
   const DcganConfig& c = d.config;
   onnx::ModelProto model = new_model("DcganDiscriminator", "DCGAN discriminator: image (and class [N]) -> logits [N, 1]");
   Graph g(model.mutable_graph(), prefix);
-  g.input("image", onnx::TensorProto::FLOAT, {std::string("N"), c.channels, c.image_size, c.image_size});
+  g.input("image", onnx::TensorProto::FLOAT, {std::string("N"), c.channels, c.height(), c.width()});
   std::string h = "image";
   if (c.num_classes > 0) {
     // The class as num_classes constant planes (plane y all ones): the code
-    // [N, K, 1, 1] times ones [1, K, S, S], as the engine's expand.
-    const int64_t k = c.num_classes, s = c.image_size;
+    // [N, K, 1, 1] times ones [1, K, H, W], as the engine's expand.
+    const int64_t k = c.num_classes, sh = c.height(), sw = c.width();
     const std::string code = g.node("Unsqueeze", {class_codes(g, k), g.int64s("onnx_unsqueeze_axes", {2, 3})},
                                     "class_code_grid");
-    const std::string ones = g.floats("onnx_class_plane_ones", {1, k, s, s}, std::vector<float>(size_t(k * s * s), 1.0f));
+    const std::string ones = g.floats("onnx_class_plane_ones", {1, k, sh, sw}, std::vector<float>(size_t(k * sh * sw), 1.0f));
     const std::string planes = g.node("Mul", {code, ones}, "class_planes");
     h = g.node("Concat", {"image", planes}, "image_and_class", {{"axis", int64_t{1}}});
   }

@@ -28,6 +28,8 @@ CommandSpec eval_spec() {
                "");
   c.add_int("samples", "N", "generated images to measure", 10000).at_least(2);
   c.add_int("seed", "N", "random seed of the generated samples", 1).at_least(0);
+  c.add_flag("no-ema", "measure G's trained weights even when the checkpoint holds their moving average "
+             "(a run with --ema-decay)");
   c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
   return c;
 }
@@ -36,7 +38,8 @@ int cmd_eval(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
   const std::string path = a.get_string("checkpoint");
   const io::Checkpoint ck = io::load_checkpoint(path);
-  const auto g = load_generator(path, device);
+  bool averaged = false;
+  const auto g = load_generator(path, device, a.get_flag("no-ema"), &averaged);
   const std::string dataset = a.has("dataset")        ? a.get_string("dataset")
                               : ck.has_meta("dataset") ? ck.meta("dataset")
                                                        : "fashion-mnist";
@@ -70,6 +73,9 @@ int cmd_eval(const ParsedArgs& a) {
     const int64_t classes = g->config.num_classes;
     return classes == 0 ? g->forward(z) : g->forward(z, one_hot(labels, classes, z.device()));
   });
+  std::cout << "generator: " << (averaged ? "the moving average of its weights (--no-ema: the trained ones)"
+                                         : "its trained weights")
+            << "\n";
   std::cout << std::fixed << std::setprecision(4) << "frechet distance (Fashion-MNIST classifier features, not "
             << "Inception FID): " << e.frechet_distance << "\n"
             << "class coverage entropy: " << e.coverage.entropy << " nats, " << e.coverage.normalized_entropy

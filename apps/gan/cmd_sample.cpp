@@ -47,10 +47,9 @@ int sample_given_noise(DcganGenerator& g, const std::string& file, const std::st
     std::memcpy(labels.data(), in.get("class").bytes.data(), labels.size() * sizeof(int64_t));
   }
   const Tensor images = generate(g, z.to(device), labels).to(Device::cpu());
-  const int side = static_cast<int>(g.config.image_size);
   const auto columns = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
-  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g.config.channels), side,
-                           side, columns);
+  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g.config.channels),
+                           static_cast<int>(g.config.height()), static_cast<int>(g.config.width()), columns);
   std::cerr << "gan sample: wrote " << n << (n == 1 ? " image" : " images") << " of the noise in " << file << " to "
             << out << "\n";
   return 0;
@@ -73,6 +72,8 @@ CommandSpec sample_spec() {
   c.add_string("noise", "FILE",
                "FILE.safetensors holding the noise: 'z' f32 [n, nz] (and 'class' i64 [n] for a conditional "
                "generator), instead of --n, --seed and --class; to draw the same images as another runtime");
+  c.add_flag("no-ema", "use G's trained weights even when the checkpoint holds their moving average "
+             "(a run with --ema-decay)");
   c.add_choice("device", kDeviceChoices, "where to run; auto uses the GPU when there is one", "auto");
   return c;
 }
@@ -90,7 +91,8 @@ int cmd_sample(const ParsedArgs& a) {
   usage_check(!weights || io::is_safetensors_path(path),
               "--weights '" + path + "': give a FILE.safetensors ('gan export --format safetensors' writes one)",
               "sample");
-  const auto g = load_generator(path, device);
+  bool averaged = false;
+  const auto g = load_generator(path, device, a.get_flag("no-ema"), &averaged);
   const int64_t classes = g->config.num_classes, cls = a.get_int("class");
   usage_check(cls < 0 || classes > 0,
               "--class needs a conditional generator; " + path + " holds an unconditional one", "sample");
@@ -119,7 +121,8 @@ int cmd_sample(const ParsedArgs& a) {
     if (classes > 0) labels.assign(static_cast<size_t>(n), cls);
   }
   // One batch of n images, measured at two small ones (memory_estimate.h).
-  const std::string setting = std::to_string(n) + " images at " + std::to_string(g->config.image_size) + " px";
+  const std::string setting = std::to_string(n) + " images at " + std::to_string(g->config.height()) + "x" +
+                              std::to_string(g->config.width()) + " px";
   auto need = estimate_memory(device, n, setting, [&](int64_t b) {
     generate(*g, Tensor::zeros({b, g->config.nz}, DType::F32, device),
              std::vector<int64_t>(classes > 0 ? static_cast<size_t>(b) : 0, 0));
@@ -128,11 +131,12 @@ int cmd_sample(const ParsedArgs& a) {
   need.parameters = module_bytes(*g);  // loaded before the probe
   check_memory(need, "sample", false, std::cout);
   const Tensor images = generate(*g, z, labels).to(Device::cpu());
-  const int side = static_cast<int>(g->config.image_size);
-  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels), side,
-                           side, static_cast<int>(columns));
+  io::write_image_grid_png(out, images.data<float>(), static_cast<int>(n), static_cast<int>(g->config.channels),
+                           static_cast<int>(g->config.height()), static_cast<int>(g->config.width()),
+                           static_cast<int>(columns));
   std::cerr << "gan sample: wrote " << n << (n == 1 ? " image" : " images") << " to " << out
-            << (classes > 0 && cls < 0 ? " (one row per class)" : "") << "\n";
+            << (classes > 0 && cls < 0 ? " (one row per class)" : "")
+            << (averaged ? " from the moving average of G's weights" : "") << "\n";
   return 0;
 }
 

@@ -6,6 +6,8 @@
 // show G(fixed noise).
 #include <omp.h>
 
+#include <algorithm>
+#include <charconv>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -43,6 +45,24 @@ void put_run_meta(io::Checkpoint& ck, const RunOptions& o) {
   ck.put_meta("batch_size", std::to_string(o.batch_size));
 }
 
+// --image-size: "N" (square) or "HxW"; "0" picks the device's default.
+// Whether the model supports the size is DcganConfig::validate's to say.
+void parse_image_size(const ParsedArgs& a, Device device, DcganConfig& m) {
+  const std::string text = a.get_string("image-size");
+  const auto number = [&](const std::string& part) {
+    int64_t v = -1;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    usage_check(!part.empty() && ec == std::errc() && end == part.data() + part.size() && v >= 0,
+                "--image-size expects N or HxW (height x width), e.g. 64 or 128x64; got '" + text + "'", a.command());
+    return v;
+  };
+  const size_t x = text.find('x');
+  m.image_size = number(text.substr(0, x));
+  m.image_width = x == std::string::npos ? 0 : number(text.substr(x + 1));
+  if (m.image_size == 0 && m.image_width == 0) m.image_size = device.is_cuda() ? 64 : 28;
+  if (m.image_width == m.image_size) m.image_width = 0;  // "64x64" is 64
+}
+
 // Options from the command line. Model defaults depend on the device: the
 // 64x64 DCGAN of the paper on a GPU, a small 28x28 one on the CPU. The
 // optimizer and n_critic default to the loss's published recipe.
@@ -50,13 +70,18 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
   RunOptions o;
   o.train = TrainSettings::for_loss(parse_gan_loss(a.get_string("loss")));
   DcganConfig& m = o.train.model;
-  m.image_size = a.get_int("image-size") != 0 ? a.get_int("image-size") : (device.is_cuda() ? 64 : 28);
+  parse_image_size(a, device, m);
   m.channels = a.get_int("channels");  // 0: from the data, filled in later
   m.nz = a.get_int("nz");
-  const int64_t width = device.is_cuda() || m.image_size == 64 ? 64 : 32;
+  const int64_t width = device.is_cuda() || std::max(m.height(), m.width()) >= 64 ? 64 : 32;
   m.ngf = a.get_int("ngf") != 0 ? a.get_int("ngf") : width;
   m.ndf = a.get_int("ndf") != 0 ? a.get_int("ndf") : width;
   if (a.has("lr")) o.train.lr = a.get_double("lr");
+  o.train.lr_d = a.get_double("lr-d");
+  o.train.lr_g = a.get_double("lr-g");
+  o.train.ema_decay = a.get_double("ema-decay");
+  usage_check(o.train.ema_decay < 1, "--ema-decay must be below 1 (0 = no moving average), got " +
+                                         format_number(o.train.ema_decay), a.command());
   if (a.has("beta1")) o.train.beta1 = a.get_double("beta1");
   if (a.has("beta2")) o.train.beta2 = a.get_double("beta2");
   if (a.get_int("n-critic") > 0) o.train.n_critic = a.get_int("n-critic");
@@ -80,6 +105,15 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.train.model = model_from_meta(ck, path);
   o.train.n_critic = meta_int(ck, "n_critic", path);
   o.train.lr = meta_double(ck, "lr", path);
+  // A network's rate equal to --lr is kept as 0, "follows --lr" (as when it
+  // was not given); checkpoints from before TTUR and EMA have neither key.
+  const auto own_rate = [&](const char* key) {
+    const double r = ck.has_meta(key) ? meta_double(ck, key, path) : o.train.lr;
+    return r == o.train.lr ? 0.0 : r;
+  };
+  o.train.lr_d = own_rate("lr_d");
+  o.train.lr_g = own_rate("lr_g");
+  o.train.ema_decay = ck.has_meta("ema_decay") ? meta_double(ck, "ema_decay", path) : 0.0;
   o.train.beta1 = meta_double(ck, "beta1", path);
   o.train.beta2 = meta_double(ck, "beta2", path);
   o.train.clip = meta_double(ck, "clip", path);
@@ -96,7 +130,7 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   const ResumeCheck check(a, path);
   const DcganConfig& gm = given.train.model;
   const DcganConfig& sm = o.train.model;
-  check("image-size", gm.image_size, sm.image_size);
+  check("image-size", gm.size_str(), sm.size_str());
   check("channels", gm.channels, sm.channels);
   check("nz", gm.nz, sm.nz);
   check("ngf", gm.ngf, sm.ngf);
@@ -105,6 +139,9 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   check("loss", std::string(gan_loss_name(given.train.loss)), std::string(gan_loss_name(o.train.loss)));
   check("n-critic", given.train.n_critic, o.train.n_critic);
   check("lr", given.train.lr, o.train.lr);
+  check("lr-d", given.train.d_lr(), o.train.d_lr());
+  check("lr-g", given.train.g_lr(), o.train.g_lr());
+  check("ema-decay", given.train.ema_decay, o.train.ema_decay);
   check("beta1", given.train.beta1, o.train.beta1);
   check("beta2", given.train.beta2, o.train.beta2);
   check("clip", given.train.clip, o.train.clip);
@@ -157,8 +194,10 @@ CommandSpec train_spec() {
                 "default length).");
   c.add_string("dataset", "SPEC", "fashion-mnist | idx:PATH | folder:PATH", "fashion-mnist");
   c.add_choice("device", kDeviceChoices, "where to train; auto uses the GPU when there is one", "auto");
-  c.add_int("image-size", "N", "side of the square images: 28, 32 or 64; 0 = 28 on CPU, 64 on GPU", 0)
-      .at_least(0);
+  c.add_string("image-size", "N|HxW",
+               "image size: N for N x N, or HxW (height x width); 28, or each side a power of two from 16 to 256 "
+               "(e.g. 64, 128, 128x64); 0 = 28 on CPU, 64 on GPU",
+               "0");
   c.add_int("channels", "N", "image channels; 0 = from the data", 0).at_least(0);
   c.add_flag("skip-bad-images", "folder:PATH: leave out the files that cannot be decoded (and list them) instead "
              "of refusing to start");
@@ -173,6 +212,13 @@ CommandSpec train_spec() {
                "bce");
   c.add_flag("conditional", "class-conditional GAN: labels of the data set go to G and D");
   c.add_double("lr", "X", "learning rate (wgan: 5e-5, wgan-gp: 1e-4 unless given)", 2e-4).at_least(0);
+  c.add_double("lr-d", "X", "D's own learning rate (TTUR); 0 = --lr", 0).at_least(0);
+  c.add_double("lr-g", "X", "G's own learning rate (TTUR); 0 = --lr", 0).at_least(0);
+  c.add_double("ema-decay", "D",
+               "keep a moving average of G's weights with decay D (e.g. 0.999; ramped up as min(D, (1+t)/(10+t)) "
+               "at G update t); samples, 'gan sample' and 'gan eval' then use it. 0 = off",
+               0)
+      .at_least(0);
   c.add_double("beta1", "X", "Adam beta1 (wgan-gp: 0 unless given)", 0.5).at_least(0).at_most(1);
   c.add_double("beta2", "X", "Adam beta2 (wgan-gp: 0.9 unless given)", 0.999).at_least(0).at_most(1);
   c.add_int("n-critic", "N", "D updates per G update; 0 = the loss's (5 for wgan and wgan-gp, else 1)", 0)
@@ -218,9 +264,10 @@ int cmd_train(const ParsedArgs& a) {
                                   : options_from_args(a, device);
   if (!run.notice.empty()) log << run.notice << "\n";  // a warning: shown with --quiet too
 
-  if (!quiet) log << "gan train: loading " << run.dataset << " at " << run.train.model.image_size << "px\n";
+  const DcganConfig& size = run.train.model;
+  if (!quiet) log << "gan train: loading " << run.dataset << " at " << size.size_str() << "px\n";
   const ImageSet data =
-      load_image_set(run.dataset, run.train.model.image_size, run.train.model.channels, /*train=*/true,
+      load_image_set(run.dataset, {size.height(), size.width()}, size.channels, /*train=*/true,
                      a.get_flag("skip-bad-images") ? BadImages::Skip : BadImages::Refuse);
   if (const std::string skipped = skipped_summary(data); !skipped.empty()) log << "gan train: " << skipped << "\n";
   if (!dir.resuming()) run.dataset_identity = dataset_identity(run.dataset);  // after the load's clearer errors
@@ -283,7 +330,10 @@ int cmd_train(const ParsedArgs& a) {
         << (t.model.num_classes > 0 ? "conditional " : "") << "DCGAN " << describe(t.model) << " (G "
         << trainer.generator().parameter_count() << ", D " << trainer.discriminator().parameter_count()
         << " parameters), loss " << gan_loss_name(t.loss) << ", " << (t.loss == GanLoss::WGAN ? "RMSprop" : "Adam")
-        << " lr " << t.lr << ", on " << device.str() << where_running(device) << "\n"
+        << (t.d_lr() == t.g_lr() ? " lr " + format_number(t.d_lr())
+                                 : " lr D " + format_number(t.d_lr()) + " / G " + format_number(t.g_lr()))
+        << (t.ema_decay > 0 ? ", EMA of G " + format_number(t.ema_decay) : std::string()) << ", on " << device.str()
+        << where_running(device) << "\n"
         << "gan train: " << (dir.resuming() ? "resuming at step " + std::to_string(start) + ", " : "")
         << "training to step " << loop.total_steps << " (" << std::fixed << std::setprecision(1)
         << static_cast<double>(loop.total_steps) / steps_per_epoch << " epochs); writing to " << dir.path() << "/\n"
@@ -303,6 +353,8 @@ int cmd_train(const ParsedArgs& a) {
   resolved.set("lr", run.train.lr);
   resolved.set("beta1", run.train.beta1);
   resolved.set("beta2", run.train.beta2);
+  resolved.set("lr-d", run.train.lr_d);  // 0 unless D and G have their own rates
+  resolved.set("lr-g", run.train.lr_g);
   loop.args = &resolved;
   loop.make_loader = [&](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
   loop.put_run_meta = [&](io::Checkpoint& ck) { put_run_meta(ck, run); };

@@ -18,7 +18,7 @@ namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-// Stores one HWC image (already size x size) as planar CHW bytes.
+// Stores one HWC image (already the set's height x width) as planar CHW bytes.
 void store_planar(const io::Image& img, uint8_t* dst) {
   const int64_t plane = static_cast<int64_t>(img.width) * img.height;
   for (int64_t c = 0; c < img.channels; ++c)
@@ -30,23 +30,24 @@ void check_channels(int64_t channels) {
             channels);
 }
 
-// An empty set of n images of `channels` x size x size bytes.
-ImageSet empty_set(int64_t n, int64_t channels, int64_t size, std::string source) {
+// An empty set of n images of `channels` x height x width bytes.
+ImageSet empty_set(int64_t n, int64_t channels, ImageSize size, std::string source) {
   ImageSet set;
   set.n = n;
   set.channels = channels;
-  set.size = size;
+  set.height = size.height;
+  set.width = size.width;
   set.source = std::move(source);
   set.pixels.resize(static_cast<size_t>(set.n * set.image_bytes()));
   return set;
 }
 
-ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int64_t size, int64_t channels) {
+ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, ImageSize size, int64_t channels) {
   check_channels(channels);
   ImageSet set = empty_set(src.n, channels == 0 ? 1 : channels, size, source);
   set.num_classes = 10;
   set.labels = src.labels;
-  const int64_t plane = size * size;
+  const int64_t plane = size.height * size.width;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < set.n; ++i) {
     io::Image img;
@@ -54,7 +55,8 @@ ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, int
     img.height = static_cast<int>(src.h);
     img.channels = 1;
     img.pixels.assign(src.pixels.begin() + i * src.h * src.w, src.pixels.begin() + (i + 1) * src.h * src.w);
-    if (img.width != size || img.height != size) img = io::resize_center_crop(img, static_cast<int>(size));
+    if (img.width != size.width || img.height != size.height)
+      img = io::resize_center_crop(img, static_cast<int>(size.height), static_cast<int>(size.width));
     uint8_t* dst = set.pixels.data() + i * set.image_bytes();
     for (int64_t c = 0; c < set.channels; ++c) std::memcpy(dst + c * plane, img.pixels.data(), plane);
   }
@@ -127,7 +129,7 @@ void drop_images(ImageSet& set, const std::vector<std::pair<int64_t, std::string
   for (const auto& [index, reason] : bad) set.skipped.push_back(reason);
 }
 
-ImageSet from_folder(const std::string& dir, int64_t size, int64_t channels, BadImages bad) {
+ImageSet from_folder(const std::string& dir, ImageSize size, int64_t channels, BadImages bad) {
   const std::vector<std::string> files = io::list_image_files(dir);
   return load_image_files(files, size, channels, "folder " + dir + " (" + std::to_string(files.size()) + " images)",
                           bad);
@@ -251,8 +253,9 @@ DatasetIdentity folder_identity(const std::string& kind, const std::string& dir,
   return {kind, static_cast<int64_t>(files.size()), hex};
 }
 
-ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train, BadImages bad) {
-  GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
+ImageSet load_image_set(const std::string& spec, ImageSize size, int64_t channels, bool train, BadImages bad) {
+  GAN_CHECK(size.height >= 1 && size.width >= 1, ValueError, "image size must be positive, got ", size.height, "x",
+            size.width);
   const auto [idx_dir, description] = idx_source(spec);
   if (!idx_dir.empty()) return from_mnist(io::load_mnist_dir(idx_dir, train), description, size, channels);
   if (starts_with(spec, "folder:")) {
@@ -277,13 +280,14 @@ ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, 
                     channels);
 }
 
-ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source,
+ImageSet load_image_files(const std::vector<std::string>& files, ImageSize size, int64_t channels, std::string source,
                           BadImages bad) {
   check_channels(channels);
-  GAN_CHECK(size >= 1, ValueError, "image size must be positive, got ", size);
+  GAN_CHECK(size.height >= 1 && size.width >= 1, ValueError, "image size must be positive, got ", size.height, "x",
+            size.width);
   ImageSet set = empty_set(static_cast<int64_t>(files.size()), channels == 0 ? 3 : channels, size, std::move(source));
   drop_images(set, decode_each(files, set.channels, bad, [&](int64_t i, const io::Image& img) {
-                store_planar(io::resize_center_crop(img, static_cast<int>(size)),
+                store_planar(io::resize_center_crop(img, static_cast<int>(size.height), static_cast<int>(size.width)),
                              set.pixels.data() + i * set.image_bytes());
               }));
   return set;
@@ -343,10 +347,15 @@ void image_window_to_float(const ImageSet& set, int64_t index, int64_t x0, int64
   const uint8_t* image = set.pixels.data() + index * set.image_bytes();
   for (int64_t c = 0; c < set.channels; ++c)
     for (int64_t y = 0; y < crop; ++y) {
-      const uint8_t* row = image + (c * set.size + y0 + y) * set.size + x0;
+      const uint8_t* row = image + (c * set.height + y0 + y) * set.width + x0;
       float* dst = out + (c * crop + y) * crop;
       for (int64_t x = 0; x < crop; ++x) dst[x] = static_cast<float>(row[flip ? crop - 1 - x : x]) / 127.5f - 1.0f;
     }
+}
+
+void image_to_float(const ImageSet& set, int64_t index, float* out) {
+  const uint8_t* image = set.pixels.data() + index * set.image_bytes();
+  for (int64_t i = 0; i < set.image_bytes(); ++i) out[i] = static_cast<float>(image[i]) / 127.5f - 1.0f;
 }
 
 ShuffledImages::ShuffledImages(const ImageSet& data, int64_t batch_size, uint64_t seed)
@@ -363,11 +372,11 @@ Batch ShuffledImages::make_batch(int64_t b) const {
   const std::shared_ptr<const std::vector<int64_t>> perm = order_.order(b / per_epoch_);
   const int64_t first = (b % per_epoch_) * batch_size_;
   Batch batch;
-  batch.images = Tensor::empty({batch_size_, data_.channels, data_.size, data_.size});
+  batch.images = Tensor::empty({batch_size_, data_.channels, data_.height, data_.width});
   float* out = batch.images.data<float>();
   for (int64_t i = 0; i < batch_size_; ++i) {
     const int64_t idx = (*perm)[static_cast<size_t>(first + i)];
-    image_window_to_float(data_, idx, 0, 0, data_.size, false, out + i * data_.image_bytes());
+    image_to_float(data_, idx, out + i * data_.image_bytes());
     if (!data_.labels.empty()) batch.labels.push_back(data_.labels[static_cast<size_t>(idx)]);
   }
   return batch;

@@ -5,8 +5,9 @@
 //   fashion-mnist   Debian's dataset-fashion-mnist (IDX files in kFashionMnistDir)
 //   idx:DIR         an MNIST-style directory (train-images-idx3-ubyte[.gz] + labels)
 //   folder:DIR      image files (PNG, JPEG, BMP) directly inside DIR, no labels
-// Images are resized (shorter side) and center-cropped to the model's size and
-// kept as bytes; the loader converts each batch to floats in [-1, 1].
+// Images are center-cropped to the model's aspect ratio and resized to its
+// height x width, and kept as bytes; the loader converts each batch to floats
+// in [-1, 1].
 #pragma once
 
 #include <condition_variable>
@@ -26,9 +27,9 @@ namespace gan::app {
 // Where Debian's dataset-fashion-mnist package puts the IDX files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-// n images of channels x size x size bytes, planar (CHW), image after image.
+// n images of channels x height x width bytes, planar (CHW), image after image.
 struct ImageSet {
-  int64_t n = 0, channels = 0, size = 0;
+  int64_t n = 0, channels = 0, height = 0, width = 0;
   std::vector<uint8_t> pixels;
   std::vector<uint8_t> labels;  // one class id per image; empty when the source has none
   int64_t num_classes = 0;      // 10 for the MNIST family, 0 without labels
@@ -36,7 +37,14 @@ struct ImageSet {
   // Files left out under BadImages::Skip, each as "PATH: why", in file order.
   std::vector<std::string> skipped;
 
-  int64_t image_bytes() const { return channels * size * size; }
+  int64_t image_bytes() const { return channels * height * width; }
+};
+
+// The height x width images are brought to; a number is a square side.
+struct ImageSize {
+  ImageSize(int64_t side) : height(side), width(side) {}  // NOLINT(google-explicit-constructor): 28 means 28x28
+  ImageSize(int64_t h, int64_t w) : height(h), width(w) {}
+  int64_t height, width;
 };
 
 // What a folder loader does with files it cannot decode: refuse, listing every
@@ -76,11 +84,11 @@ DatasetIdentity dataset_identity(const std::string& spec);
 DatasetIdentity folder_identity(const std::string& kind, const std::string& dir,
                                 const std::vector<std::string>& subfolders);
 
-// Loads a spec (see above), resized to `size` pixels with `channels` channels
+// Loads a spec (see above), resized to `size` with `channels` channels
 // (0: the source's own: 1 for IDX, 3 for folders; gray sources are replicated
 // to 3 channels when 3 are asked for). `train` picks the training split of IDX
 // data (false: the test split). IoError / ValueError with what to do.
-ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels, bool train = true,
+ImageSet load_image_set(const std::string& spec, ImageSize size, int64_t channels, bool train = true,
                         BadImages bad = BadImages::Refuse);
 
 // The images of class `label` of an IDX data set (fashion-mnist or idx:DIR),
@@ -88,9 +96,10 @@ ImageSet load_image_set(const std::string& spec, int64_t size, int64_t channels,
 // outside 0..9, or a class without images.
 ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, int64_t channels, bool train = true);
 
-// Image files (any mix of PNG, JPEG, BMP), each resized and center-cropped to
-// `size`, decoded on all threads. `source` describes them in messages.
-ImageSet load_image_files(const std::vector<std::string>& files, int64_t size, int64_t channels, std::string source,
+// Image files (any mix of PNG, JPEG, BMP), each center-cropped to the aspect
+// ratio of `size` and resized to it, decoded on all threads. `source`
+// describes them in messages.
+ImageSet load_image_files(const std::vector<std::string>& files, ImageSize size, int64_t channels, std::string source,
                           BadImages bad = BadImages::Refuse);
 
 // pix2pix's aligned pairs: every file holds the input A in its left half and
@@ -104,7 +113,7 @@ ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size
                              const std::string& source, BadImages bad = BadImages::Refuse);
 
 struct Batch {
-  Tensor images;                // float32 [B, C, S, S] on the CPU, in [-1, 1]
+  Tensor images;                // float32 [B, C, H, W] on the CPU, in [-1, 1]
   std::vector<int64_t> labels;  // B class ids, or empty
   // Image-to-image translation: the domain-B images [B, C, S, S] that go with
   // `images` (domain A): the aligned targets for pix2pix, independent draws
@@ -141,9 +150,11 @@ class EpochOrder {
 
 // Image `index` of `set` as floats in [-1, 1] (channels x crop x crop, planar):
 // the crop x crop window whose top-left corner is (x0, y0), mirrored left to
-// right when `flip`. The whole image is (0, 0, set.size, false).
+// right when `flip`.
 void image_window_to_float(const ImageSet& set, int64_t index, int64_t x0, int64_t y0, int64_t crop, bool flip,
                            float* out);
+// The whole image `index` (channels x height x width).
+void image_to_float(const ImageSet& set, int64_t index, float* out);
 
 // The images of one set (with their labels) in a seeded order: each epoch is an
 // EpochOrder permutation cut into batches of batch_size (the incomplete tail

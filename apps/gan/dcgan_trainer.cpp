@@ -1,5 +1,6 @@
 #include "apps/gan/dcgan_trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "core/io/safetensors.h"
 #include "core/ops.h"
 #include "core/version.h"
+#include "layers/ema.h"
 #include "layers/init.h"
 #include "layers/state_dict.h"
 
@@ -43,6 +45,11 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
   GAN_CHECK(settings.n_critic >= 1, ValueError, "n_critic must be at least 1, got ", settings.n_critic);
   GAN_CHECK(settings.loss != GanLoss::WGAN_GP || !settings.model.discriminator_batchnorm, ValueError,
             "wgan-gp needs a critic without batch norm (the gradient penalty is per sample)");
+  GAN_CHECK(settings.lr >= 0 && settings.lr_d >= 0 && settings.lr_g >= 0, ValueError,
+            "learning rates must not be negative, got lr ", settings.lr, ", lr_d ", settings.lr_d, ", lr_g ",
+            settings.lr_g);
+  GAN_CHECK(settings.ema_decay >= 0 && settings.ema_decay < 1, ValueError,
+            "the EMA decay must be in [0, 1) (0 = no moving average), got ", settings.ema_decay);
   Rng init(stream_seed(settings.seed, kInitStream));
   g_ = std::make_shared<DcganGenerator>(settings.model, init);
   d_ = std::make_shared<DcganDiscriminator>(settings.model, init);
@@ -50,8 +57,15 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
   dcgan_init(*d_, init);
   g_->to(settings.device);
   d_->to(settings.device);
-  opt_g_ = make_optimizer(g_->parameters());
-  opt_d_ = make_optimizer(d_->parameters());
+  opt_g_ = make_optimizer(g_->parameters(), settings_.g_lr());
+  opt_d_ = make_optimizer(d_->parameters(), settings_.d_lr());
+  if (settings.ema_decay > 0) {
+    Rng unused(0);  // its weights are G's: the init stream stays as it was without EMA
+    g_ema_ = std::make_shared<DcganGenerator>(settings.model, unused);
+    g_ema_->to(settings.device);
+    ema_reset(*g_ema_, *g_);
+    g_ema_->eval();  // it only ever generates
+  }
 
   // The sample grid: a conditional model shows one row per class with the same
   // noise down each column, so a column is one "style" drawn as every class.
@@ -71,14 +85,14 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
   }
 }
 
-std::unique_ptr<Optimizer> DcganTrainer::make_optimizer(const std::vector<Tensor>& params) const {
+std::unique_ptr<Optimizer> DcganTrainer::make_optimizer(const std::vector<Tensor>& params, double lr) const {
   if (settings_.loss == GanLoss::WGAN) {
     RmspropParams h;
-    h.lr = settings_.lr;
+    h.lr = lr;
     return std::make_unique<RMSprop>(params, h);
   }
   AdamParams h;
-  h.lr = settings_.lr;
+  h.lr = lr;
   h.beta1 = settings_.beta1;
   h.beta2 = settings_.beta2;
   return std::make_unique<Adam>(params, h);
@@ -168,6 +182,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
     g_probe = gradient_probe(*g_);
     opt_g_->step();
   }
+  if (g_ema_) ema_update(*g_ema_, *g_, ema_decay_at(settings_.ema_decay, steps_));
   ++steps_;
 
   // Detached values only: nothing below is recorded.
@@ -190,6 +205,8 @@ std::vector<Tensor> DcganTrainer::mutable_state() const {
   std::vector<Tensor> all;
   for (const auto& named : {state_tensors(*g_), state_tensors(*d_), opt_g_->state(), opt_d_->state()})
     for (const auto& [name, t] : named) all.push_back(t);
+  if (g_ema_)
+    for (const auto& [name, t] : state_tensors(*g_ema_)) all.push_back(t);
   return all;
 }
 
@@ -227,27 +244,38 @@ std::string DcganTrainer::locate_nonfinite(const std::vector<Batch>& batches) {
   return where;
 }
 
-Tensor DcganTrainer::generate(const Tensor& z, const std::vector<int64_t>& labels) {
+Tensor DcganTrainer::generate(const Tensor& z, const std::vector<int64_t>& labels, bool raw) {
   NoGradGuard no_grad;
+  const Tensor codes = class_codes(labels), noise = z.to(settings_.device);
+  if (g_ema_ && !raw) return codes.defined() ? g_ema_->forward(noise, codes) : g_ema_->forward(noise);
   g_->eval();
-  Tensor images = run_g(z.to(settings_.device), class_codes(labels));
+  Tensor images = run_g(noise, codes);
   g_->train();
   return images;
 }
 
 Tensor DcganTrainer::sample_grid() { return generate(fixed_noise_, fixed_labels_); }
 
+double DcganTrainer::learning_rate() const { return std::max({settings_.lr, settings_.lr_d, settings_.lr_g}); }
+
 void DcganTrainer::set_learning_rate(double lr) {
-  settings_.lr = lr;
-  opt_g_->set_lr(lr);
-  opt_d_->set_lr(lr);
+  const double top = learning_rate();
+  if (top == 0) return;  // nothing trains: no rate to scale
+  // The largest rate becomes exactly `lr`; the others keep their ratio to it
+  // (0, "use lr", stays 0).
+  const auto scaled = [&](double r) { return r == top ? lr : r * (lr / top); };
+  settings_.lr = scaled(settings_.lr);
+  settings_.lr_d = scaled(settings_.lr_d);
+  settings_.lr_g = scaled(settings_.lr_g);
+  opt_g_->set_lr(settings_.g_lr());
+  opt_d_->set_lr(settings_.d_lr());
 }
 
 // ---- checkpoints ------------------------------------------------------------------
 
 std::string describe(const DcganConfig& c) {
   std::ostringstream os;
-  os << "image size " << c.image_size << ", channels " << c.channels << ", nz " << c.nz << ", ngf " << c.ngf
+  os << "image size " << c.size_str() << ", channels " << c.channels << ", nz " << c.nz << ", ngf " << c.ngf
      << ", ndf " << c.ndf << (c.discriminator_batchnorm ? "" : ", no batch norm in D");
   if (c.num_classes > 0) os << ", conditional on " << c.num_classes << " classes";
   return os.str();
@@ -255,7 +283,11 @@ std::string describe(const DcganConfig& c) {
 
 void put_model_meta(io::Checkpoint& ck, const DcganConfig& c) {
   ck.put_meta("model", "dcgan");
-  ck.put_meta("image_size", std::to_string(c.image_size));
+  // image_size only for square images: an engine from before rectangles reads
+  // those, and refuses the others rather than building the wrong model.
+  if (c.height() == c.width()) ck.put_meta("image_size", std::to_string(c.image_size));
+  ck.put_meta("image_height", std::to_string(c.height()));
+  ck.put_meta("image_width", std::to_string(c.width()));
   ck.put_meta("channels", std::to_string(c.channels));
   ck.put_meta("nz", std::to_string(c.nz));
   ck.put_meta("ngf", std::to_string(c.ngf));
@@ -269,7 +301,10 @@ DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source)
             ": not a DCGAN checkpoint (metadata 'model' is ", ck.has_meta("model") ? ck.meta("model") : "missing",
             ")");
   DcganConfig c;
-  c.image_size = meta_int(ck, "image_size", source);
+  // Checkpoints from before rectangular images have image_size alone.
+  const bool has_hw = ck.has_meta("image_height");
+  c.image_size = meta_int(ck, has_hw ? "image_height" : "image_size", source);
+  if (has_hw) c.image_width = meta_int(ck, "image_width", source);
   c.channels = meta_int(ck, "channels", source);
   c.nz = meta_int(ck, "nz", source);
   c.ngf = meta_int(ck, "ngf", source);
@@ -296,11 +331,13 @@ io::Checkpoint DcganTrainer::save_state() const {
   // The training recipe (lr reflects any --on-nan rollback halving).
   ck.put_meta("loss", gan_loss_name(settings_.loss));
   ck.put_meta("n_critic", std::to_string(settings_.n_critic));
-  for (const auto& [key, value] : {std::pair{"lr", settings_.lr}, {"beta1", settings_.beta1},
+  for (const auto& [key, value] : {std::pair{"lr", settings_.lr}, {"lr_d", settings_.d_lr()},
+                                   {"lr_g", settings_.g_lr()}, {"beta1", settings_.beta1},
                                    {"beta2", settings_.beta2}, {"clip", settings_.clip},
-                                   {"gp_lambda", settings_.gp_lambda}})
+                                   {"gp_lambda", settings_.gp_lambda}, {"ema_decay", settings_.ema_decay}})
     ck.put_meta(key, format_number(value));
   save_tensors(ck, "G.", state_tensors(*g_));
+  if (g_ema_) save_tensors(ck, "G_ema.", state_tensors(*g_ema_));
   save_tensors(ck, "D.", state_tensors(*d_));
   save_tensors(ck, "optG.", opt_g_->state());
   save_tensors(ck, "optD.", opt_d_->state());
@@ -310,7 +347,7 @@ io::Checkpoint DcganTrainer::save_state() const {
 void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& source) {
   const DcganConfig saved = model_from_meta(ck, source);
   const DcganConfig& mine = settings_.model;
-  GAN_CHECK(saved.image_size == mine.image_size && saved.channels == mine.channels && saved.nz == mine.nz &&
+  GAN_CHECK(saved.height() == mine.height() && saved.width() == mine.width() && saved.channels == mine.channels && saved.nz == mine.nz &&
                 saved.ngf == mine.ngf && saved.ndf == mine.ndf &&
                 saved.discriminator_batchnorm == mine.discriminator_batchnorm && saved.num_classes == mine.num_classes,
             IoError, source, ": made for another model (", describe(saved), "); this run asks for ", describe(mine));
@@ -322,8 +359,12 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   const uint64_t seed = static_cast<uint64_t>(meta_int(ck, "seed", source));
   GAN_CHECK(seed == settings_.seed, IoError, source, ": made with --seed ", seed, ", this run has --seed ",
             settings_.seed, "; resume with the same seed");
+  const double ema_decay = ck.has_meta("ema_decay") ? meta_double(ck, "ema_decay", source) : 0.0;
+  GAN_CHECK(ema_decay == settings_.ema_decay, IoError, source, ": made with --ema-decay ", format_number(ema_decay),
+            ", this run has --ema-decay ", format_number(settings_.ema_decay), "; resume with the same");
   // Validate everything before copying anything: a bad checkpoint leaves the trainer as it was.
   check_tensors(ck, "G.", state_tensors(*g_), source);
+  if (g_ema_) check_tensors(ck, "G_ema.", state_tensors(*g_ema_), source);
   check_tensors(ck, "D.", state_tensors(*d_), source);
   check_tensors(ck, "optG.", opt_g_->state(), source);
   check_tensors(ck, "optD.", opt_d_->state(), source);
@@ -331,6 +372,7 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   const int64_t steps = meta_int(ck, "step", source);
   const auto noise_counter = static_cast<uint64_t>(meta_int(ck, "noise_rng_counter", source));
   load_tensors(ck, "G.", state_tensors(*g_), source);
+  if (g_ema_) load_tensors(ck, "G_ema.", state_tensors(*g_ema_), source);
   load_tensors(ck, "D.", state_tensors(*d_), source);
   load_tensors(ck, "optG.", opt_g_->state(), source);
   load_tensors(ck, "optD.", opt_d_->state(), source);
@@ -340,7 +382,7 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   noise_rng_.set_state(stream_seed(settings_.seed, kNoiseStream), noise_counter);
 }
 
-std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device) {
+std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device, bool raw, bool* averaged) {
   const bool weights = io::is_safetensors_path(path);
   const io::Checkpoint ck = weights ? io::load_safetensors(path) : io::load_checkpoint(path);
   GAN_CHECK(!weights || ck.has_meta("model"), IoError, path,
@@ -350,11 +392,13 @@ std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device d
   const DcganConfig config = model_from_meta(ck, path);
   Rng unused(0);
   auto g = std::make_shared<DcganGenerator>(config, unused);
+  const bool use_ema = !weights && !raw && ck.has_meta("ema_decay") && meta_double(ck, "ema_decay", path) > 0;
   if (weights) {
     import_networks(ck, {{"G.", g.get()}}, path, /*require_all=*/true);
   } else {
-    load_tensors(ck, "G.", state_tensors(*g), path);
+    load_tensors(ck, use_ema ? "G_ema." : "G.", state_tensors(*g), path);
   }
+  if (averaged) *averaged = use_ema;
   g->to(device);
   g->eval();
   return g;

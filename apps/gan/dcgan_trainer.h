@@ -17,12 +17,18 @@
 // the real images, and the fakes are generated for the same labels, so both
 // sides of D (and WGAN-GP's interpolates) see one class distribution.
 //
+// TTUR (Heusel et al. 2017): D and G may have their own learning rates
+// (lr_d, lr_g; by default both --lr).
+// EMA (ema_decay > 0): after every G update a moving average of G's weights
+// is updated (layers/ema.h); the sample grids and generate() use it, and it
+// is part of the checkpoint ("G_ema.") and of exact resumption.
+//
 // Random streams, all derived from the one --seed: weight init, the per-step
 // noise (z and the penalty's interpolation weights), the fixed noise of the
 // sample grids, and the data order (the loader's). The checkpoint stores the
-// weights, BN statistics, both optimizers' state and step counts, and the
-// noise stream's position, so a resumed run continues exactly like an
-// uninterrupted one.
+// weights, BN statistics, both optimizers' state and step counts, the EMA of
+// G, and the noise stream's position, so a resumed run continues exactly like
+// an uninterrupted one.
 #pragma once
 
 #include <memory>
@@ -45,6 +51,11 @@ struct TrainSettings {
   GanLoss loss = GanLoss::BCE;
   // Adam (beta1, beta2) for every loss but wgan, which uses RMSprop (as its paper).
   double lr = 2e-4, beta1 = 0.5, beta2 = 0.999;
+  // TTUR: D's and G's own learning rates; 0 = lr.
+  double lr_d = 0, lr_g = 0;
+  // > 0: keep an exponential moving average of G's weights with this decay
+  // (ramped up, see layers/ema.h); 0: none.
+  double ema_decay = 0;
   int64_t n_critic = 1;     // D updates per G update
   double clip = 0.01;       // wgan: D's weights are clamped to [-clip, clip]
   double gp_lambda = 10.0;  // wgan-gp: the penalty's weight
@@ -56,6 +67,9 @@ struct TrainSettings {
   // D keeps batch norm (wgan-gp: no, the penalty is per sample). The model's
   // other options are left as they are.
   static TrainSettings for_loss(GanLoss loss);
+  // The learning rates in force: lr_d / lr_g, or lr where they are 0.
+  double d_lr() const { return lr_d > 0 ? lr_d : lr; }
+  double g_lr() const { return lr_g > 0 ? lr_g : lr; }
 };
 
 // Per-step numbers, read from the device in one copy (one sync).
@@ -96,17 +110,22 @@ class DcganTrainer : public LoopTrainer {
   // conditional model one row per class (the same noise down each column).
   Tensor sample_grid() override;
   int64_t sample_grid_columns() const override;
-  // G(z) (for given labels when conditional) in eval mode, no graph.
-  Tensor generate(const Tensor& z, const std::vector<int64_t>& labels = {});
+  // G(z) (for given labels when conditional) in eval mode, no graph: from the
+  // moving average of G's weights when the run keeps one, unless `raw`.
+  Tensor generate(const Tensor& z, const std::vector<int64_t>& labels = {}, bool raw = false);
 
-  // Both optimizers' learning rate (a rollback after a NaN halves it).
+  // The largest of the learning rates in force (--lr, D's, G's). Setting it
+  // scales all of them by the same factor: a rollback after a NaN halves
+  // both optimizers' rates, keeping TTUR's ratio.
   void set_learning_rate(double lr) override;
-  double learning_rate() const override { return settings_.lr; }
+  double learning_rate() const override;
 
   int64_t steps_done() const override { return steps_; }
   const TrainSettings& settings() const { return settings_; }
   DcganGenerator& generator() { return *g_; }
   DcganDiscriminator& discriminator() { return *d_; }
+  // The moving average of G (null without ema_decay).
+  DcganGenerator* generator_ema() { return g_ema_.get(); }
 
   // The whole training state (see above) as a checkpoint, and back. restore()
   // checks that the checkpoint was made with the same model and loss and names
@@ -119,7 +138,7 @@ class DcganTrainer : public LoopTrainer {
   Tensor class_codes(const std::vector<int64_t>& labels) const;  // undefined when unconditional
   Tensor run_g(const Tensor& z, const Tensor& codes);
   Tensor run_d(const Tensor& x, const Tensor& codes);
-  std::unique_ptr<Optimizer> make_optimizer(const std::vector<Tensor>& params) const;
+  std::unique_ptr<Optimizer> make_optimizer(const std::vector<Tensor>& params, double lr) const;
 
   // Everything a step changes, and a copy of it from before the last step.
   std::vector<Tensor> mutable_state() const;
@@ -128,7 +147,7 @@ class DcganTrainer : public LoopTrainer {
 
   TrainSettings settings_;
   Rng noise_rng_;
-  std::shared_ptr<DcganGenerator> g_;
+  std::shared_ptr<DcganGenerator> g_, g_ema_;
   std::shared_ptr<DcganDiscriminator> d_;
   std::unique_ptr<Optimizer> opt_g_, opt_d_;
   Tensor fixed_noise_;
@@ -148,7 +167,11 @@ std::string describe(const DcganConfig& config);
 
 // The generator alone from a training checkpoint (for `gan sample` and `gan
 // eval`), or from a FILE.safetensors of exported weights (its __metadata__
-// gives the model options), on `device`, in eval mode.
-std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device);
+// gives the model options), on `device`, in eval mode: from a checkpoint, the
+// moving average of its weights when it holds one (a run with --ema-decay)
+// and `raw` is false, else the trained weights. `averaged` (optional) tells
+// which was loaded.
+std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device device, bool raw = false,
+                                               bool* averaged = nullptr);
 
 }  // namespace gan::app

@@ -22,9 +22,9 @@ GeneratorEvaluator::GeneratorEvaluator(const DcganConfig& model, const std::stri
                                        const std::string& classifier_path, int64_t samples, uint64_t seed,
                                        Device device)
     : model_(model), samples_(samples), seed_(seed), device_(device) {
-  GAN_CHECK(model.image_size == 28 && model.channels == 1, ValueError,
-            "the quality metric's classifier reads 28x28 grayscale images; this model makes ", model.image_size, "x",
-            model.image_size, "x", model.channels, " (train with --image-size 28 on a gray data set)");
+  GAN_CHECK(model.height() == 28 && model.width() == 28 && model.channels == 1, ValueError,
+            "the quality metric's classifier reads 28x28 grayscale images; this model makes ", model.height(), "x",
+            model.width(), "x", model.channels, " (train with --image-size 28 on a gray data set)");
   GAN_CHECK(samples >= 2, ValueError, "--eval-samples must be at least 2, got ", samples);
   GAN_CHECK(std::filesystem::exists(classifier_path), IoError, "no classifier at ", classifier_path,
             ": train one first with 'gan classifier train --out ", classifier_path, "'");

@@ -208,14 +208,15 @@ TranslationBatches::TranslationBatches(const TranslationData& data, int64_t batc
             batch_size, ": lower --batch-size");
   GAN_CHECK(data.train_a.channels == data.train_b.channels, ValueError, "domains A and B have ",
             data.train_a.channels, " and ", data.train_b.channels, " channels; give --channels");
-  GAN_CHECK(image_size >= 1 && image_size <= data.train_a.size && data.train_a.size == data.train_b.size, ValueError,
-            "the crop size ", image_size, " must be at most the load size ", data.train_a.size,
+  // Translation images are square (loaded at --load-size on each side).
+  GAN_CHECK(image_size >= 1 && image_size <= data.train_a.height && data.train_a.height == data.train_b.height,
+            ValueError, "the crop size ", image_size, " must be at most the load size ", data.train_a.height,
             " (and both domains loaded at one size)");
   GAN_CHECK(!data.paired || data.train_a.n == data.train_b.n, ValueError, "paired data needs as many A as B images");
 }
 
 Batch TranslationBatches::make_batch(int64_t b) const {
-  const int64_t c = data_.channels(), s = image_size_, span = data_.train_a.size - s + 1;
+  const int64_t c = data_.channels(), s = image_size_, span = data_.train_a.height - s + 1;
   Batch batch;
   batch.images = Tensor::empty({batch_size_, c, s, s});
   batch.images_b = Tensor::empty({batch_size_, c, s, s});
@@ -250,9 +251,8 @@ Batch TranslationBatches::make_batch(int64_t b) const {
 }
 
 Tensor image_set_tensor(const ImageSet& set, Device device) {
-  Tensor t = Tensor::empty({set.n, set.channels, set.size, set.size});
-  for (int64_t i = 0; i < set.n; ++i)
-    image_window_to_float(set, i, 0, 0, set.size, false, t.data<float>() + i * set.image_bytes());
+  Tensor t = Tensor::empty({set.n, set.channels, set.height, set.width});
+  for (int64_t i = 0; i < set.n; ++i) image_to_float(set, i, t.data<float>() + i * set.image_bytes());
   return t.to(device);
 }
 

@@ -91,23 +91,28 @@ Image load_image(const std::string& path, int channels, int64_t max_pixels) {
   return out;
 }
 
-Image resize_center_crop(const Image& image, int size) {
-  GAN_CHECK(size >= 1, ValueError, "resize_center_crop: size must be at least 1, got ", size, ".");
+Image resize_center_crop(const Image& image, int size) { return resize_center_crop(image, size, size); }
+
+Image resize_center_crop(const Image& image, int height, int width) {
+  GAN_CHECK(height >= 1 && width >= 1, ValueError, "resize_center_crop: the size must be at least 1 x 1, got ",
+            height, " x ", width, ".");
   check_image(image, "resize_center_crop");
 
-  // Scaled size: the shorter side becomes exactly `size`, the longer side is
-  // scaled by the same factor and rounded (never below `size`, so the crop fits).
-  const int64_t w = image.width, h = image.height;
+  // Scaled size: the side that limits the cover (relative to the target)
+  // becomes exactly its target, the other is scaled by the same factor and
+  // rounded (never below its target, so the crop fits). For a square target
+  // this is "the shorter side becomes the size".
+  const int64_t w = image.width, h = image.height, tw = width, th = height;
   int64_t scaled_w, scaled_h;
-  if (w <= h) {
-    scaled_w = size;
-    scaled_h = std::max<int64_t>(size, (h * size + w / 2) / w);
+  if (w * th <= h * tw) {  // relatively narrower (or the same shape): the width limits
+    scaled_w = tw;
+    scaled_h = std::max<int64_t>(th, (h * tw + w / 2) / w);
   } else {
-    scaled_h = size;
-    scaled_w = std::max<int64_t>(size, (w * size + h / 2) / h);
+    scaled_h = th;
+    scaled_w = std::max<int64_t>(tw, (w * th + h / 2) / h);
   }
   GAN_CHECK(scaled_w * scaled_h * image.channels <= INT_MAX, ValueError, "resize_center_crop: resizing a ", w,
-            " x ", h, " image to shorter side ", size, " gives ", scaled_w, " x ", scaled_h,
+            " x ", h, " image to cover ", tw, " x ", th, " gives ", scaled_w, " x ", scaled_h,
             " pixels, too large to process.");
 
   const uint8_t* src = image.pixels.data();
@@ -123,16 +128,16 @@ Image resize_center_crop(const Image& image, int size) {
     src = scaled.data();
   }
 
-  // Central square; when the excess is odd the extra pixel is dropped at the
-  // right/bottom edge.
-  const int64_t x0 = (scaled_w - size) / 2, y0 = (scaled_h - size) / 2;
-  const size_t row_bytes = static_cast<size_t>(size) * static_cast<size_t>(image.channels);
+  // The central window; when the excess is odd the extra pixel is dropped at
+  // the right/bottom edge.
+  const int64_t x0 = (scaled_w - tw) / 2, y0 = (scaled_h - th) / 2;
+  const size_t row_bytes = static_cast<size_t>(width) * static_cast<size_t>(image.channels);
   Image out;
-  out.width = size;
-  out.height = size;
+  out.width = width;
+  out.height = height;
   out.channels = image.channels;
-  out.pixels.resize(row_bytes * static_cast<size_t>(size));
-  for (int y = 0; y < size; ++y) {
+  out.pixels.resize(row_bytes * static_cast<size_t>(height));
+  for (int y = 0; y < height; ++y) {
     const uint8_t* row = src + ((y0 + y) * scaled_w + x0) * image.channels;
     std::memcpy(out.pixels.data() + static_cast<size_t>(y) * row_bytes, row, row_bytes);
   }

@@ -35,6 +35,11 @@ Image load_image(const std::string& path, int channels, int64_t max_pixels = kMa
 // then cuts out the central size x size square. ValueError if size < 1 or the
 // image is empty.
 Image resize_center_crop(const Image& image, int size);
+// The same for a `height` x `width` result: scales the image (keeping its
+// aspect ratio) just enough to cover height x width, then cuts out the centre,
+// which is the centre crop to the target's aspect ratio, resized. A square
+// target gives exactly what resize_center_crop(image, size) gives.
+Image resize_center_crop(const Image& image, int height, int width);
 
 // Writes the image as channels x height x width floats, mapping 0..255
 // linearly to -1..1. `out` must hold channels * height * width floats.

@@ -48,7 +48,7 @@ TEST(Cli, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(a.get_string("dataset"), "fashion-mnist");
   EXPECT_EQ(a.get_string("device"), "auto");
   EXPECT_EQ(a.get_int("batch-size"), 64);
-  EXPECT_EQ(a.get_int("image-size"), 0);
+  EXPECT_EQ(a.get_string("image-size"), "0");
   EXPECT_DOUBLE_EQ(a.get_double("lr"), 2e-4);
   EXPECT_DOUBLE_EQ(a.get_double("beta1"), 0.5);
   EXPECT_DOUBLE_EQ(a.get_double("beta2"), 0.999);
@@ -110,7 +110,7 @@ TEST(Cli, UnknownOptionFarFromAnyListsTheKnownOnes) {
   const std::string msg = usage_error({"sample", "--zzzzzzzz", "1"});
   EXPECT_CONTAINS(msg, "unknown option '--zzzzzzzz'");
   EXPECT_LACKS(msg, "did you mean");
-  EXPECT_CONTAINS(msg, "--checkpoint, --weights, --n, --out, --seed, --class, --noise, --device");
+  EXPECT_CONTAINS(msg, "--checkpoint, --weights, --n, --out, --seed, --class, --noise, --no-ema, --device");
 }
 
 TEST(Cli, MissingValue) {

@@ -22,7 +22,8 @@ TEST(Dataset, IdxDirectoryLoadsWithLabels) {
   const ImageSet set = load_image_set("idx:" + dir, 28, 0);
   EXPECT_EQ(set.n, 10);
   EXPECT_EQ(set.channels, 1);
-  EXPECT_EQ(set.size, 28);
+  EXPECT_EQ(set.height, 28);
+  EXPECT_EQ(set.width, 28);
   EXPECT_EQ(set.num_classes, 10);
   ASSERT_EQ(set.labels.size(), 10u);
   EXPECT_EQ(set.labels[3], 1);
@@ -32,7 +33,8 @@ TEST(Dataset, IdxDirectoryLoadsWithLabels) {
 TEST(Dataset, ResizesAndReplicatesGrayToThreeChannels) {
   const std::string dir = write_bar_dataset(scratch_dir() + "/data", 4);
   const ImageSet set = load_image_set("idx:" + dir, 64, 3);
-  EXPECT_EQ(set.size, 64);
+  EXPECT_EQ(set.height, 64);
+  EXPECT_EQ(set.width, 64);
   EXPECT_EQ(set.channels, 3);
   const int64_t plane = 64 * 64;
   for (int64_t i = 0; i < 4; ++i) {

@@ -332,7 +332,7 @@ TEST(Train, BadRunsFailClearlyAndLoseNothing) {
   // An image size the model does not support.
   r = train({{"image-size", "48"}, {"out", dir + "/y"}});
   EXPECT_EQ(r.status, 1);
-  EXPECT_CONTAINS(r.err, "28, 32 or 64");
+  EXPECT_CONTAINS(r.err, "image size 48 is not supported: use 28 (28x28), or a height and a width that are each a power of two from 16 to 256");
   EXPECT_FALSE(fs::exists(dir + "/y")) << "a run that never started leaves no folder, .lock or samples/";
   // ... nor does one whose data is missing; a folder that was there stays.
   fs::create_directories(dir + "/mine");

@@ -189,5 +189,152 @@ TEST(TrainVariants, EvalEveryLogsTheMetricAndTheRunIsPlotted) {
   EXPECT_CONTAINS(missing.err, "gan classifier train");
 }
 
+// --ema-decay and TTUR's --lr-d / --lr-g: kept in the checkpoint, part of exact
+// resumption, and the average is what the samples and `gan sample` use.
+TEST(TrainVariants, EmaAndOwnLearningRatesResumeExactly) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 40);
+  auto args = [&](const std::string& out, int64_t steps) {
+    std::vector<std::string> a = tiny_train_args(data, out, steps);
+    for (auto [k, v] : {std::pair{"ema-decay", "0.9"}, {"lr-d", "0.0004"}, {"lr-g", "0.0001"}}) set_option(a, k, v);
+    return a;
+  };
+  ASSERT_EQ(run_gan(args(dir + "/straight", 8)).status, 0);
+  ASSERT_EQ(run_gan(args(dir + "/resumed", 4)).status, 0);
+  const CliResult r = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "8", "--device", "cpu",
+                               "--log-every", "1", "--sample-every", "0", "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
+  expect_same_records(dir + "/straight/checkpoint.ckpt", dir + "/resumed/checkpoint.ckpt");
+  const std::string ckpt = dir + "/resumed/checkpoint.ckpt";
+  const io::Checkpoint ck = io::load_checkpoint(ckpt);
+  EXPECT_EQ(ck.meta("ema_decay"), "0.9");
+  EXPECT_EQ(ck.meta("lr_d"), "0.0004");
+  EXPECT_EQ(ck.meta("lr_g"), "0.0001");
+  // The average is its own record and differs from the trained weights.
+  ASSERT_TRUE(ck.has("G_ema.main.0.weight"));
+  EXPECT_FALSE(ck.get("G_ema.main.0.weight").bytes == ck.get("G.main.0.weight").bytes);
+  // A resume that contradicts them is refused, naming the option.
+  CliResult c = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "9", "--lr-g", "0.0002",
+                         "--device", "cpu", "--quiet"});
+  EXPECT_EQ(c.status, 2);
+  EXPECT_CONTAINS(c.err, "--lr-g 0.0002 differs from the resumed run's 0.0001");
+  c = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "9", "--ema-decay", "0", "--device", "cpu",
+               "--quiet"});
+  EXPECT_EQ(c.status, 2);
+  EXPECT_CONTAINS(c.err, "--ema-decay 0 differs from the resumed run's 0.9");
+
+  // `gan sample` draws from the average unless --no-ema; the two grids differ.
+  CliResult s = run_gan({"sample", "--checkpoint", ckpt, "--n", "4", "--out", dir + "/ema.png", "--device", "cpu"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  EXPECT_CONTAINS(s.err, "from the moving average of G's weights");
+  s = run_gan({"sample", "--checkpoint", ckpt, "--n", "4", "--out", dir + "/raw.png", "--no-ema", "--device", "cpu"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  EXPECT_EQ(s.err.find("moving average"), std::string::npos) << s.err;
+  EXPECT_NE(io::load_image(dir + "/ema.png", 1).pixels, io::load_image(dir + "/raw.png", 1).pixels);
+  bool averaged = false;
+  const auto g = load_generator(ckpt, Device::cpu(), false, &averaged);
+  EXPECT_TRUE(averaged);
+  load_generator(ckpt, Device::cpu(), true, &averaged);
+  EXPECT_FALSE(averaged);
+}
+
+TEST(TrainVariants, DAndGGetTheirOwnLearningRates) {
+  const std::string dir = scratch_dir();
+  const ImageSet data = load_image_set("idx:" + write_bar_dataset(dir + "/data", 16), 28, 0);
+  // A rate of 0 leaves a network's weights exactly as they were: with --lr 0,
+  // only the network given its own rate moves.
+  for (const bool d_trains : {true, false}) {
+    TrainSettings s;
+    s.model.image_size = 28;
+    s.model.nz = 8;
+    s.model.ngf = s.model.ndf = 4;
+    s.lr = 0;
+    (d_trains ? s.lr_d : s.lr_g) = 1e-3;
+    DcganTrainer trainer(s);
+    const auto g_before = trainer.generator().parameters()[0].to_vector<double>();
+    const auto d_before = trainer.discriminator().parameters()[0].to_vector<double>();
+    BatchLoader loader(data, 8, 3);
+    ASSERT_TRUE(DcganTrainer::read_stats(trainer.step({loader.next()})).finite());
+    EXPECT_EQ(trainer.discriminator().parameters()[0].to_vector<double>() != d_before, d_trains);
+    EXPECT_EQ(trainer.generator().parameters()[0].to_vector<double>() != g_before, !d_trains);
+  }
+  // A rollback's halving scales both rates (and --lr), keeping their ratio.
+  TrainSettings s;
+  s.model.image_size = 28;
+  s.model.nz = 8;
+  s.model.ngf = s.model.ndf = 4;
+  s.lr_d = 4e-4;
+  s.lr_g = 1e-4;
+  DcganTrainer trainer(s);
+  EXPECT_EQ(trainer.learning_rate(), 4e-4);
+  trainer.set_learning_rate(trainer.learning_rate() / 2);
+  EXPECT_EQ(trainer.settings().d_lr(), 2e-4);
+  EXPECT_EQ(trainer.settings().g_lr(), 0.5e-4);
+  EXPECT_EQ(trainer.settings().lr, 1e-4);
+  const io::Checkpoint ck = trainer.save_state();
+  EXPECT_EQ(ck.meta("lr_d"), "0.0002");
+  EXPECT_EQ(ck.meta("lr_g"), "0.00005");
+}
+
+TEST(TrainVariants, A128PixelDcganTrainsOnAFolderOfImages) {
+  const std::string dir = scratch_dir();
+  fs::create_directories(dir + "/pics");
+  Rng rng(9);
+  for (int i = 0; i < 4; ++i) {  // random RGB noise of odd sizes: cropped and resized to 128x128
+    io::Image img;
+    img.width = 150 + 10 * i;
+    img.height = 140;
+    img.channels = 3;
+    img.pixels.resize(static_cast<size_t>(img.width * img.height * 3));
+    for (uint8_t& p : img.pixels) p = static_cast<uint8_t>(rng.next_below(256));
+    io::write_png(dir + "/pics/" + std::to_string(i) + ".png", img);
+  }
+  const std::vector<std::string> base = {"train",  "--dataset", "folder:" + dir + "/pics", "--device", "cpu",
+                                         "--steps", "2",        "--ngf", "2", "--ndf", "2", "--nz", "8",
+                                         "--batch-size", "2",   "--quiet"};
+  std::vector<std::string> args = base;
+  args.insert(args.end(), {"--out", dir + "/run", "--image-size", "128", "--ema-decay", "0.99"});
+  CliResult r = run_gan(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const io::Checkpoint ck = io::load_checkpoint(dir + "/run/checkpoint.ckpt");
+  EXPECT_EQ(ck.meta("image_height"), "128");
+  EXPECT_EQ(ck.meta("image_width"), "128");
+  EXPECT_EQ(ck.meta("step"), "2");
+  // 64 samples of 128x128 RGB in an 8x8 grid with 2-pixel padding.
+  const io::Image grid = io::load_image(dir + "/run/samples/latest.png", 3);
+  EXPECT_EQ(grid.width, 8 * 130 + 2);
+  EXPECT_EQ(grid.height, 8 * 130 + 2);
+
+  // A rectangle: 64 high, 32 wide, in the checkpoint, the grid and `gan sample`.
+  args = base;
+  args.insert(args.end(), {"--out", dir + "/rect", "--image-size", "64x32"});
+  r = run_gan(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const io::Checkpoint rc = io::load_checkpoint(dir + "/rect/checkpoint.ckpt");
+  EXPECT_EQ(rc.meta("image_height"), "64");
+  EXPECT_EQ(rc.meta("image_width"), "32");
+  EXPECT_FALSE(rc.has_meta("image_size")) << "older engines must not read it as a square";
+  const io::Image rect = io::load_image(dir + "/rect/samples/latest.png", 3);
+  EXPECT_EQ(rect.width, 8 * 34 + 2);
+  EXPECT_EQ(rect.height, 8 * 66 + 2);
+  const CliResult s = run_gan({"sample", "--checkpoint", dir + "/rect/checkpoint.ckpt", "--n", "2", "--out",
+                               dir + "/two.png", "--device", "cpu"});
+  ASSERT_EQ(s.status, 0) << s.err;
+  const io::Image two = io::load_image(dir + "/two.png", 3);
+  EXPECT_EQ(two.width, 2 * 34 + 2);
+  EXPECT_EQ(two.height, 66 + 2);  // one row
+  // Resuming with the size written another way is the same size; another one is refused.
+  r = run_gan({"train", "--out", dir + "/rect", "--resume", "--steps", "3", "--image-size", "64x32", "--device",
+               "cpu", "--quiet"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run_gan({"train", "--out", dir + "/rect", "--resume", "--steps", "4", "--image-size", "32x64", "--device",
+               "cpu", "--quiet"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "--image-size 32x64 differs from the resumed run's 64x32");
+  r = run_gan({"train", "--out", dir + "/bad", "--image-size", "64y32", "--device", "cpu", "--quiet"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "--image-size expects N or HxW (height x width)");
+}
+
 }  // namespace
 }  // namespace gan::app

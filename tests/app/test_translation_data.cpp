@@ -45,10 +45,10 @@ TEST(TranslationData, UnpairedFoldersLoadAtTheLoadSizeAndTestImagesAtTheModelSiz
   EXPECT_FALSE(d.paired);
   EXPECT_EQ(d.train_a.n, 6);
   EXPECT_EQ(d.train_b.n, 6);
-  EXPECT_EQ(d.train_a.size, 20);
+  EXPECT_EQ(d.train_a.height, 20);
   EXPECT_EQ(d.channels(), 3);  // image files default to RGB
   EXPECT_EQ(d.test_a.n, 3);    // testA/ holds 4; test_images caps it
-  EXPECT_EQ(d.test_b.size, 16);
+  EXPECT_EQ(d.test_b.height, 16);
   EXPECT_CONTAINS(d.test_a.source, "testA");
   EXPECT_CONTAINS(d.describe(), "trainB");
   // As many test images of A as of B (the grid's rows have one column per pair).
@@ -67,11 +67,11 @@ TEST(TranslationData, ClassPairsOfIdxData) {
   EXPECT_EQ(d.train_a.n, 10);  // the even images are class 0
   EXPECT_EQ(d.train_b.n, 10);
   EXPECT_EQ(d.channels(), 1);
-  EXPECT_EQ(d.train_a.size, 36);
+  EXPECT_EQ(d.train_a.height, 36);
   for (uint8_t label : d.train_a.labels) EXPECT_EQ(label, 0);
   for (uint8_t label : d.train_b.labels) EXPECT_EQ(label, 1);
   EXPECT_CONTAINS(d.test_a.source, "test split");
-  EXPECT_EQ(d.test_b.size, 32);
+  EXPECT_EQ(d.test_b.height, 32);
   // Malformed class specs say what is expected.
   for (const std::string& bad : {std::string("fashion-mnist"), "idx:" + dir, "idx:" + dir + ":3", "idx:" + dir + ":1,1",
                                 "idx:" + dir + ":0,12"})
@@ -173,7 +173,7 @@ TEST(TranslationData, UnpairedBatchesCoverBothDomainsEvenlyAndDependOnlyOnSeedAn
   const auto index_of = [](const ImageSet& set, const std::vector<float>& image) {
     for (int64_t k = 0; k < set.n; ++k) {
       std::vector<float> ref(static_cast<size_t>(set.image_bytes()));
-      image_window_to_float(set, k, 0, 0, set.size, false, ref.data());
+      image_to_float(set, k, ref.data());
       if (ref == image) return k;
     }
     return int64_t{-1};

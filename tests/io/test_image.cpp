@@ -252,6 +252,33 @@ TEST(Image, ResizeCenterCropKeepsTheCenter) {
   EXPECT_THROW(resize_center_crop(Image{}, 4), gan::ValueError);
 }
 
+TEST(Image, ResizeCenterCropToARectangle) {
+  // 40 x 40 to height 10 x width 20: the central 40 x 20 band (rows 10..29)
+  // is the 2:1 crop, halved. Rows 10..29 white, the rest black: all white.
+  Image sq;
+  sq.width = sq.height = 40;
+  sq.channels = 1;
+  sq.pixels.assign(40 * 40, 0);
+  for (int y = 10; y < 30; ++y)
+    for (int x = 0; x < 40; ++x) sq.pixels[static_cast<size_t>(y * 40 + x)] = 255;
+  const Image wide = resize_center_crop(sq, 10, 20);
+  ASSERT_EQ(wide.width, 20);
+  ASSERT_EQ(wide.height, 10);
+  for (int y = 1; y < 9; ++y)
+    for (int x = 0; x < 20; ++x) ASSERT_GE(at(wide, x, y, 0), 245) << x << "," << y;
+  // Without scaling it is a pure crop: 40 x 20 (w x h) to height 20 x width 10 keeps columns 15..24.
+  const Image img = gradient(40, 20, 3);
+  const Image tall = resize_center_crop(img, 20, 10);
+  ASSERT_EQ(tall.width, 10);
+  ASSERT_EQ(tall.height, 20);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 10; ++x)
+      for (int c = 0; c < 3; ++c) ASSERT_EQ(at(tall, x, y, c), at(img, x + 15, y, c));
+  // A square target is the square function.
+  EXPECT_EQ(resize_center_crop(img, 12, 12).pixels, resize_center_crop(img, 12).pixels);
+  EXPECT_THROW(resize_center_crop(img, 4, 0), gan::ValueError);
+}
+
 TEST(Image, ChwFloatLayoutAndRange) {
   Image img;
   img.width = 2;

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -13,24 +16,58 @@ namespace gan {
 namespace {
 
 TEST(Dcgan, ShapesForEverySupportedSize) {
-  for (int64_t size : {28, 32, 64}) {
+  // (height, width): every square size, and rectangles both ways.
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{16, 16},  {28, 28},  {32, 32}, {64, 64},  {128, 128},
+                                                          {256, 256}, {64, 32}, {32, 64}, {128, 64}};
+  for (const auto& [h, w] : sizes) {
     for (int64_t channels : {1, 3}) {
+      if (h >= 128 && channels == 1) continue;  // the large sizes once: they are the slow ones
       Rng rng(1);
       DcganConfig cfg;
-      cfg.image_size = size;
+      cfg.image_size = h;
+      cfg.image_width = w == h ? 0 : w;
       cfg.channels = channels;
       cfg.nz = 8;
-      cfg.ngf = cfg.ndf = 4;
+      cfg.ngf = cfg.ndf = 2;
       DcganGenerator g(cfg, rng);
       DcganDiscriminator d(cfg, rng);
       NoGradGuard ng;
       const Tensor img = g(Tensor::randn({2, 8}, rng));
-      EXPECT_EQ(img.shape(), (Shape{2, channels, size, size}));
+      EXPECT_EQ(img.shape(), (Shape{2, channels, h, w})) << h << "x" << w;
       const auto v = img.to_vector();
       for (double x : v) ASSERT_TRUE(x >= -1.0 && x <= 1.0);
-      EXPECT_EQ(d(img).shape(), (Shape{2, 1}));
+      EXPECT_EQ(d(img).shape(), (Shape{2, 1})) << h << "x" << w;
     }
   }
+}
+
+TEST(Dcgan, BaseGridKeepsTheAspectRatioAndWidthsAreCapped) {
+  DcganConfig cfg;
+  cfg.image_size = 64;
+  cfg.image_width = 32;
+  EXPECT_EQ(cfg.stages(), 3);
+  EXPECT_EQ(cfg.base_height(), 8);
+  EXPECT_EQ(cfg.base_width(), 4);
+  EXPECT_EQ(cfg.size_str(), "64x32");
+  cfg.image_width = 0;
+  cfg.image_size = 28;
+  EXPECT_EQ(cfg.base_height(), 7);
+  EXPECT_EQ(cfg.size_str(), "28");
+  // 256 px has 6 stages; the base width stays at ngf * 8, not ngf * 32.
+  cfg.image_size = 256;
+  cfg.ngf = cfg.ndf = 2;
+  cfg.nz = 4;
+  Rng rng(1);
+  DcganGenerator g(cfg, rng);
+  DcganDiscriminator d(cfg, rng);
+  const auto first_g = g.named_parameters().front(), last_d = d.named_parameters().back();
+  EXPECT_EQ(first_g.second.shape(), (Shape{4, 2 * DcganConfig::kMaxWidthFactor, 4, 4})) << first_g.first;
+  EXPECT_EQ(last_d.second.shape(), (Shape{1, 2 * DcganConfig::kMaxWidthFactor, 4, 4})) << last_d.first;
+  // The D of a rectangle ends in one conv over its whole base grid.
+  cfg.image_size = 32;
+  cfg.image_width = 128;
+  DcganDiscriminator wide(cfg, rng);
+  EXPECT_EQ(wide.named_parameters().back().second.shape(), (Shape{1, 2 * 4, 4, 16}));
 }
 
 TEST(Dcgan, PaperDefaultsAt64HaveTheKnownParameterCounts) {
@@ -81,11 +118,30 @@ TEST(Dcgan, GradientReachesEveryParameter) {
 TEST(Dcgan, BadConfigAndInputsAreRejected) {
   Rng rng(5);
   DcganConfig cfg;
-  cfg.image_size = 48;
-  EXPECT_THROW(DcganGenerator(cfg, rng), ValueError);
+  // Not a power of two, too small, too large, 28 in a rectangle: each refused naming the sizes allowed.
+  for (const auto& [h, w] : std::vector<std::pair<int64_t, int64_t>>{{48, 0}, {8, 0}, {512, 0}, {28, 64}, {64, 24}}) {
+    cfg.image_size = h;
+    cfg.image_width = w;
+    try {
+      DcganGenerator g(cfg, rng);
+      ADD_FAILURE() << h << "x" << w << " accepted";
+    } catch (const ValueError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("image size " + cfg.size_str() + " is not supported"), std::string::npos) << what;
+      EXPECT_NE(what.find("use 28 (28x28), or a height and a width that are each a power of two from 16 to 256"),
+                std::string::npos)
+          << what;
+    }
+  }
+  cfg.image_width = 0;
   cfg.image_size = 28;
   DcganDiscriminator d(cfg, rng);
   EXPECT_THROW(d(Tensor::zeros({1, 1, 32, 32})), ShapeError);
+  cfg.image_size = 64;
+  cfg.image_width = 32;
+  cfg.ngf = cfg.ndf = 2;
+  DcganDiscriminator rect(cfg, rng);
+  EXPECT_THROW(rect(Tensor::zeros({1, 1, 32, 64})), ShapeError);  // transposed
 }
 
 TEST(Dcgan, ConditionalModelsTakeOneHotClasses) {
