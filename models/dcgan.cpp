@@ -38,6 +38,7 @@ DcganGenerator::DcganGenerator(const DcganConfig& cfg, Rng& rng) : config(cfg) {
   }
   net_->add(std::make_shared<ConvTranspose2d>(ch, config.channels, 4, rng, 2, 1, 0, false));
   net_->add(std::make_shared<Tanh>());
+  if (config.spectral_norm_g) apply_spectral_norm(*net_, rng);
 }
 
 namespace {
@@ -86,6 +87,7 @@ DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Rng& rng) : confi
   }
   net_->add(std::make_shared<Conv2d>(ch, 1, config.base_size(), rng, 1, 0, false));
   net_->add(std::make_shared<Flatten>());
+  if (config.spectral_norm_d) apply_spectral_norm(*net_, rng);
 }
 
 Tensor DcganDiscriminator::forward(const Tensor& x) {
