@@ -96,6 +96,40 @@ Tensor generator_loss(GanLoss loss, const Tensor& fake_out) {
   throw ValueError("generator_loss: unknown GanLoss value");
 }
 
+namespace {
+
+// ||d critic(x_i) / d x_i||^2 for every sample of the leaf x [N, ...], as [N],
+// differentiable in the critic's parameters (double backward).
+Tensor squared_input_gradient_norms(const char* op, const std::function<Tensor(const Tensor&)>& critic,
+                                    const Tensor& x) {
+  const int64_t n = x.shape()[0];
+  const Tensor scores = critic(x);
+  GAN_CHECK(scores.defined() && scores.numel() == n && scores.dim() >= 1 && scores.shape()[0] == n, ShapeError, op,
+            ": the critic must return one score per sample ([", n, "] or [", n, ", 1]), got ",
+            scores.defined() ? shape_str(scores.shape()) : std::string("an undefined tensor"));
+  GAN_CHECK(scores.requires_grad(), AutogradError, op,
+            ": the critic's output does not depend on its input through recorded ops (was it run under "
+            "NoGradGuard, or does it detach its input?)");
+  // d(sum_i D(x_i)) / d x is D's gradient at every sample, because no sample's
+  // score depends on another sample. create_graph keeps it differentiable.
+  const Tensor grad = gradients(scores, {x}, Tensor::ones(scores.shape(), scores.dtype(), scores.device()),
+                                /*create_graph=*/true)[0];
+  return sum(square(grad.reshape({n, -1})), {1});
+}
+
+}  // namespace
+
+Tensor r1_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, double gamma) {
+  const char* op = "r1_penalty";
+  GAN_CHECK(real.defined() && real.dim() >= 2 && real.shape()[0] > 0 && real.numel() > 0, ShapeError, op,
+            ": the real batch must be [N, ...] with N >= 1 and at least one value per sample, got ",
+            real.defined() ? shape_str(real.shape()) : std::string("an undefined tensor"));
+  GAN_CHECK(gamma >= 0.0, ValueError, op, ": gamma must be >= 0, got ", gamma);
+  Tensor x = real.detach();  // a fresh leaf: the penalty reaches D's parameters only
+  x.set_requires_grad(true);
+  return mul(mean(squared_input_gradient_norms(op, critic, x)), gamma / 2.0);
+}
+
 Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, Rng& rng, double lambda) {
   return gradient_penalty([&](const Tensor& x) { return critic(x); }, real, fake, rng, lambda);
 }
@@ -124,18 +158,7 @@ Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, cons
   }
   x_hat.set_requires_grad(true);
 
-  const Tensor scores = critic(x_hat);
-  GAN_CHECK(scores.defined() && scores.numel() == n && scores.dim() >= 1 && scores.shape()[0] == n, ShapeError, op,
-            ": the critic must return one score per sample ([", n, "] or [", n, ", 1]), got ",
-            scores.defined() ? shape_str(scores.shape()) : std::string("an undefined tensor"));
-  GAN_CHECK(scores.requires_grad(), AutogradError, op,
-            ": the critic's output does not depend on its input through recorded ops (was it run under "
-            "NoGradGuard, or does it detach its input?)");
-  // d(sum_i D(x_hat_i)) / d x_hat is D's gradient at every sample, because no
-  // sample's score depends on another sample. create_graph keeps it differentiable.
-  const Tensor grad = gradients(scores, {x_hat}, Tensor::ones(scores.shape(), scores.dtype(), scores.device()),
-                                /*create_graph=*/true)[0];
-  const Tensor squared_norm = sum(square(grad.reshape({n, -1})), {1});
+  const Tensor squared_norm = squared_input_gradient_norms(op, critic, x_hat);
   // The epsilon keeps the penalty differentiable where a sample's gradient is
   // exactly zero (a critic that is flat there, e.g. dead units): sqrt'(0) is
   // infinite and 0 * inf would put NaN into every parameter gradient. 1e-12

@@ -66,4 +66,12 @@ Tensor gradient_penalty(Module& critic, const Tensor& real, const Tensor& fake, 
 Tensor gradient_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, const Tensor& fake,
                         Rng& rng, double lambda = 10.0);
 
+// The R1 penalty (Mescheder, Geiger, Nowozin, "Which Training Methods for GANs
+// do actually Converge?", ICML 2018): gamma/2 * mean_i ||grad_x D(x_i)||^2 on
+// real images, which pushes D towards zero gradient on the data. Same
+// conditions on the critic as gradient_penalty (one score per sample, no
+// mixing of samples: no batch norm). Differentiable w.r.t. D's parameters; the
+// caller adds it to D's loss (StyleGAN2's lazy form: every k-th D step, times k).
+Tensor r1_penalty(const std::function<Tensor(const Tensor&)>& critic, const Tensor& real, double gamma);
+
 }  // namespace gan

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "layers/spectral_norm.h"
 
 namespace gan {
 
@@ -13,6 +14,19 @@ Tensor uniform_fan_in(const Shape& shape, int64_t fan_in, Rng& rng) {
   return Tensor::rand(shape, rng, DType::F32, Device::cpu(), -bound, bound);
 }
 }  // namespace
+
+Tensor WeightedLayer::effective_weight() { return sn_ ? sn_->normalize(weight, is_training()) : weight; }
+
+int64_t apply_spectral_norm(Module& m, Rng& rng) {
+  int64_t count = 0;
+  m.apply([&](Module& layer) {
+    if (auto* w = dynamic_cast<WeightedLayer*>(&layer)) {
+      w->enable_spectral_norm(rng);
+      ++count;
+    }
+  });
+  return count;
+}
 
 Linear::Linear(int64_t in_features, int64_t out_features, Rng& rng, bool with_bias) {
   weight = register_parameter("weight", uniform_fan_in({out_features, in_features}, in_features, rng));

@@ -11,26 +11,40 @@
 
 namespace gan {
 
-class Linear : public Module {
+// The layers with a weight matrix. With spectral norm on (layers/spectral_norm.h)
+// they compute with weight / sigma(weight); `weight` stays the trained
+// parameter and effective_weight() is what the layer uses.
+class WeightedLayer : public Module {
  public:
-  Linear(int64_t in_features, int64_t out_features, Rng& rng, bool bias = true);
-  Tensor forward(const Tensor& x) override { return linear(x, weight, bias); }
-  Tensor weight, bias;  // [out, in], [out]
+  void enable_spectral_norm(Rng& rng) { sn_ = register_spectral_norm(weight, rng); }
+  bool spectral_norm() const { return sn_ != nullptr; }
+  Tensor effective_weight();
+  Tensor weight, bias;
+
+ private:
+  std::shared_ptr<SpectralNorm> sn_;
 };
 
-class Conv2d : public Module {
+class Linear : public WeightedLayer {
+ public:
+  Linear(int64_t in_features, int64_t out_features, Rng& rng, bool bias = true);
+  Tensor forward(const Tensor& x) override { return linear(x, effective_weight(), bias); }
+  // weight [out, in], bias [out]
+};
+
+class Conv2d : public WeightedLayer {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride = 1,
          int64_t pad = 0, bool bias = true);
   // A kernel_h x kernel_w kernel (DCGAN's last D layer over a rectangular grid).
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, Rng& rng, int64_t stride = 1,
          int64_t pad = 0, bool bias = true);
-  Tensor forward(const Tensor& x) override { return conv2d(x, weight, bias, stride, pad); }
-  Tensor weight, bias;  // [out, in, kh, kw], [out]
+  Tensor forward(const Tensor& x) override { return conv2d(x, effective_weight(), bias, stride, pad); }
+  // weight [out, in, kh, kw], bias [out]
   int64_t stride, pad;
 };
 
-class ConvTranspose2d : public Module {
+class ConvTranspose2d : public WeightedLayer {
  public:
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel, Rng& rng, int64_t stride = 1,
                   int64_t pad = 0, int64_t output_padding = 0, bool bias = true);
@@ -38,11 +52,15 @@ class ConvTranspose2d : public Module {
   ConvTranspose2d(int64_t in_channels, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, Rng& rng,
                   int64_t stride = 1, int64_t pad = 0, int64_t output_padding = 0, bool bias = true);
   Tensor forward(const Tensor& x) override {
-    return conv_transpose2d(x, weight, bias, stride, pad, output_padding);
+    return conv_transpose2d(x, effective_weight(), bias, stride, pad, output_padding);
   }
-  Tensor weight, bias;  // [in, out, kh, kw], [out]
+  // weight [in, out, kh, kw], bias [out]
   int64_t stride, pad, output_padding;
 };
+
+// Turns spectral norm on in every Linear, Conv2d and ConvTranspose2d of m
+// (recursively); returns how many layers it reached.
+int64_t apply_spectral_norm(Module& m, Rng& rng);
 
 class BatchNorm2d : public Module {
  public:

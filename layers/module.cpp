@@ -7,6 +7,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "layers/spectral_norm.h"
 
 namespace gan {
 
@@ -19,6 +20,15 @@ Tensor Module::register_parameter(const std::string& name, Tensor t) {
 Tensor Module::register_buffer(const std::string& name, Tensor t) {
   buffers_.emplace_back(name, t);
   return t;
+}
+
+std::shared_ptr<SpectralNorm> Module::register_spectral_norm(const Tensor& weight, Rng& rng) {
+  for (const auto& [name, t] : buffers_)
+    GAN_CHECK(name != "weight_u", ValueError, type_name(), ": spectral norm is already on");
+  auto sn = std::make_shared<SpectralNorm>(weight, rng);
+  register_buffer("weight_u", sn->u);
+  register_buffer("weight_v", sn->v);
+  return sn;
 }
 
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {

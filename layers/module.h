@@ -12,9 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/random.h"
 #include "core/tensor.h"
 
 namespace gan {
+
+struct SpectralNorm;  // layers/spectral_norm.h
 
 using NamedTensor = std::pair<std::string, Tensor>;
 
@@ -46,6 +49,9 @@ class Module {
  protected:
   Tensor register_parameter(const std::string& name, Tensor t);
   Tensor register_buffer(const std::string& name, Tensor t);
+  // Spectral normalisation of `weight`: its power-iteration vectors become
+  // the buffers "weight_u" and "weight_v" (for the layers that offer it).
+  std::shared_ptr<SpectralNorm> register_spectral_norm(const Tensor& weight, Rng& rng);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     children_.emplace_back(name, m);

@@ -69,6 +69,7 @@ DcganGenerator::DcganGenerator(const DcganConfig& cfg, Rng& rng) : config(cfg) {
   }
   net_->add(std::make_shared<ConvTranspose2d>(ch, config.channels, 4, rng, 2, 1, 0, false));
   net_->add(std::make_shared<Tanh>());
+  if (config.spectral_norm_g) apply_spectral_norm(*net_, rng);
 }
 
 Tensor DcganGenerator::forward(const Tensor& z) {
@@ -105,6 +106,7 @@ DcganDiscriminator::DcganDiscriminator(const DcganConfig& cfg, Rng& rng) : confi
   }
   net_->add(std::make_shared<Conv2d>(ch, 1, config.base_height(), config.base_width(), rng, 1, 0, false));
   net_->add(std::make_shared<Flatten>());
+  if (config.spectral_norm_d) apply_spectral_norm(*net_, rng);
 }
 
 Tensor DcganDiscriminator::forward(const Tensor& x) {

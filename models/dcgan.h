@@ -49,6 +49,8 @@ struct DcganConfig {
   // false: the critic has no batch norm (WGAN-GP's gradient penalty is per sample).
   bool discriminator_batchnorm = true;
   int64_t num_classes = 0;  // > 0: a conditional GAN over this many classes
+  // Spectral normalisation (layers/spectral_norm.h) of every conv layer of D / G.
+  bool spectral_norm_d = false, spectral_norm_g = false;
 
   // Channels of a layer k stages away from the image are width * 2^k up to this factor.
   static constexpr int64_t kMaxWidthFactor = 8;

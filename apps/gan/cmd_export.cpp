@@ -32,10 +32,10 @@ struct Network {
 
 template <typename Net, typename Config>
 Network load_network(const io::Checkpoint& ck, const std::string& source, const std::string& name, bool generator,
-                     const Config& config) {
+                     const Config& config, const std::string& record = "") {
   Rng unused(0);  // every weight comes from the checkpoint
   auto net = std::make_shared<Net>(config, unused);
-  load_tensors(ck, name + ".", state_tensors(*net), source);
+  load_tensors(ck, (record.empty() ? name : record) + ".", state_tensors(*net), source);
   net->eval();
   return {name, generator, net, [net, name](const std::string& file) { export_onnx(file, *net, name + "."); }};
 }
@@ -45,8 +45,13 @@ std::vector<Network> networks_of(const io::Checkpoint& ck, const std::string& pa
   const std::string model = ck.has_meta("model") ? ck.meta("model") : "";
   if (model == "dcgan") {
     const DcganConfig c = model_from_meta(ck, path);
+    GAN_CHECK(!c.spectral_norm_d && !c.spectral_norm_g, ValueError, path,
+              ": this run uses --spectral-norm, whose normalised weights the export does not fold in yet; export "
+              "a run without it");
     put_model_meta(options, c);
-    return {load_network<DcganGenerator>(ck, path, "G", true, c),
+    // The generator `gan sample` uses: the moving average of its weights when the run kept one (--ema-decay).
+    const bool ema = ck.has_meta("ema_decay") && meta_double(ck, "ema_decay", path) > 0;
+    return {load_network<DcganGenerator>(ck, path, "G", true, c, ema ? "G_ema" : "G"),
             load_network<DcganDiscriminator>(ck, path, "D", false, c)};
   }
   if (model == "cyclegan") {

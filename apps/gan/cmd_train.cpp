@@ -87,6 +87,11 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
   if (a.get_int("n-critic") > 0) o.train.n_critic = a.get_int("n-critic");
   o.train.clip = a.get_double("clip");
   o.train.gp_lambda = a.get_double("gp-lambda");
+  set_spectral_norm(m, a.get_string("spectral-norm"));
+  o.train.r1_gamma = a.get_double("r1-gamma");
+  o.train.r1_every = a.get_int("r1-every");
+  if (o.train.r1_gamma > 0) m.discriminator_batchnorm = false;  // R1 is per sample, like wgan-gp's penalty
+  o.train.augment = parse_diff_augment(a.get_string("diffaugment"));
   o.train.seed = static_cast<uint64_t>(a.get_int("seed"));
   o.train.device = device;
   o.dataset = absolute_spec(a.get_string("dataset"));
@@ -118,6 +123,10 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.train.beta2 = meta_double(ck, "beta2", path);
   o.train.clip = meta_double(ck, "clip", path);
   o.train.gp_lambda = meta_double(ck, "gp_lambda", path);
+  // Runs from before R1 have none.
+  o.train.r1_gamma = ck.has_meta("r1_gamma") ? meta_double(ck, "r1_gamma", path) : 0.0;
+  o.train.r1_every = ck.has_meta("r1_every") ? meta_int(ck, "r1_every", path) : given.train.r1_every;
+  o.train.augment = parse_diff_augment(ck.has_meta("diff_augment") ? ck.meta("diff_augment") : "none");
   o.train.seed = static_cast<uint64_t>(meta_int(ck, "seed", path));
   o.train.device = device;
   ResumedData data = resume_data(ck, path, a, "dataset", given.dataset, absolute_spec, dataset_identity);
@@ -146,6 +155,10 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   check("beta2", given.train.beta2, o.train.beta2);
   check("clip", given.train.clip, o.train.clip);
   check("gp-lambda", given.train.gp_lambda, o.train.gp_lambda);
+  check("spectral-norm", spectral_norm_name(gm), spectral_norm_name(sm));
+  check("r1-gamma", given.train.r1_gamma, o.train.r1_gamma);
+  check("r1-every", given.train.r1_every, o.train.r1_every);
+  check("diffaugment", diff_augment_name(given.train.augment), diff_augment_name(o.train.augment));
   check("seed", given.train.seed, o.train.seed);
   check("batch-size", given.batch_size, o.batch_size);
   return o;
@@ -225,6 +238,18 @@ CommandSpec train_spec() {
       .at_least(0);
   c.add_double("clip", "X", "wgan: clamp D's weights to [-X, X]", 0.01).at_least(0);
   c.add_double("gp-lambda", "X", "wgan-gp: weight of the gradient penalty", 10).at_least(0);
+  c.add_choice("spectral-norm", {"none", "d", "g", "both"},
+               "spectral normalisation of the conv layers of D, G or both (Miyato et al. 2018)", "none");
+  c.add_double("r1-gamma", "X",
+               "R1 penalty gamma/2 E||grad_x D(x)||^2 on real images (Mescheder et al. 2018); D then has no batch "
+               "norm (the penalty is per sample, and batch norm has no double backward). 0 = off",
+               0)
+      .at_least(0);
+  c.add_int("r1-every", "N", "apply R1 every N-th D update, scaled by N (lazy, as in StyleGAN2)", 16).at_least(1);
+  c.add_string("diffaugment", "POLICY",
+               "DiffAugment of every image D sees, real and fake (Zhao et al. 2020): none, or a comma-separated "
+               "subset of color, translation, cutout",
+               "none");
   c.add_int("nz", "N", "latent vector size", 100).at_least(1);
   c.add_int("ngf", "N", "generator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
@@ -241,6 +266,11 @@ CommandSpec train_spec() {
   c.add_string("classifier", "PATH", "classifier checkpoint for --eval-every (from 'gan classifier train')",
                "runs/classifier.ckpt");
   c.add_int("eval-samples", "N", "generated images per evaluation", 2000).at_least(2);
+  c.add_int("collapse-patience", "N",
+            "with --eval-every: warn (once) when class coverage falls or the feature distance rises at N "
+            "evaluations in a row; 0 = never",
+            3)
+      .at_least(0);
   add_loop_options(c, 1000);
   return c;
 }
@@ -305,6 +335,7 @@ int cmd_train(const ParsedArgs& a) {
   // The quality metric, when asked for: loaded (and checked) before training starts.
   loop.eval_every = a.get_int("eval-every");
   std::unique_ptr<GeneratorEvaluator> evaluator;
+  CollapseAlarm alarm(static_cast<int>(a.get_int("collapse-patience")));
   if (loop.eval_every > 0) {
     if (!quiet) log << "gan train: loading the classifier " << a.get_string("classifier") << " for the metric\n";
     evaluator = std::make_unique<GeneratorEvaluator>(run.train.model, run.dataset, a.get_string("classifier"),
@@ -316,9 +347,12 @@ int cmd_train(const ParsedArgs& a) {
       if (!quiet) {
         std::ostringstream m;
         m << "gan train: step " << step << ": frechet " << e.frechet_distance << ", class coverage entropy "
-          << e.coverage.normalized_entropy << " (1 = all classes equally often)";
+          << e.coverage.normalized_entropy << " (1 = all classes equally often); classes "
+          << format_histogram(e.coverage);
         say(m.str());
       }
+      const std::string warning = alarm.observe(step, e.frechet_distance, e.coverage.normalized_entropy);
+      if (!warning.empty()) say("gan train: " + warning);  // also with --quiet: a warning is not progress
       return std::vector<double>{e.frechet_distance, e.coverage.normalized_entropy};
     };
   }
@@ -358,7 +392,9 @@ int cmd_train(const ParsedArgs& a) {
   loop.args = &resolved;
   loop.make_loader = [&](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
   loop.put_run_meta = [&](io::Checkpoint& ck) { put_run_meta(ck, run); };
-  loop.format_values = [&](const std::vector<double>& v) { return format_stats(v, run.train.loss); };
+  loop.format_values = [&](const std::vector<double>& v) {
+    return format_stats(v, run.train.loss) + (alarm.raised() ? "  COLLAPSE?" : "");
+  };
   return run_train_loop(trainer, dir, loop);
 }
 

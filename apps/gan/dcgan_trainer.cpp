@@ -50,6 +50,10 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
             settings.lr_g);
   GAN_CHECK(settings.ema_decay >= 0 && settings.ema_decay < 1, ValueError,
             "the EMA decay must be in [0, 1) (0 = no moving average), got ", settings.ema_decay);
+  GAN_CHECK(settings.r1_gamma == 0.0 || !settings.model.discriminator_batchnorm, ValueError,
+            "the R1 penalty needs a discriminator without batch norm (it is per sample, and batch norm has no "
+            "double backward)");
+  GAN_CHECK(settings.r1_every >= 1, ValueError, "r1_every must be at least 1, got ", settings.r1_every);
   Rng init(stream_seed(settings.seed, kInitStream));
   g_ = std::make_shared<DcganGenerator>(settings.model, init);
   d_ = std::make_shared<DcganDiscriminator>(settings.model, init);
@@ -135,6 +139,11 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
   d_->train();
   const int64_t nz = settings_.model.nz;
 
+  // What D looks at: the images themselves, or their DiffAugment.
+  const auto seen = [&](const Tensor& x) {
+    return settings_.augment.any() ? diff_augment(x, settings_.augment, noise_rng_) : x;
+  };
+
   // 1. n_critic D updates.
   Tensor fake, codes, loss_d, d_real, d_fake, d_probe;
   for (const Batch& batch : batches) {
@@ -151,8 +160,8 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
       NoGradGuard no_grad;  // G is not being trained here
       fake = located("generator forward", [&] { return run_g(z, codes); });
     }
-    d_real = located("discriminator forward on real images", [&] { return run_d(real, codes); });
-    d_fake = located("discriminator forward on fakes", [&] { return run_d(fake.detach(), codes); });
+    d_real = located("discriminator forward on real images", [&] { return run_d(seen(real), codes); });
+    d_fake = located("discriminator forward on fakes", [&] { return run_d(seen(fake.detach()), codes); });
     loss_d = discriminator_loss(settings_.loss, d_real, d_fake);
     if (settings_.loss == GanLoss::WGAN_GP) {
       loss_d = add(loss_d, located("gradient penalty", [&] {
@@ -160,8 +169,18 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
                                              noise_rng_, settings_.gp_lambda);
                    }));
     }
+    // R1, lazily (StyleGAN2): every r1_every-th D update, scaled by r1_every.
+    // Not part of loss_d as logged, so the logged losses stay comparable.
+    Tensor loss_d_total = loss_d;
+    if (settings_.r1_gamma > 0.0 && opt_d_->steps() % settings_.r1_every == 0) {
+      loss_d_total = add(loss_d, located("R1 penalty", [&] {
+                           return mul(r1_penalty([&](const Tensor& x) { return run_d(x, codes); }, real,
+                                                 settings_.r1_gamma),
+                                      static_cast<double>(settings_.r1_every));
+                         }));
+    }
     opt_d_->zero_grad();
-    located("discriminator backward (D update)", [&] { loss_d.backward(); return 0; });
+    located("discriminator backward (D update)", [&] { loss_d_total.backward(); return 0; });
     d_probe = add_probes(d_probe, gradient_probe(*d_));
     opt_d_->step();
     if (settings_.loss == GanLoss::WGAN) clamp_parameters(d_->parameters(), -settings_.clip, settings_.clip);
@@ -176,7 +195,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
   {
     const FrozenScope frozen({d_.get()});  // D's weight gradients are not needed here
     loss_g = generator_loss(settings_.loss,
-                            located("discriminator forward (G update)", [&] { return run_d(fake, codes); }));
+                            located("discriminator forward (G update)", [&] { return run_d(seen(fake), codes); }));
     opt_g_->zero_grad();
     located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
     g_probe = gradient_probe(*g_);
@@ -277,6 +296,8 @@ std::string describe(const DcganConfig& c) {
   std::ostringstream os;
   os << "image size " << c.size_str() << ", channels " << c.channels << ", nz " << c.nz << ", ngf " << c.ngf
      << ", ndf " << c.ndf << (c.discriminator_batchnorm ? "" : ", no batch norm in D");
+  if (c.spectral_norm_d || c.spectral_norm_g)
+    os << ", spectral norm in " << (c.spectral_norm_d && c.spectral_norm_g ? "G and D" : c.spectral_norm_d ? "D" : "G");
   if (c.num_classes > 0) os << ", conditional on " << c.num_classes << " classes";
   return os.str();
 }
@@ -294,6 +315,18 @@ void put_model_meta(io::Checkpoint& ck, const DcganConfig& c) {
   ck.put_meta("ndf", std::to_string(c.ndf));
   ck.put_meta("discriminator_batchnorm", c.discriminator_batchnorm ? "1" : "0");
   ck.put_meta("num_classes", std::to_string(c.num_classes));
+  ck.put_meta("spectral_norm", spectral_norm_name(c));
+}
+
+std::string spectral_norm_name(const DcganConfig& c) {
+  return c.spectral_norm_d && c.spectral_norm_g ? "both" : c.spectral_norm_d ? "d" : c.spectral_norm_g ? "g" : "none";
+}
+
+void set_spectral_norm(DcganConfig& c, const std::string& name) {
+  GAN_CHECK(name == "none" || name == "d" || name == "g" || name == "both", ValueError, "spectral norm '", name,
+            "': expected none, d, g or both");
+  c.spectral_norm_d = name == "d" || name == "both";
+  c.spectral_norm_g = name == "g" || name == "both";
 }
 
 DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source) {
@@ -311,6 +344,14 @@ DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source)
   c.ndf = meta_int(ck, "ndf", source);
   c.discriminator_batchnorm = meta_int(ck, "discriminator_batchnorm", source) != 0;
   c.num_classes = meta_int(ck, "num_classes", source);
+  // Checkpoints from before spectral norm have none.
+  if (ck.has_meta("spectral_norm")) {
+    try {
+      set_spectral_norm(c, ck.meta("spectral_norm"));
+    } catch (const ValueError& e) {
+      throw IoError(source + ": " + e.what());
+    }
+  }
   try {
     c.validate();
   } catch (const ValueError& e) {
@@ -331,10 +372,13 @@ io::Checkpoint DcganTrainer::save_state() const {
   // The training recipe (lr reflects any --on-nan rollback halving).
   ck.put_meta("loss", gan_loss_name(settings_.loss));
   ck.put_meta("n_critic", std::to_string(settings_.n_critic));
+  ck.put_meta("r1_every", std::to_string(settings_.r1_every));
+  ck.put_meta("diff_augment", diff_augment_name(settings_.augment));
   for (const auto& [key, value] : {std::pair{"lr", settings_.lr}, {"lr_d", settings_.d_lr()},
                                    {"lr_g", settings_.g_lr()}, {"beta1", settings_.beta1},
                                    {"beta2", settings_.beta2}, {"clip", settings_.clip},
-                                   {"gp_lambda", settings_.gp_lambda}, {"ema_decay", settings_.ema_decay}})
+                                   {"gp_lambda", settings_.gp_lambda}, {"ema_decay", settings_.ema_decay},
+                                   {"r1_gamma", settings_.r1_gamma}})
     ck.put_meta(key, format_number(value));
   save_tensors(ck, "G.", state_tensors(*g_));
   if (g_ema_) save_tensors(ck, "G_ema.", state_tensors(*g_ema_));
@@ -349,7 +393,8 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   const DcganConfig& mine = settings_.model;
   GAN_CHECK(saved.height() == mine.height() && saved.width() == mine.width() && saved.channels == mine.channels && saved.nz == mine.nz &&
                 saved.ngf == mine.ngf && saved.ndf == mine.ndf &&
-                saved.discriminator_batchnorm == mine.discriminator_batchnorm && saved.num_classes == mine.num_classes,
+                saved.discriminator_batchnorm == mine.discriminator_batchnorm && saved.num_classes == mine.num_classes &&
+                saved.spectral_norm_d == mine.spectral_norm_d && saved.spectral_norm_g == mine.spectral_norm_g,
             IoError, source, ": made for another model (", describe(saved), "); this run asks for ", describe(mine));
   GAN_CHECK(ck.has_meta("loss") && ck.meta("loss") == gan_loss_name(settings_.loss) &&
                 meta_int(ck, "n_critic", source) == settings_.n_critic,

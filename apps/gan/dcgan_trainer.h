@@ -41,6 +41,7 @@
 #include "core/io/checkpoint_format.h"
 #include "layers/optim.h"
 #include "core/random.h"
+#include "layers/diff_augment.h"
 #include "layers/gan_losses.h"
 #include "models/dcgan.h"
 
@@ -59,6 +60,13 @@ struct TrainSettings {
   int64_t n_critic = 1;     // D updates per G update
   double clip = 0.01;       // wgan: D's weights are clamped to [-clip, clip]
   double gp_lambda = 10.0;  // wgan-gp: the penalty's weight
+  // R1 on real images (layers/gan_losses.h), lazily: every r1_every-th D
+  // update adds r1_every * r1_penalty. 0 = off; needs D without batch norm.
+  double r1_gamma = 0.0;
+  int64_t r1_every = 16;
+  // DiffAugment (layers/diff_augment.h) of everything D sees, real and fake,
+  // in the D and the G updates; its random numbers come from the noise stream.
+  DiffAugmentPolicy augment;
   uint64_t seed = 1;
   Device device = Device::cpu();
   int64_t sample_count = 64;  // images in the fixed-noise sample grid (unconditional)
@@ -164,6 +172,9 @@ void put_model_meta(io::Checkpoint& checkpoint, const DcganConfig& config);
 DcganConfig model_from_meta(const io::Checkpoint& checkpoint, const std::string& source);
 // "image size 28, channels 1, nz 100, ngf 32, ndf 32[, ...]" for messages.
 std::string describe(const DcganConfig& config);
+// --spectral-norm's values: "none", "d", "g", "both" (ValueError otherwise).
+std::string spectral_norm_name(const DcganConfig& config);
+void set_spectral_norm(DcganConfig& config, const std::string& name);
 
 // The generator alone from a training checkpoint (for `gan sample` and `gan
 // eval`), or from a FILE.safetensors of exported weights (its __metadata__

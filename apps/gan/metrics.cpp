@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "apps/gan/classifier.h"
 #include "core/autograd.h"
@@ -287,6 +288,33 @@ GeneratorEvaluation evaluate_generator(FashionClassifier& classifier, const Imag
                                        int64_t num_generated, const io::LabeledImages& real, int64_t batch_size) {
   return evaluate_generator(classifier, generate, num_generated, real_feature_statistics(classifier, real, batch_size),
                             batch_size);
+}
+
+// ---- the collapse alarm ----------------------------------------------------------
+
+std::string CollapseAlarm::observe(int64_t step, double frechet, double coverage) {
+  if (patience_ <= 0 || raised_) return "";
+  if (have_last_) {
+    falls_ = coverage < last_coverage_ ? falls_ + 1 : 0;
+    rises_ = frechet > last_frechet_ ? rises_ + 1 : 0;
+  }
+  have_last_ = true;
+  last_frechet_ = frechet, last_coverage_ = coverage;
+  if (falls_ < patience_ && rises_ < patience_) return "";
+  raised_ = true;
+  std::ostringstream m;
+  m << "WARNING: possible mode collapse: " << (falls_ >= patience_ ? "class coverage fell" : "the feature distance rose")
+    << " at each of the last " << patience_ << " evaluations (up to step " << step << ": coverage " << coverage
+    << ", frechet " << frechet << "). Look at the latest samples; consider stopping and resuming from an earlier "
+    << "checkpoint with a lower --lr, or --spectral-norm d / --r1-gamma";
+  return m.str();
+}
+
+std::string format_histogram(const ClassCoverage& coverage) {
+  std::ostringstream m;
+  for (size_t k = 0; k < coverage.fractions.size(); ++k)
+    m << (k ? " " : "") << k << ":" << static_cast<int>(std::lround(100 * coverage.fractions[k])) << "%";
+  return m.str();
 }
 
 }  // namespace gan::app

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/io/idx.h"
@@ -116,5 +117,31 @@ GeneratorEvaluation evaluate_generator(FashionClassifier& classifier, const Imag
 GeneratorEvaluation evaluate_generator(FashionClassifier& classifier, const ImageSource& generate,
                                        int64_t num_generated, const io::LabeledImages& real,
                                        int64_t batch_size = 256);
+
+// ---- the collapse alarm ----------------------------------------------------------
+
+// Watches the metric from one evaluation to the next and raises once, when for
+// `patience` evaluations in a row the class coverage fell or the feature
+// distance rose: the drift that precedes (and shows) mode collapse, early
+// enough to stop or roll back a run. A single bad evaluation is noise at
+// these sample sizes; a run of them is a trend. patience 0 disables it.
+class CollapseAlarm {
+ public:
+  explicit CollapseAlarm(int patience) : patience_(patience) {}
+  // Records one evaluation; returns the warning the first time the trend
+  // holds, "" otherwise (and after it has been raised once).
+  std::string observe(int64_t step, double frechet, double coverage);
+  bool raised() const { return raised_; }
+
+ private:
+  int patience_;
+  bool raised_ = false;
+  bool have_last_ = false;
+  double last_frechet_ = 0, last_coverage_ = 0;
+  int falls_ = 0, rises_ = 0;  // consecutive evaluations with coverage down / distance up
+};
+
+// "0:12% 1:9% ..." for a log line: the share of each predicted class.
+std::string format_histogram(const ClassCoverage& coverage);
 
 }  // namespace gan::app

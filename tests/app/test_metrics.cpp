@@ -227,5 +227,40 @@ TEST(EvaluateGenerator, IdenticalImagesAndACollapsedGenerator) {
   EXPECT_THROW(evaluate_generator(classifier, wrong, 8, real, 4), ShapeError);
 }
 
+// ---- the collapse alarm ----
+
+TEST(CollapseAlarm, RaisesOnceAfterPatienceFallsOfCoverage) {
+  CollapseAlarm alarm(3);
+  // Coverage 0.9, then falls three times in a row; the distance wobbles.
+  EXPECT_EQ(alarm.observe(100, 50, 0.90), "");
+  EXPECT_EQ(alarm.observe(200, 48, 0.85), "");
+  EXPECT_EQ(alarm.observe(300, 49, 0.80), "");
+  const std::string w = alarm.observe(400, 47, 0.70);
+  EXPECT_NE(w.find("class coverage fell"), std::string::npos) << w;
+  EXPECT_NE(w.find("step 400"), std::string::npos) << w;
+  EXPECT_TRUE(alarm.raised());
+  EXPECT_EQ(alarm.observe(500, 60, 0.50), "");  // once only
+}
+
+TEST(CollapseAlarm, RaisesOnRisingDistanceAndForgetsBrokenStreaks) {
+  CollapseAlarm alarm(2);
+  EXPECT_EQ(alarm.observe(1, 30, 0.9), "");
+  EXPECT_EQ(alarm.observe(2, 31, 0.9), "");  // one rise
+  EXPECT_EQ(alarm.observe(3, 29, 0.9), "");  // broken: improving again
+  EXPECT_EQ(alarm.observe(4, 32, 0.9), "");
+  EXPECT_FALSE(alarm.raised());
+  EXPECT_NE(alarm.observe(5, 33, 0.95).find("feature distance rose"), std::string::npos);
+}
+
+TEST(CollapseAlarm, PatienceZeroNeverRaises) {
+  CollapseAlarm alarm(0);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(alarm.observe(i, 10.0 * i, 1.0 - 0.1 * i), "");
+  EXPECT_FALSE(alarm.raised());
+}
+
+TEST(CollapseAlarm, HistogramListsEveryClassShare) {
+  EXPECT_EQ(format_histogram(class_coverage({0, 0, 1, 3}, 4)), "0:50% 1:25% 2:0% 3:25%");
+}
+
 }  // namespace
 }  // namespace gan::app

@@ -87,6 +87,47 @@ TEST(TrainVariants, WganGpRunResumesExactly) {
   EXPECT_CONTAINS(other.err, "--loss hinge differs from the resumed run's wgan-gp");
 }
 
+// Spectral norm (both nets), lazy R1 and DiffAugment together: the run resumes
+// byte for byte (u, v, the R1 schedule and the augmentation's random numbers
+// are all in the checkpoint), R1 took batch norm out of D, and the options
+// are recorded and checked on resume.
+TEST(TrainVariants, StabilisersTrainAndResumeExactly) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 48);
+  auto args = [&](const std::string& out, int64_t steps) {
+    std::vector<std::string> a = tiny_train_args(data, out, steps);
+    for (auto [k, v] : {std::pair{"spectral-norm", "both"}, {"r1-gamma", "1"}, {"r1-every", "2"},
+                        {"diffaugment", "color,translation,cutout"}})
+      set_option(a, k, v);
+    return a;
+  };
+  ASSERT_EQ(run_gan(args(dir + "/straight", 4)).status, 0);
+  ASSERT_EQ(run_gan(args(dir + "/resumed", 2)).status, 0);
+  const CliResult r = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "4", "--device", "cpu",
+                               "--log-every", "1", "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
+  expect_same_records(dir + "/straight/checkpoint.ckpt", dir + "/resumed/checkpoint.ckpt");
+  const io::Checkpoint ck = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
+  EXPECT_EQ(ck.meta("spectral_norm"), "both");
+  EXPECT_EQ(ck.meta("r1_gamma"), "1");
+  EXPECT_EQ(ck.meta("r1_every"), "2");
+  EXPECT_EQ(ck.meta("diff_augment"), "color,translation,cutout");
+  EXPECT_EQ(ck.meta("discriminator_batchnorm"), "0");
+  EXPECT_TRUE(ck.has("D.main.0.weight_u"));
+  EXPECT_TRUE(ck.has("G.main.0.weight_v"));
+  // Another policy on resume is refused; a bad one is refused up front.
+  const CliResult other = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "6", "--diffaugment",
+                                   "color", "--device", "cpu", "--quiet"});
+  EXPECT_EQ(other.status, 2);
+  EXPECT_CONTAINS(other.err, "--diffaugment color differs from the resumed run's color,translation,cutout");
+  std::vector<std::string> bad = tiny_train_args(data, dir + "/bad", 2);
+  set_option(bad, "diffaugment", "colour");
+  const CliResult refused = run_gan(bad);
+  EXPECT_NE(refused.status, 0);
+  EXPECT_CONTAINS(refused.err, "'colour' is not one of color, translation, cutout");
+  EXPECT_FALSE(fs::exists(dir + "/bad/checkpoint.ckpt"));
+}
+
 TEST(TrainVariants, ConditionalRunDrawsOneRowPerClass) {
   const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 32);
   std::vector<std::string> args = tiny_train_args(data, dir + "/run", 3);

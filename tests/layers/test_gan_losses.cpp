@@ -236,5 +236,44 @@ TEST(GradientPenalty, ArgumentErrors) {
   EXPECT_THROW(gradient_penalty(batch_critic, a, a, rng), ShapeError);
 }
 
+TEST(R1Penalty, LinearCriticByHand) {
+  // D(x) = w . x: grad_x D = w at every sample, so R1 = gamma/2 ||w||^2 =
+  // 10/2 * (1.44 + 2.56) = 20 and dR1/dw = gamma w = (12, 16, 0, 0).
+  LinearCritic critic(Tensor::from_vector(std::vector<double>{1.2, 1.6, 0, 0}, {1, 1, 2, 2}, DType::F64));
+  Rng rng(10);
+  const Tensor real = Tensor::rand({3, 1, 2, 2}, rng, DType::F64);
+  const Tensor p = r1_penalty([&](const Tensor& x) { return critic(x); }, real, 10.0);
+  EXPECT_NEAR(p.item(), 20.0, 1e-9);
+  p.backward();
+  const std::vector<double> g = critic.w.grad().to_vector();
+  const std::vector<double> want = {12, 16, 0, 0};
+  for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(g[i], want[i], 1e-9) << i;
+}
+
+TEST(R1Penalty, IsTheMeanSquaredInputGradientOnRealImages) {
+  // D = 1/2 ||x||^2: grad_x D(x_i) = x_i, so R1 = gamma/2 mean_i ||x_i||^2.
+  HalfSquaredNormCritic critic;
+  Rng rng(11);
+  const Tensor real = Tensor::rand({4, 2, 3, 3}, rng, DType::F64, Device::cpu(), -1.0, 1.0);
+  const std::vector<double> v = real.to_vector();
+  double sq = 0.0;
+  for (double x : v) sq += x * x;
+  EXPECT_NEAR(r1_penalty([&](const Tensor& x) { return critic(x); }, real, 3.0).item(), 1.5 * sq / 4, 1e-9);
+  // The real batch is a constant: no gradient reaches whatever produced it.
+  Tensor source = Tensor::from_vector(std::vector<double>{2.0}, {1}, DType::F64);
+  source.set_requires_grad(true);
+  r1_penalty([&](const Tensor& x) { return critic(x); }, mul(real, source), 1.0).backward();
+  EXPECT_FALSE(source.grad().defined());
+}
+
+TEST(R1Penalty, ArgumentErrors) {
+  LinearCritic critic(Tensor::ones({1, 1, 2, 2}, DType::F64));
+  const auto d = [&](const Tensor& x) { return critic(x); };
+  const Tensor a = Tensor::zeros({2, 1, 2, 2}, DType::F64);
+  EXPECT_THROW(r1_penalty(d, a, -1.0), ValueError);
+  EXPECT_THROW(r1_penalty(d, Tensor::zeros({0, 1, 2, 2}, DType::F64), 1.0), ShapeError);
+  EXPECT_THROW(r1_penalty([](const Tensor& x) { return sum(x); }, a, 1.0), ShapeError);  // not per sample
+}
+
 }  // namespace
 }  // namespace gan

@@ -323,9 +323,11 @@ DcganConfig tiny_dcgan_critic_config() {
   return cfg;
 }
 
-// Converts a module's parameters to float64 in place (same handles).
+// Converts a module's parameters and buffers to float64 in place (same handles).
 void to_f64(Module& m) {
-  for (auto& [name, t] : m.named_parameters()) {
+  std::vector<NamedTensor> all = m.named_parameters();
+  for (const NamedTensor& b : m.named_buffers()) all.push_back(b);
+  for (auto& [name, t] : all) {
     const Tensor d = t.detach().to(DType::F64);
     t.impl().storage = d.impl().storage;
     t.impl().offset = d.impl().offset;
@@ -347,6 +349,29 @@ TEST(DoubleBackward, GradientPenaltyOfDcganCritic) {
   testing::GradcheckOptions opt;
   opt.max_elements = 20;  // of each of the 4 weight tensors (360 values in all)
   EXPECT_EQ(gradcheck_scalar(penalty, critic.parameters(), opt), 0);
+}
+
+// R1 through the DCGAN critic, plain and with spectral norm (whose u, v are
+// buffers: converted to float64 too; eval mode keeps them fixed, so every
+// evaluation of the finite differences sees the same sigma).
+TEST(DoubleBackward, R1OfDcganCritic) {
+  for (const bool spectral_norm : {false, true}) {
+    SCOPED_TRACE(spectral_norm ? "spectral norm" : "plain");
+    DcganConfig cfg = tiny_dcgan_critic_config();
+    cfg.spectral_norm_d = spectral_norm;
+    Rng rng(18);
+    DcganDiscriminator critic(cfg, rng);
+    to_f64(critic);
+    critic.eval();
+    const Tensor real = Tensor::rand({2, 1, 28, 28}, rng, DType::F64, Device::cpu(), -1.0, 1.0);
+    const auto penalty = [&](const std::vector<Tensor>&) {
+      return r1_penalty([&](const Tensor& x) { return critic(x); }, real, 10.0);
+    };
+    EXPECT_GT(penalty({}).item(), 0.0);
+    testing::GradcheckOptions opt;
+    opt.max_elements = 20;
+    EXPECT_EQ(gradcheck_scalar(penalty, critic.parameters(), opt), 0);
+  }
 }
 
 // CUDA: the penalty and its parameter gradients match the CPU in float32.
