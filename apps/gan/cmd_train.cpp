@@ -168,17 +168,17 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
 // blank batches (memory_estimate.h).
 MemoryEstimate estimate_train_memory(const RunOptions& run) {
   const DcganConfig& m = run.train.model;
-  const std::string setting = "batch " + std::to_string(run.batch_size) + " at " + std::to_string(m.image_size) + " px";
+  const std::string setting = "batch " + std::to_string(run.batch_size) + " at " + m.size_str() + " px";
   // On the CPU the loader's batches count too: the one in use and the two it
   // prepares ahead, each of n_critic batches.
-  const std::size_t per_batch = static_cast<std::size_t>(run.batch_size * m.channels * m.image_size * m.image_size);
+  const std::size_t per_batch = static_cast<std::size_t>(run.batch_size * m.channels * m.height() * m.width());
   const std::size_t loader =
       run.train.device.is_cuda() ? 0 : 3 * static_cast<std::size_t>(run.train.n_critic) * per_batch * sizeof(float);
   return estimate_memory(run.train.device, run.batch_size, setting, [&](int64_t b) {
     DcganTrainer probe(run.train);
     std::vector<Batch> batches(static_cast<size_t>(probe.batches_per_step()));
     for (Batch& batch : batches) {
-      batch.images = Tensor::zeros({b, m.channels, m.image_size, m.image_size});
+      batch.images = Tensor::zeros({b, m.channels, m.height(), m.width()});
       if (run.conditional) batch.labels.assign(static_cast<size_t>(b), 0);
     }
     probe.train_step(batches);
