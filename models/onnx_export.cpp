@@ -125,7 +125,9 @@ std::string emit_conv(Graph& g, const Conv2d& c, const std::string& x, const std
   std::vector<std::string> in = {x, g.weight(join(path, "weight"), c.weight)};
   if (c.bias.defined()) in.push_back(g.weight(join(path, "bias"), c.bias));
   return g.node("Conv", in, path,
-                {{"kernel_shape", std::vector<int64_t>{c.weight.shape()[2], c.weight.shape()[3]}}, {"strides", square(c.stride)}, {"pads", square(c.pad, 4)}});
+                {{"kernel_shape", std::vector<int64_t>{c.weight.shape()[2], c.weight.shape()[3]}},
+                 {"strides", square(c.stride)},
+                 {"pads", square(c.pad, 4)}});
 }
 
 std::string emit_conv_transpose(Graph& g, const ConvTranspose2d& c, const std::string& x, const std::string& path) {

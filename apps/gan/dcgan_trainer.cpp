@@ -391,10 +391,11 @@ io::Checkpoint DcganTrainer::save_state() const {
 void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& source) {
   const DcganConfig saved = model_from_meta(ck, source);
   const DcganConfig& mine = settings_.model;
-  GAN_CHECK(saved.height() == mine.height() && saved.width() == mine.width() && saved.channels == mine.channels && saved.nz == mine.nz &&
-                saved.ngf == mine.ngf && saved.ndf == mine.ndf &&
-                saved.discriminator_batchnorm == mine.discriminator_batchnorm && saved.num_classes == mine.num_classes &&
-                saved.spectral_norm_d == mine.spectral_norm_d && saved.spectral_norm_g == mine.spectral_norm_g,
+  GAN_CHECK(saved.height() == mine.height() && saved.width() == mine.width() && saved.channels == mine.channels &&
+                saved.nz == mine.nz && saved.ngf == mine.ngf && saved.ndf == mine.ndf &&
+                saved.discriminator_batchnorm == mine.discriminator_batchnorm &&
+                saved.num_classes == mine.num_classes && saved.spectral_norm_d == mine.spectral_norm_d &&
+                saved.spectral_norm_g == mine.spectral_norm_g,
             IoError, source, ": made for another model (", describe(saved), "); this run asks for ", describe(mine));
   GAN_CHECK(ck.has_meta("loss") && ck.meta("loss") == gan_loss_name(settings_.loss) &&
                 meta_int(ck, "n_critic", source) == settings_.n_critic,

@@ -272,7 +272,10 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
       csv = open_csv(step);
       continue;
     }
-    const bool last = step == total || InterruptScope::interrupted();
+    // Read once: a signal that lands after this is handled at the next step,
+    // so a run never stops without the checkpoint this step writes when it stops.
+    const bool interrupted = InterruptScope::interrupted();
+    const bool last = step == total || interrupted;
     const bool evaluate = o.evaluate && o.eval_every > 0 && (step % o.eval_every == 0 || last);
     if (step % o.log_every == 0 || last || evaluate) {
       postfix = o.format_values ? o.format_values(r.values) : "";
@@ -286,7 +289,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
     if ((o.sample_every > 0 && step % o.sample_every == 0) || last) write_samples(step);
     if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || last) save();
     if (!o.quiet) bar.update(step, postfix);
-    if (InterruptScope::interrupted()) {
+    if (interrupted) {
       if (!o.quiet) bar.finish();  // --quiet drew no bar: no stray "N/total" line either
       plot();
       log << name << "interrupted (" << InterruptScope::signal_name() << ") at step " << step
