@@ -52,18 +52,6 @@ int64_t expected_bytes(const std::vector<int64_t>& shape, RecordType type) {
   return n;
 }
 
-// Payload bytes are little-endian in the file. On a big-endian host each
-// element is reversed in place; on little-endian hosts (all the engine targets
-// today) this compiles to nothing.
-void payload_to_or_from_le(std::vector<uint8_t>& bytes, RecordType type) {
-  if constexpr (std::endian::native == std::endian::big) {
-    const size_t size = record_type_size(type);
-    for (size_t i = 0; i + size <= bytes.size(); i += size) std::reverse(bytes.begin() + i, bytes.begin() + i + size);
-  } else {
-    (void)bytes;
-    (void)type;
-  }
-}
 
 uint32_t crc32_of(const uint8_t* data, size_t size) {
   return static_cast<uint32_t>(crc32_z(crc32_z(0L, Z_NULL, 0), data, size));
@@ -240,6 +228,19 @@ Checkpoint parse_body(ByteReader& in) {
 }
 
 }  // namespace
+
+// Payload bytes are little-endian in the file. On a big-endian host each
+// element is reversed in place; on little-endian hosts (all the engine targets
+// today) this compiles to nothing.
+void payload_to_or_from_le(std::vector<uint8_t>& bytes, RecordType type) {
+  if constexpr (std::endian::native == std::endian::big) {
+    const size_t size = record_type_size(type);
+    for (size_t i = 0; i + size <= bytes.size(); i += size) std::reverse(bytes.begin() + i, bytes.begin() + i + size);
+  } else {
+    (void)bytes;
+    (void)type;
+  }
+}
 
 size_t record_type_size(RecordType type) {
   switch (type) {

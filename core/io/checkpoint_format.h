@@ -20,6 +20,9 @@ enum class RecordType : uint8_t { F32 = 0, F64 = 1, I64 = 2, U8 = 3 };
 
 // Bytes per element (4, 8, 8, 1) and a name for messages ("f32", ...).
 size_t record_type_size(RecordType type);
+// Converts a payload of `type` elements between the files' little-endian
+// order and the host's, in place (nothing to do on little-endian hosts).
+void payload_to_or_from_le(std::vector<uint8_t>& bytes, RecordType type);
 const char* record_type_name(RecordType type);
 
 // One tensor's data. `bytes` holds product(shape) elements in row-major order

@@ -4,7 +4,6 @@
 #include "core/io/safetensors.h"
 
 #include <algorithm>
-#include <bit>
 #include <cctype>
 #include <cstring>
 #include <limits>
@@ -38,18 +37,6 @@ bool record_type_of(const std::string& code, RecordType& type) {
     }
   }
   return false;
-}
-
-// Element bytes are little-endian in the file; on a big-endian host each
-// element is reversed (on little-endian hosts this compiles to nothing).
-void swap_to_or_from_le(std::vector<uint8_t>& bytes, RecordType type) {
-  if constexpr (std::endian::native == std::endian::big) {
-    const size_t size = record_type_size(type);
-    for (size_t i = 0; i + size <= bytes.size(); i += size) std::reverse(bytes.begin() + i, bytes.begin() + i + size);
-  } else {
-    (void)bytes;
-    (void)type;
-  }
 }
 
 uint64_t read_u64_le(const uint8_t* p) {
@@ -114,7 +101,7 @@ void save_safetensors(const std::string& path, const Checkpoint& tensors) {
   uint8_t* data = file.data() + 8 + text.size();
   for (const CheckpointRecord& r : tensors.records) {
     std::vector<uint8_t> bytes = r.bytes;
-    swap_to_or_from_le(bytes, r.dtype);
+    payload_to_or_from_le(bytes, r.dtype);
     if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
     data += bytes.size();
   }
@@ -209,7 +196,7 @@ Checkpoint load_safetensors(const std::string& path) {
   for (const Span& s : spans) {
     CheckpointRecord& r = out.records[s.record];
     r.bytes.assign(data + s.begin, data + s.end);
-    swap_to_or_from_le(r.bytes, r.dtype);
+    payload_to_or_from_le(r.bytes, r.dtype);
     sorted.records.push_back(std::move(r));
   }
   return sorted;
