@@ -29,6 +29,19 @@ using testing::set_option;
 using testing::tiny_train_args;
 using testing::write_bar_dataset;
 
+// 4 steps in one run equal 2 steps + --resume + 2 more, in losses.csv and in
+// every checkpoint record (runs in DIR/straight and DIR/resumed).
+template <typename Args>
+void expect_exact_resume(const std::string& dir, const Args& args) {
+  ASSERT_EQ(run_gan(args(dir + "/straight", 4)).status, 0);
+  ASSERT_EQ(run_gan(args(dir + "/resumed", 2)).status, 0);
+  const CliResult r = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "4", "--device", "cpu",
+                               "--log-every", "1", "--quiet"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
+  expect_same_records(dir + "/straight/checkpoint.ckpt", dir + "/resumed/checkpoint.ckpt");
+}
+
 TEST(TrainVariants, EveryLossTrainsWithItsRecipe) {
   const std::string dir = scratch_dir();
   const ImageSet data = load_image_set("idx:" + write_bar_dataset(dir + "/data", 48), 28, 0);
@@ -69,13 +82,7 @@ TEST(TrainVariants, WganGpRunResumesExactly) {
     set_option(a, "loss", "wgan-gp");
     return a;
   };
-  ASSERT_EQ(run_gan(args(dir + "/straight", 4)).status, 0);
-  ASSERT_EQ(run_gan(args(dir + "/resumed", 2)).status, 0);
-  const CliResult r = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "4", "--device", "cpu",
-                               "--log-every", "1", "--quiet"});
-  ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
-  expect_same_records(dir + "/straight/checkpoint.ckpt", dir + "/resumed/checkpoint.ckpt");
+  ASSERT_NO_FATAL_FAILURE(expect_exact_resume(dir, args));
   const io::Checkpoint b = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
   EXPECT_EQ(b.meta("loss"), "wgan-gp");
   EXPECT_EQ(b.meta("n_critic"), "5");
@@ -100,13 +107,7 @@ TEST(TrainVariants, StabilisersTrainAndResumeExactly) {
       set_option(a, k, v);
     return a;
   };
-  ASSERT_EQ(run_gan(args(dir + "/straight", 4)).status, 0);
-  ASSERT_EQ(run_gan(args(dir + "/resumed", 2)).status, 0);
-  const CliResult r = run_gan({"train", "--out", dir + "/resumed", "--resume", "--steps", "4", "--device", "cpu",
-                               "--log-every", "1", "--quiet"});
-  ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(read_text(dir + "/straight/losses.csv"), read_text(dir + "/resumed/losses.csv"));
-  expect_same_records(dir + "/straight/checkpoint.ckpt", dir + "/resumed/checkpoint.ckpt");
+  ASSERT_NO_FATAL_FAILURE(expect_exact_resume(dir, args));
   const io::Checkpoint ck = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
   EXPECT_EQ(ck.meta("spectral_norm"), "both");
   EXPECT_EQ(ck.meta("r1_gamma"), "1");
