@@ -5,9 +5,10 @@
 // back through the augmentation of its fakes. D then cannot memorise the
 // training set as easily, which is what makes small data sets collapse.
 //
-// Policies (each applied to every image with fresh random parameters per
-// image, all drawn from one Rng on the host, so any device gives the same
-// augmentation and a run resumes exactly):
+// Policies (each applied to every image, or to each image with a probability
+// p as in ADA, with fresh random parameters per image, all drawn from one Rng
+// on the host, so any device gives the same augmentation and a run resumes
+// exactly):
 //   color        brightness + U(-0.5, 0.5); saturation x (0..2) around the
 //                per-pixel channel mean; contrast x (0.5..1.5) around the
 //                image mean
@@ -35,6 +36,9 @@ DiffAugmentPolicy parse_diff_augment(const std::string& spec);
 std::string diff_augment_name(const DiffAugmentPolicy& policy);  // "none" or "color,translation,..."
 
 // x [N, C, H, W] through the policy's transformations, differentiable in x.
-Tensor diff_augment(const Tensor& x, const DiffAugmentPolicy& policy, Rng& rng);
+// Each transformation applies to each image with `probability` (ADA's p,
+// Karras et al. 2020; 1 = always, as in DiffAugment, which then draws no
+// extra random numbers).
+Tensor diff_augment(const Tensor& x, const DiffAugmentPolicy& policy, Rng& rng, double probability = 1.0);
 
 }  // namespace gan

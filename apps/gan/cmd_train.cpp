@@ -2,8 +2,8 @@
 // train_loop.h for the run directory, resumption and the loop itself).
 //
 // losses.csv holds step, loss_D, loss_G, D_x, D_G_z every --log-every steps,
-// plus frechet and class_entropy every --eval-every steps; the sample grids
-// show G(fixed noise).
+// plus augment_p with --ada-target, and frechet and class_entropy every
+// --eval-every steps; the sample grids show G(fixed noise).
 #include <omp.h>
 
 #include <algorithm>
@@ -92,6 +92,12 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
   o.train.r1_every = a.get_int("r1-every");
   if (o.train.r1_gamma > 0) m.discriminator_batchnorm = false;  // R1 is per sample, like wgan-gp's penalty
   o.train.augment = parse_diff_augment(a.get_string("diffaugment"));
+  o.train.ada_target = a.get_double("ada-target");
+  o.train.ada_images = a.get_int("ada-images");
+  usage_check(o.train.ada_target == 0 || (o.train.ada_target < 1 && o.train.augment.any()),
+              "--ada-target adapts the probability of --diffaugment: give a policy (e.g. --diffaugment "
+              "color,translation,cutout) and a target in (0, 1) such as 0.6",
+              a.command());
   o.train.seed = static_cast<uint64_t>(a.get_int("seed"));
   o.train.device = device;
   o.dataset = absolute_spec(a.get_string("dataset"));
@@ -127,6 +133,8 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.train.r1_gamma = ck.has_meta("r1_gamma") ? meta_double(ck, "r1_gamma", path) : 0.0;
   o.train.r1_every = ck.has_meta("r1_every") ? meta_int(ck, "r1_every", path) : given.train.r1_every;
   o.train.augment = parse_diff_augment(ck.has_meta("diff_augment") ? ck.meta("diff_augment") : "none");
+  o.train.ada_target = ck.has_meta("ada_target") ? meta_double(ck, "ada_target", path) : 0.0;
+  o.train.ada_images = ck.has_meta("ada_images") ? meta_int(ck, "ada_images", path) : given.train.ada_images;
   o.train.seed = static_cast<uint64_t>(meta_int(ck, "seed", path));
   o.train.device = device;
   ResumedData data = resume_data(ck, path, a, "dataset", given.dataset, absolute_spec, dataset_identity);
@@ -159,6 +167,8 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   check("r1-gamma", given.train.r1_gamma, o.train.r1_gamma);
   check("r1-every", given.train.r1_every, o.train.r1_every);
   check("diffaugment", diff_augment_name(given.train.augment), diff_augment_name(o.train.augment));
+  check("ada-target", given.train.ada_target, o.train.ada_target);
+  check("ada-images", given.train.ada_images, o.train.ada_images);
   check("seed", given.train.seed, o.train.seed);
   check("batch-size", given.batch_size, o.batch_size);
   return o;
@@ -192,6 +202,7 @@ std::string format_stats(const std::vector<double>& v, GanLoss loss) {
   const bool probabilities = loss == GanLoss::BCE;
   os << std::fixed << std::setprecision(3) << "loss_D " << v.at(0) << "  loss_G " << v.at(1) << "  D(x) " << v.at(2)
      << "  D(G(z)) " << v.at(3) << (probabilities ? "" : " (scores)");
+  if (v.size() > 4) os << "  augment p " << v[4];  // ADA's column
   return os.str();
 }
 
@@ -250,6 +261,14 @@ CommandSpec train_spec() {
                "DiffAugment of every image D sees, real and fake (Zhao et al. 2020): none, or a comma-separated "
                "subset of color, translation, cutout",
                "none");
+  c.add_double("ada-target", "R",
+               "ADA (Karras et al. 2020): apply each --diffaugment transformation with a probability p that starts "
+               "at 0 and adapts to keep E[sign D(x_real)], D's overfitting signal, at R (the paper's 0.6); losses.csv "
+               "logs p. 0 = off: always augment",
+               0)
+      .at_least(0);
+  c.add_int("ada-images", "N", "ADA: real images over which p can move from 0 to 1 (the paper: 500000)", 100000)
+      .at_least(1);
   c.add_int("nz", "N", "latent vector size", 100).at_least(1);
   c.add_int("ngf", "N", "generator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
   c.add_int("ndf", "N", "discriminator feature width; 0 = 64 (32 for the 28x28 CPU model)", 0).at_least(0);
@@ -380,6 +399,7 @@ int cmd_train(const ParsedArgs& a) {
   loop.rollback_on_nan = a.get_string("on-nan") == "rollback";
   loop.quiet = quiet;
   loop.columns = kCsvColumns;
+  if (run.train.ada_target > 0) loop.columns.insert(loop.columns.begin() + 5, "augment_p");
   loop.plot_title = std::string("gan train: ") + gan_loss_name(run.train.loss) + ", " + run.dataset;
   // config.toml records the optimizer settings in force (a loss's own recipe
   // unless given), so that --config repeats this run rather than bce's.

@@ -54,6 +54,12 @@ DcganTrainer::DcganTrainer(const TrainSettings& settings)
             "the R1 penalty needs a discriminator without batch norm (it is per sample, and batch norm has no "
             "double backward)");
   GAN_CHECK(settings.r1_every >= 1, ValueError, "r1_every must be at least 1, got ", settings.r1_every);
+  GAN_CHECK(settings.ada_target == 0.0 || (settings.augment.any() && settings.ada_target > 0 &&
+                                           settings.ada_target < 1 && settings.ada_images > 0),
+            ValueError, "ADA needs a DiffAugment policy to adapt, a target in (0, 1) and a positive image count; got ",
+            "policy ", diff_augment_name(settings.augment), ", target ", settings.ada_target, ", images ",
+            settings.ada_images);
+  if (settings.ada_target > 0) augment_p_ = 0.0;  // ADA starts without augmentation
   Rng init(stream_seed(settings.seed, kInitStream));
   g_ = std::make_shared<DcganGenerator>(settings.model, init);
   d_ = std::make_shared<DcganDiscriminator>(settings.model, init);
@@ -141,8 +147,10 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
 
   // What D looks at: the images themselves, or their DiffAugment.
   const auto seen = [&](const Tensor& x) {
-    return settings_.augment.any() ? diff_augment(x, settings_.augment, noise_rng_) : x;
+    return settings_.augment.any() ? diff_augment(x, settings_.augment, noise_rng_, augment_p_) : x;
   };
+  double real_sign_sum = 0;  // ADA: sum of sign D(x) over the step's real images
+  int64_t real_seen = 0;
 
   // 1. n_critic D updates.
   Tensor fake, codes, loss_d, d_real, d_fake, d_probe;
@@ -163,6 +171,11 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
     d_real = located("discriminator forward on real images", [&] { return run_d(seen(real), codes); });
     d_fake = located("discriminator forward on fakes", [&] { return run_d(seen(fake.detach()), codes); });
     loss_d = discriminator_loss(settings_.loss, d_real, d_fake);
+    if (settings_.ada_target > 0) {
+      NoGradGuard no_grad;
+      real_sign_sum += sum(sign(d_real.detach())).item();
+      real_seen += n;
+    }
     if (settings_.loss == GanLoss::WGAN_GP) {
       loss_d = add(loss_d, located("gradient penalty", [&] {
                      return gradient_penalty([&](const Tensor& x) { return run_d(x, codes); }, real, fake,
@@ -202,6 +215,13 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
     opt_g_->step();
   }
   if (g_ema_) ema_update(*g_ema_, *g_, ema_decay_at(settings_.ema_decay, steps_));
+  if (settings_.ada_target > 0) {
+    // ADA: D too sure of the real images (r above the target) means it is
+    // overfitting them: augment more; below, augment less.
+    const double r = real_sign_sum / static_cast<double>(real_seen);
+    const double move = static_cast<double>(real_seen) / static_cast<double>(settings_.ada_images);
+    augment_p_ = std::clamp(augment_p_ + (r > settings_.ada_target ? move : -move), 0.0, 1.0);
+  }
   ++steps_;
 
   // Detached values only: nothing below is recorded.
@@ -231,7 +251,9 @@ std::vector<Tensor> DcganTrainer::mutable_state() const {
 
 StepResult DcganTrainer::train_step(const std::vector<Batch>& batches) {
   const StepStats s = read_stats(step(batches));
-  return {{s.loss_d, s.loss_g, s.d_real, s.d_fake}, s.finite()};
+  StepResult r{{s.loss_d, s.loss_g, s.d_real, s.d_fake}, s.finite()};
+  if (settings_.ada_target > 0) r.values.push_back(augment_p_);  // the augment_p column
+  return r;
 }
 
 void DcganTrainer::save_snapshot() {
@@ -239,6 +261,7 @@ void DcganTrainer::save_snapshot() {
   snapshot_noise_counter_ = noise_rng_.counter();
   snapshot_opt_steps_[0] = opt_g_->steps();
   snapshot_opt_steps_[1] = opt_d_->steps();
+  snapshot_augment_p_ = augment_p_;
 }
 
 void DcganTrainer::restore_snapshot() {
@@ -246,6 +269,7 @@ void DcganTrainer::restore_snapshot() {
   noise_rng_.set_state(noise_rng_.seed(), snapshot_noise_counter_);
   opt_g_->set_steps(snapshot_opt_steps_[0]);
   opt_d_->set_steps(snapshot_opt_steps_[1]);
+  augment_p_ = snapshot_augment_p_;
   --steps_;
 }
 
@@ -374,11 +398,13 @@ io::Checkpoint DcganTrainer::save_state() const {
   ck.put_meta("n_critic", std::to_string(settings_.n_critic));
   ck.put_meta("r1_every", std::to_string(settings_.r1_every));
   ck.put_meta("diff_augment", diff_augment_name(settings_.augment));
+  ck.put_meta("ada_images", std::to_string(settings_.ada_images));
+  ck.put_meta("augment_p", format_number(augment_p_));  // shortest round-trip: resume is exact
   for (const auto& [key, value] : {std::pair{"lr", settings_.lr}, {"lr_d", settings_.d_lr()},
                                    {"lr_g", settings_.g_lr()}, {"beta1", settings_.beta1},
                                    {"beta2", settings_.beta2}, {"clip", settings_.clip},
                                    {"gp_lambda", settings_.gp_lambda}, {"ema_decay", settings_.ema_decay},
-                                   {"r1_gamma", settings_.r1_gamma}})
+                                   {"r1_gamma", settings_.r1_gamma}, {"ada_target", settings_.ada_target}})
     ck.put_meta(key, format_number(value));
   save_tensors(ck, "G.", state_tensors(*g_));
   if (g_ema_) save_tensors(ck, "G_ema.", state_tensors(*g_ema_));
@@ -417,6 +443,8 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   const int64_t opt_g_steps = meta_int(ck, "optG.steps", source), opt_d_steps = meta_int(ck, "optD.steps", source);
   const int64_t steps = meta_int(ck, "step", source);
   const auto noise_counter = static_cast<uint64_t>(meta_int(ck, "noise_rng_counter", source));
+  // Runs from before ADA augment always (or not at all).
+  const double augment_p = ck.has_meta("augment_p") ? meta_double(ck, "augment_p", source) : 1.0;
   load_tensors(ck, "G.", state_tensors(*g_), source);
   if (g_ema_) load_tensors(ck, "G_ema.", state_tensors(*g_ema_), source);
   load_tensors(ck, "D.", state_tensors(*d_), source);
@@ -425,6 +453,7 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   opt_g_->set_steps(opt_g_steps);
   opt_d_->set_steps(opt_d_steps);
   steps_ = steps;
+  augment_p_ = augment_p;
   noise_rng_.set_state(stream_seed(settings_.seed, kNoiseStream), noise_counter);
 }
 

@@ -67,6 +67,12 @@ struct TrainSettings {
   // DiffAugment (layers/diff_augment.h) of everything D sees, real and fake,
   // in the D and the G updates; its random numbers come from the noise stream.
   DiffAugmentPolicy augment;
+  // ADA (Karras et al. 2020): > 0 makes the augmentation's probability p
+  // adaptive, starting at 0: after each step p moves by +-(images seen) /
+  // ada_images towards keeping r = E[sign D(x_real)], D's overfitting
+  // signal, at this target (the paper's 0.6). 0 = off (p = 1).
+  double ada_target = 0.0;
+  int64_t ada_images = 100000;
   uint64_t seed = 1;
   Device device = Device::cpu();
   int64_t sample_count = 64;  // images in the fixed-noise sample grid (unconditional)
@@ -134,6 +140,8 @@ class DcganTrainer : public LoopTrainer {
   DcganDiscriminator& discriminator() { return *d_; }
   // The moving average of G (null without ema_decay).
   DcganGenerator* generator_ema() { return g_ema_.get(); }
+  // The probability of each augmentation: adaptive with ada_target, else 1.
+  double augment_probability() const { return augment_p_; }
 
   // The whole training state (see above) as a checkpoint, and back. restore()
   // checks that the checkpoint was made with the same model and loss and names
@@ -161,6 +169,7 @@ class DcganTrainer : public LoopTrainer {
   Tensor fixed_noise_;
   std::vector<int64_t> fixed_labels_;
   int64_t steps_ = 0;
+  double augment_p_ = 1.0, snapshot_augment_p_ = 1.0;
   TensorSnapshot snapshot_;
   uint64_t snapshot_noise_counter_ = 0;
   int64_t snapshot_opt_steps_[2] = {0, 0};

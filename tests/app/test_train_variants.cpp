@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "app_test_util.h"
 #include "apps/gan/classifier.h"
@@ -127,6 +128,50 @@ TEST(TrainVariants, StabilisersTrainAndResumeExactly) {
   EXPECT_NE(refused.status, 0);
   EXPECT_CONTAINS(refused.err, "'colour' is not one of color, translation, cutout");
   EXPECT_FALSE(fs::exists(dir + "/bad/checkpoint.ckpt"));
+}
+
+// ADA: p starts at 0, moves by the images of each step over --ada-images
+// (here 8 of 16: by 0.5, so it visibly moves and stays in [0, 1]), is logged
+// as losses.csv's augment_p column, and resumes exactly; ADA without a
+// DiffAugment policy is refused up front.
+TEST(TrainVariants, AdaptiveAugmentationLogsItsProbabilityAndResumesExactly) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 48);
+  auto args = [&](const std::string& out, int64_t steps) {
+    std::vector<std::string> a = tiny_train_args(data, out, steps);
+    for (auto [k, v] : {std::pair{"diffaugment", "translation,cutout"}, {"ada-target", "0.6"}, {"ada-images", "16"}})
+      set_option(a, k, v);
+    return a;
+  };
+  ASSERT_NO_FATAL_FAILURE(expect_exact_resume(dir, args));
+  const std::string csv = read_text(dir + "/straight/losses.csv");
+  ASSERT_EQ(csv.substr(0, csv.find('\n')), "step,loss_D,loss_G,D_x,D_G_z,augment_p,frechet,class_entropy");
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  std::vector<double> p;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    for (std::string f; std::getline(in, f, ',');) fields.push_back(f);
+    ASSERT_GE(fields.size(), 6u) << line;
+    p.push_back(std::stod(fields[5]));
+  }
+  ASSERT_EQ(p.size(), 4u);
+  double previous = 0.0;  // where ADA starts
+  for (double v : p) {
+    EXPECT_GE(v, 0.0);
+    EXPECT_LE(v, 1.0);
+    EXPECT_TRUE(v == 0.0 || v == 1.0 || std::abs(std::abs(v - previous) - 0.5) < 1e-12) << csv;
+    previous = v;
+  }
+  const io::Checkpoint ck = io::load_checkpoint(dir + "/resumed/checkpoint.ckpt");
+  EXPECT_EQ(ck.meta("ada_target"), "0.6");
+  EXPECT_EQ(std::stod(ck.meta("augment_p")), p.back());
+  std::vector<std::string> bad = tiny_train_args(data, dir + "/bad", 2);
+  set_option(bad, "ada-target", "0.6");
+  const CliResult refused = run_gan(bad);
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_CONTAINS(refused.err, "--ada-target adapts the probability of --diffaugment");
 }
 
 TEST(TrainVariants, ConditionalRunDrawsOneRowPerClass) {

@@ -6,6 +6,7 @@
 // policy names parse and print back, and CUDA matches the CPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -132,6 +133,33 @@ TEST(DiffAugment, PolicyNamesAndErrors) {
 }
 
 // CUDA: the same stream gives the same augmentation as on the CPU (float32).
+// ADA's probability: at 0 every image passes unchanged; at 1 the result is
+// the plain DiffAugment with the same stream (no extra draws); in between
+// each image is either unchanged or augmented, and both kinds occur; values
+// outside [0, 1] are refused.
+TEST(DiffAugment, ProbabilityChoosesWhichImagesAreAugmented) {
+  Rng data(7);
+  const int64_t n = 16;
+  const Tensor x = Tensor::rand({n, 1, 8, 8}, data, DType::F64, Device::cpu(), 0.5, 1.5);
+  const DiffAugmentPolicy all = only(true, true, true);
+  Rng none_rng(8);
+  EXPECT_EQ(diff_augment(x, all, none_rng, 0.0).to_vector(), x.to_vector());
+  Rng a(9), b(9);
+  EXPECT_EQ(diff_augment(x, all, a, 1.0).to_vector(), diff_augment(x, all, b).to_vector());
+  EXPECT_EQ(a.counter(), b.counter());
+  Rng half_rng(10);
+  const std::vector<double> xv = x.to_vector(), yv = diff_augment(x, all, half_rng, 0.5).to_vector();
+  int unchanged = 0;
+  for (int64_t i = 0; i < n; ++i)
+    unchanged += std::equal(xv.begin() + i * 64, xv.begin() + (i + 1) * 64, yv.begin() + i * 64);
+  // Unchanged needs all three skipped (1/8 each): over 16 images, some but not all.
+  EXPECT_GT(unchanged, 0);
+  EXPECT_LT(unchanged, n);
+  Rng rng(11);
+  EXPECT_THROW(diff_augment(x, all, rng, 1.5), ValueError);
+  EXPECT_THROW(diff_augment(x, all, rng, -0.1), ValueError);
+}
+
 TEST(DiffAugmentCuda, MatchesTheCpu) {
   GAN_SKIP_WITHOUT_CUDA();
   Rng data(12);
