@@ -40,7 +40,7 @@ void time_steps(benchmark::State& state, const StepCase& c) {
   s.device = c.cuda ? Device::cuda() : Device::cpu();
   app::DcganTrainer trainer(s);
   Rng rng(7);
-  const std::vector<app::Batch> real = {
+  const std::vector<io::Batch> real = {
       {Tensor::rand({c.batch, c.channels, c.image_size, c.image_size}, rng, DType::F32, s.device, -1, 1), {}, {}}};
   for (int i = 0; i < 3; ++i) app::DcganTrainer::read_stats(trainer.step(real));  // warm-up: allocator, cuBLAS
   for (auto _ : state) {

@@ -14,6 +14,14 @@ double to_unit(uint32_t bits) { return bits * (1.0 / 4294967296.0); }
 
 }  // namespace
 
+uint64_t stream_seed(uint64_t seed, uint64_t stream) {
+  // SplitMix64 finaliser over (seed, stream): nearby seeds give unrelated streams.
+  uint64_t z = seed + stream * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
 std::array<uint32_t, 4> Rng::next_block() {
   const PhiloxBlock b = philox4x32_10(counter_++, seed_);
   return {b.word[0], b.word[1], b.word[2], b.word[3]};

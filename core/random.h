@@ -48,4 +48,9 @@ class Rng {
   uint64_t counter_ = 0;  // blocks drawn so far
 };
 
+// The seed of stream `stream` of a run seeded with `seed` (SplitMix64 over
+// both, so nearby seeds and streams give unrelated numbers): how one seed is
+// split into independent streams (weights, noise, data order, augmentation).
+uint64_t stream_seed(uint64_t seed, uint64_t stream);
+
 }  // namespace gan

@@ -18,7 +18,7 @@
 #include "core/autograd.h"
 #include "core/cuda_runtime.h"
 #include "core/error.h"
-#include "core/io/idx.h"
+#include "core/io/dataset.h"
 #include "core/io/png_grid.h"
 #include "core/ops.h"
 #include "core/random.h"
@@ -95,31 +95,15 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// A batch of images drawn at random (with replacement: simpler than epochs and
-// the same in expectation), scaled from bytes to [-1, 1], the range of G's tanh.
-Tensor real_batch(const io::LabeledImages& set, int64_t batch, Rng& rng, Device device) {
-  const int64_t pixels = set.h * set.w;
-  std::vector<float> x(static_cast<size_t>(batch * pixels));
-  for (int64_t i = 0; i < batch; ++i) {
-    const uint8_t* image = set.pixels.data() + rng.next_below(static_cast<uint64_t>(set.n)) * pixels;
-    for (int64_t k = 0; k < pixels; ++k) x[i * pixels + k] = image[k] / 127.5f - 1.0f;
-  }
-  return Tensor::from_vector(x, {batch, 1, set.h, set.w}, DType::F32, device);
-}
-
 int run(const Options& o) {
-  // The data: IDX files, plain or gzip-compressed.
-  io::LabeledImages set;
+  // The data: IDX files, plain or gzip-compressed, brought to 28x28 with one
+  // channel and kept as bytes (core/io/dataset.h).
+  io::ImageSet set;
   try {
-    set = io::load_mnist_dir(o.data, /*train=*/true);
+    set = io::load_image_set("idx:" + o.data, 28, 1);
   } catch (const IoError& e) {  // names the files it looked for; add where to get them
     std::fprintf(stderr, "example_train_dcgan: %s\n(scripts/setup.sh installs Fashion-MNIST into "
                  "/usr/share/datasets/fashion-mnist; or pass --data DIR)\n", e.what());
-    return 1;
-  }
-  if (set.h != 28 || set.w != 28) {
-    std::fprintf(stderr, "example_train_dcgan: expected 28x28 images in %s, got %lldx%lld\n", o.data.c_str(),
-                 static_cast<long long>(set.h), static_cast<long long>(set.w));
     return 1;
   }
   const Device device = cuda::available() ? Device::cuda() : Device::cpu();
@@ -142,10 +126,13 @@ int run(const Options& o) {
   Adam opt_g(g.parameters(), AdamParams{});
   Adam opt_d(d.parameters(), AdamParams{});
 
+  // Batches of a seeded shuffle of the images in [-1, 1] (the range of G's
+  // tanh), each epoch in a new order, prepared ahead on a background thread.
+  io::BatchLoader loader(set, o.batch, static_cast<uint64_t>(o.seed));
   const Tensor real_label = Tensor::ones({o.batch, 1}, DType::F32, device);
   const Tensor fake_label = Tensor::zeros({o.batch, 1}, DType::F32, device);
   for (int64_t step = 1; step <= o.steps; ++step) {
-    const Tensor real = real_batch(set, o.batch, rng, device);
+    const Tensor real = loader.next().images.to(device);
     const Tensor fake = g(Tensor::randn({o.batch, config.nz}, rng, DType::F32, device));
 
     // D step: push D(x) towards "real" and D(G(z)) towards "fake". The fakes

@@ -1,6 +1,6 @@
 // A small CNN classifier for 28x28 grayscale images (Fashion-MNIST), built from
 // the engine's layers. It is the feature extractor of the project's GAN
-// quality metric (apps/gan/metrics.h): its penultimate layer gives the
+// quality metric (models/metrics.h): its penultimate layer gives the
 // features whose Frechet distance compares generated and real images, and its
 // predictions give the class coverage.
 //
@@ -14,12 +14,17 @@
 // With the default width 16 and 128 features: 0.44 M parameters, 7.5 MFLOP
 // per image forward (width 32 quadruples the convolutions' cost for little
 // accuracy on 28x28 images). Trained by `gan classifier train`
-// (apps/gan/classifier.h): about 91% test accuracy after 3 epochs.
+// (apps/gan/classifier.h): about 91% test accuracy after 3 epochs. Saved and
+// loaded (below) in the checkpoint container.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "core/device.h"
+#include "core/io/idx.h"
 #include "core/random.h"
 #include "layers/layers.h"
 #include "layers/module.h"
@@ -61,5 +66,38 @@ class FashionClassifier : public Module {
 // differentiable ops, stable for any logit size (each row is shifted by its
 // maximum first). ShapeError / ValueError on a size mismatch or a bad label.
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels);
+
+// ---- data and files ------------------------------------------------------------
+// Images are mapped from bytes to [-1, 1] exactly as the GAN's training data,
+// so generated images (tanh outputs) and real ones reach the classifier in
+// the same range.
+
+// ValueError naming `what` ("training", "test") unless `data` is a non-empty
+// set of 28x28 images with one label each.
+void check_classifier_data(const char* what, const io::LabeledImages& data);
+
+// Images [first, first + count) of `data` as a float tensor [count, 1, h, w] in
+// [-1, 1] on `device`.
+Tensor images_to_tensor(const io::LabeledImages& data, int64_t first, int64_t count, Device device);
+// The images order[first], ..., order[first + count - 1] likewise (a batch of a
+// shuffled epoch).
+Tensor gather_images(const io::LabeledImages& data, const std::vector<int64_t>& order, int64_t first, int64_t count,
+                     Device device);
+
+// Fraction of `data` whose argmax prediction equals its label.
+double classifier_accuracy(FashionClassifier& model, const io::LabeledImages& data, int64_t batch_size = 256);
+
+// Saves the model's parameters and its configuration in the checkpoint
+// container (docs/checkpoint-format.md), written atomically; `metadata` is
+// added as is (e.g. the test accuracy). Keys: format = "gan-classifier",
+// classifier.width, classifier.feature_dim, classifier.num_classes; records:
+// the parameters by name (f32).
+void save_classifier(const std::string& path, const FashionClassifier& model,
+                     const std::vector<std::pair<std::string, std::string>>& metadata = {});
+
+// Rebuilds a classifier from save_classifier's file, on `device`. IoError
+// naming the file when it is not a classifier checkpoint or a parameter is
+// missing or has the wrong shape.
+std::unique_ptr<FashionClassifier> load_classifier(const std::string& path, Device device = Device::cpu());
 
 }  // namespace gan

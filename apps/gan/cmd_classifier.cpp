@@ -17,7 +17,7 @@ CommandSpec classifier_train_spec() {
                 "Trains a small CNN on the training split, reports its accuracy on the test split and saves it "
                 "to --out. The metric compares generated and real images through this network's features; "
                 "it is not Inception FID (see docs/losses-and-metrics.md).");
-  c.add_string("data", "DIR", "directory with the Fashion-MNIST IDX files", kFashionMnistDir);
+  c.add_string("data", "DIR", "directory with the Fashion-MNIST IDX files", io::kFashionMnistDir);
   c.add_int("epochs", "N", "passes over the training split", 3).at_least(1);
   c.add_int("batch-size", "N", "images per step", 64).at_least(1);
   c.add_double("lr", "X", "Adam learning rate (halved every epoch after the first)", 1e-3).at_least(0);
@@ -40,7 +40,7 @@ int cmd_classifier_train(const ParsedArgs& args) {
   std::error_code ec;
   GAN_CHECK(std::filesystem::is_directory(data_dir, ec), IoError, "Fashion-MNIST not found: '", data_dir,
             "' is not a directory. Install Debian's copy (apt-get install dataset-fashion-mnist, files in ",
-            kFashionMnistDir, ") or pass --data DIR with the IDX files");
+            io::kFashionMnistDir, ") or pass --data DIR with the IDX files");
   // Fail now, not after minutes of training, if the checkpoint cannot be written.
   const std::filesystem::path out_dir = std::filesystem::path(out).parent_path();
   io::check_writable_dir(out_dir.empty() ? "." : out_dir.string());

@@ -1,4 +1,4 @@
-// `gan eval`: the quality metric of a trained generator (generator_eval.h):
+// `gan eval`: the quality metric of a trained generator (models/generator_eval.h):
 // the feature distance to real images and the class coverage of its samples.
 #include <algorithm>
 #include <iomanip>
@@ -6,10 +6,10 @@
 
 #include "apps/gan/commands.h"
 #include "apps/gan/dcgan_trainer.h"
-#include "apps/gan/generator_eval.h"
 #include "apps/gan/memory_estimate.h"
 #include "core/autograd.h"
 #include "core/io/checkpoint_format.h"
+#include "models/generator_eval.h"
 
 namespace gan::app {
 

@@ -13,14 +13,14 @@
 #include <sstream>
 
 #include "apps/gan/commands.h"
-#include "apps/gan/dataset.h"
 #include "apps/gan/dcgan_trainer.h"
-#include "apps/gan/generator_eval.h"
 #include "apps/gan/memory_estimate.h"
 #include "apps/gan/train_loop.h"
 #include "core/error.h"
+#include "core/io/dataset.h"
 #include "core/io/safetensors.h"
 #include "layers/state_dict.h"
+#include "models/generator_eval.h"
 
 namespace gan::app {
 
@@ -33,7 +33,7 @@ namespace {
 struct RunOptions {
   TrainSettings train;
   std::string dataset;  // the spec, its folder absolute
-  DatasetIdentity dataset_identity;
+  io::DatasetIdentity dataset_identity;
   int64_t batch_size = 64;
   bool conditional = false;
   std::string notice;  // a warning to show before training (a data set that changed)
@@ -100,7 +100,7 @@ RunOptions options_from_args(const ParsedArgs& a, Device device) {
               a.command());
   o.train.seed = static_cast<uint64_t>(a.get_int("seed"));
   o.train.device = device;
-  o.dataset = absolute_spec(a.get_string("dataset"));
+  o.dataset = io::absolute_spec(a.get_string("dataset"));
   o.batch_size = a.get_int("batch-size");
   o.conditional = a.get_flag("conditional");
   return o;
@@ -137,7 +137,7 @@ RunOptions options_from_checkpoint(const io::Checkpoint& ck, const std::string& 
   o.train.ada_images = ck.has_meta("ada_images") ? meta_int(ck, "ada_images", path) : given.train.ada_images;
   o.train.seed = static_cast<uint64_t>(meta_int(ck, "seed", path));
   o.train.device = device;
-  ResumedData data = resume_data(ck, path, a, "dataset", given.dataset, absolute_spec, dataset_identity);
+  ResumedData data = resume_data(ck, path, a, "dataset", given.dataset, io::absolute_spec, io::dataset_identity);
   o.dataset = data.spec;
   o.dataset_identity = data.identity;
   o.notice = data.notice;
@@ -186,8 +186,8 @@ MemoryEstimate estimate_train_memory(const RunOptions& run) {
       run.train.device.is_cuda() ? 0 : 3 * static_cast<std::size_t>(run.train.n_critic) * per_batch * sizeof(float);
   return estimate_memory(run.train.device, run.batch_size, setting, [&](int64_t b) {
     DcganTrainer probe(run.train);
-    std::vector<Batch> batches(static_cast<size_t>(probe.batches_per_step()));
-    for (Batch& batch : batches) {
+    std::vector<io::Batch> batches(static_cast<size_t>(probe.batches_per_step()));
+    for (io::Batch& batch : batches) {
       batch.images = Tensor::zeros({b, m.channels, m.height(), m.width()});
       if (run.conditional) batch.labels.assign(static_cast<size_t>(b), 0);
     }
@@ -301,7 +301,7 @@ int cmd_train(const ParsedArgs& a) {
   const bool quiet = a.get_flag("quiet");
   std::ostream& log = std::cerr;
 
-  refuse_out_inside_data(a.get_string("out"), image_folder(a.get_string("dataset")), "train");
+  refuse_out_inside_data(a.get_string("out"), io::image_folder(a.get_string("dataset")), "train");
   // Empty is unset (a run's config.toml lists every option, unset ones too).
   const std::string init_from = a.get_string("init-from");
   usage_check(!(a.get_flag("resume") && a.given_on_command_line("init-from") && !init_from.empty()),
@@ -315,11 +315,11 @@ int cmd_train(const ParsedArgs& a) {
 
   const DcganConfig& size = run.train.model;
   if (!quiet) log << "gan train: loading " << run.dataset << " at " << size.size_str() << "px\n";
-  const ImageSet data =
-      load_image_set(run.dataset, {size.height(), size.width()}, size.channels, /*train=*/true,
-                     a.get_flag("skip-bad-images") ? BadImages::Skip : BadImages::Refuse);
-  if (const std::string skipped = skipped_summary(data); !skipped.empty()) log << "gan train: " << skipped << "\n";
-  if (!dir.resuming()) run.dataset_identity = dataset_identity(run.dataset);  // after the load's clearer errors
+  const io::ImageSet data =
+      io::load_image_set(run.dataset, {size.height(), size.width()}, size.channels, /*train=*/true,
+                     a.get_flag("skip-bad-images") ? io::BadImages::Skip : io::BadImages::Refuse);
+  if (const std::string skipped = io::skipped_summary(data); !skipped.empty()) log << "gan train: " << skipped << "\n";
+  if (!dir.resuming()) run.dataset_identity = io::dataset_identity(run.dataset);  // after the load's clearer errors
   run.train.model.channels = data.channels;
   if (run.conditional) {
     GAN_CHECK(data.num_classes > 0, ValueError, "--conditional needs class labels; ", data.source,
@@ -343,7 +343,8 @@ int cmd_train(const ParsedArgs& a) {
     }
   }
   const int64_t start = trainer.steps_done(), per_step = trainer.batches_per_step();
-  const auto source = std::make_shared<ShuffledImages>(data, run.batch_size, stream_seed(run.train.seed, kDataStream));
+  const auto source =
+      std::make_shared<io::ShuffledImages>(data, run.batch_size, stream_seed(run.train.seed, kDataStream));
   const int64_t steps_per_epoch = std::max<int64_t>(1, source->batches_per_epoch() / per_step);
   // Defaults sized for the machine: ~8 minutes of the small model on 2 CPU
   // cores (11 steps/s measured); 5 epochs of the 64x64 model on a GPU.
@@ -410,7 +411,7 @@ int cmd_train(const ParsedArgs& a) {
   resolved.set("lr-d", run.train.lr_d);  // 0 unless D and G have their own rates
   resolved.set("lr-g", run.train.lr_g);
   loop.args = &resolved;
-  loop.make_loader = [&](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
+  loop.make_loader = [&](int64_t first) { return std::make_unique<io::BatchLoader>(source, first); };
   loop.put_run_meta = [&](io::Checkpoint& ck) { put_run_meta(ck, run); };
   loop.format_values = [&](const std::vector<double>& v) {
     return format_stats(v, run.train.loss) + (alarm.raised() ? "  COLLAPSE?" : "");

@@ -1,7 +1,7 @@
 // Image-to-image translation commands: `gan cyclegan train` (unpaired),
 // `gan pix2pix train` (paired) and `gan translate` (apply a trained
 // generator to images). The trainers are in cyclegan_trainer.h and
-// pix2pix_trainer.h, the data layouts in translation_data.h, the run
+// pix2pix_trainer.h, the data layouts in core/io/translation_data.h, the run
 // directory, resumption and the loop in train_loop.h; docs/style-transfer.md
 // describes the methods.
 //
@@ -20,12 +20,12 @@
 #include "apps/gan/cyclegan_trainer.h"
 #include "apps/gan/memory_estimate.h"
 #include "apps/gan/pix2pix_trainer.h"
-#include "apps/gan/translation_data.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/image.h"
 #include "core/io/png_grid.h"
+#include "core/io/translation_data.h"
 
 namespace gan::app {
 
@@ -85,7 +85,7 @@ void add_common_training_options(CommandSpec& c, const std::string& out, int64_t
 // batching and augmentation. Stored in the checkpoint as run metadata.
 struct DataOptions {
   std::string spec;  // --data, its folder absolute
-  DatasetIdentity identity;
+  io::DatasetIdentity identity;
   std::string notice;  // a warning to show before training (the data changed)
   int64_t batch_size = 1;
   int64_t load_size = 0;
@@ -105,7 +105,7 @@ void put_data_meta(io::Checkpoint& ck, const DataOptions& d) {
 
 DataOptions data_from_args(const ParsedArgs& a) {
   DataOptions d;
-  d.spec = absolute_data_spec(a.get_string("data"));
+  d.spec = io::absolute_data_spec(a.get_string("data"));
   d.batch_size = a.get_int("batch-size");
   d.load_size = a.get_int("load-size");
   d.flip = !a.get_flag("no-flip");
@@ -117,7 +117,7 @@ DataOptions data_from_args(const ParsedArgs& a) {
 DataOptions data_from_checkpoint(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a) {
   const DataOptions given = data_from_args(a);
   DataOptions d = given;
-  const ResumedData data = resume_data(ck, path, a, "data", given.spec, absolute_data_spec, data_identity);
+  const ResumedData data = resume_data(ck, path, a, "data", given.spec, io::absolute_data_spec, io::data_identity);
   d.spec = data.spec;
   d.identity = data.identity;
   d.notice = data.notice;
@@ -192,7 +192,7 @@ struct TranslationRun {
 Device checked_device(const ParsedArgs& a) {
   check_steps_or_epochs(a);
   const std::string data = a.get_string("data");  // a folder, unless it names IDX classes (no images written there)
-  if (!is_class_spec(data)) refuse_out_inside_data(a.get_string("out"), data, a.command());
+  if (!io::is_class_spec(data)) refuse_out_inside_data(a.get_string("out"), data, a.command());
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
   return parse_device(a.get_string("device"));
 }
@@ -217,25 +217,25 @@ void TranslationRun::check_resumed(const ModelFields& stored,
 // How to load the run's data for a model of `image_size` and `channels`
 // (0: the data's own). A fresh run without --load-size gets the default now,
 // so the checkpoint records the size used.
-TranslationDataOptions data_options(TranslationRun& run, int64_t image_size, int64_t channels) {
+io::TranslationDataOptions data_options(TranslationRun& run, int64_t image_size, int64_t channels) {
   DataOptions& d = run.data;
-  if (d.load_size == 0) d.load_size = default_load_size(image_size);
+  if (d.load_size == 0) d.load_size = io::default_load_size(image_size);
   if (!d.notice.empty()) std::cerr << d.notice << "\n";  // a warning: shown with --quiet too
   if (!run.args.get_flag("quiet")) std::cerr << "gan " << run.args.command() << ": loading " << d.spec << "\n";
-  TranslationDataOptions o;
+  io::TranslationDataOptions o;
   o.image_size = image_size;
   o.load_size = d.load_size;
   o.channels = channels;
   o.test_images = d.sample_count;
   o.swap_halves = d.direction == "BtoA";
-  o.bad_images = run.args.get_flag("skip-bad-images") ? BadImages::Skip : BadImages::Refuse;
+  o.bad_images = run.args.get_flag("skip-bad-images") ? io::BadImages::Skip : io::BadImages::Refuse;
   return o;
 }
 
 // What --skip-bad-images left out, on stderr (with --quiet too: the data is not all there).
-void report_skipped(const TranslationRun& run, const TranslationData& data) {
-  for (const ImageSet* set : {&data.train_a, &data.train_b, &data.test_a, &data.test_b})
-    if (const std::string m = skipped_summary(*set); !m.empty())
+void report_skipped(const TranslationRun& run, const io::TranslationData& data) {
+  for (const io::ImageSet* set : {&data.train_a, &data.train_b, &data.test_a, &data.test_b})
+    if (const std::string m = io::skipped_summary(*set); !m.empty())
       std::cerr << "gan " << run.args.command() << ": " << set->source << ": " << m << "\n";
 }
 
@@ -243,20 +243,20 @@ void report_skipped(const TranslationRun& run, const TranslationData& data) {
 // that length; a resumed run keeps its stored one, which must not end (reach a
 // rate of 0) before the run does.
 struct RunPlan {
-  std::shared_ptr<TranslationBatches> source;
+  std::shared_ptr<io::TranslationBatches> source;
   int64_t total_steps = 0;
 };
 
-RunPlan plan_run(TranslationRun& run, const TranslationData& data, int64_t image_size, int64_t cpu_steps) {
+RunPlan plan_run(TranslationRun& run, const io::TranslationData& data, int64_t image_size, int64_t cpu_steps) {
   RunPlan plan;
-  plan.source = std::make_shared<TranslationBatches>(data, run.data.batch_size, image_size, run.data.flip,
+  plan.source = std::make_shared<io::TranslationBatches>(data, run.data.batch_size, image_size, run.data.flip,
                                                      stream_seed(run.recipe.seed, kDataStream));
   const int64_t per_epoch = plan.source->batches_per_epoch();
   // Defaults sized for the machine: on the CPU a run of minutes
   // (kCycleGanCpuSteps, kPix2PixCpuSteps); on a GPU the papers' 200 epochs, or
   // 20 of the 6000-image Fashion-MNIST classes (the papers' data sets have a
   // few hundred to a thousand images).
-  const int64_t gpu_epochs = is_class_spec(run.data.spec) ? 20 : 200;
+  const int64_t gpu_epochs = io::is_class_spec(run.data.spec) ? 20 : 200;
   plan.total_steps =
       total_steps_from_args(run.args, per_epoch, run.device.is_cuda() ? gpu_epochs * per_epoch : cpu_steps);
   LinearDecaySchedule& s = run.recipe.schedule;
@@ -273,8 +273,8 @@ RunPlan plan_run(TranslationRun& run, const TranslationData& data, int64_t image
 }
 
 // The loop for a built (and, when resuming, restored) trainer.
-int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const TranslationData& data, const RunPlan& plan,
-             const std::string& model_line) {
+int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const io::TranslationData& data,
+             const RunPlan& plan, const std::string& model_line) {
   const ParsedArgs& a = run.args;
   const std::string command = a.command(), name = "gan " + command + ": ";
   const bool quiet = a.get_flag("quiet");
@@ -295,7 +295,7 @@ int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const Trans
               << "/\n"
               << std::defaultfloat;
   }
-  trainer.set_sample_images(image_set_tensor(data.test_a, r.device), image_set_tensor(data.test_b, r.device));
+  trainer.set_sample_images(io::image_set_tensor(data.test_a, r.device), io::image_set_tensor(data.test_b, r.device));
   TrainLoopOptions loop;
   loop.command = command;
   loop.total_steps = plan.total_steps;
@@ -309,8 +309,8 @@ int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const Trans
   loop.columns.insert(loop.columns.end(), columns.begin(), columns.end());
   loop.plot_title = "gan " + command + ": " + run.data.spec;
   loop.args = &a;
-  const std::shared_ptr<TranslationBatches> source = plan.source;
-  loop.make_loader = [source](int64_t first) { return std::make_unique<BatchLoader>(source, first); };
+  const std::shared_ptr<io::TranslationBatches> source = plan.source;
+  loop.make_loader = [source](int64_t first) { return std::make_unique<io::BatchLoader>(source, first); };
   loop.put_run_meta = [&run](io::Checkpoint& ck) { put_data_meta(ck, run.data); };
   loop.format_values = [columns](const std::vector<double>& v) {
     std::ostringstream os;
@@ -330,11 +330,11 @@ int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const Trans
 // full image pools), and on the CPU the loader's batches count too (the one in
 // use and the two it prepares ahead, each of A and B images).
 template <typename Trainer, typename Settings, typename Describe>
-int train_translation(TranslationRun& run, Settings& s, const TranslationData& data, int64_t cpu_steps,
+int train_translation(TranslationRun& run, Settings& s, const io::TranslationData& data, int64_t cpu_steps,
                       std::size_t extra, Describe&& describe_model) {
   s.model.channels = data.channels();
   s.model.validate();
-  if (!run.resuming()) run.data.identity = data_identity(run.data.spec);  // after the load's clearer errors
+  if (!run.resuming()) run.data.identity = io::data_identity(run.data.spec);  // after the load's clearer errors
   const RunPlan plan = plan_run(run, data, s.model.image_size, cpu_steps);
   s.recipe = run.recipe;
   const int64_t size = s.model.image_size, channels = s.model.channels;
@@ -345,7 +345,7 @@ int train_translation(TranslationRun& run, Settings& s, const TranslationData& d
       run.device, run.data.batch_size, setting,
       [&](int64_t b) {
         Trainer probe(s);
-        Batch batch;
+        io::Batch batch;
         batch.images = Tensor::zeros({b, channels, size, size});
         batch.images_b = Tensor::zeros({b, channels, size, size});
         probe.train_step({batch});
@@ -409,7 +409,7 @@ int cmd_cyclegan_train(const ParsedArgs& a) {
   } else {
     // Image folders: the paper's 256 px on a GPU; 64 on the CPU, where 256 px
     // takes ~100 s and ~4 GB a step (as pix2pix sizes its default).
-    m.image_size = or_default(a, "image-size", is_class_spec(run.data.spec) ? 32 : run.device.is_cuda() ? 256 : 64);
+    m.image_size = or_default(a, "image-size", io::is_class_spec(run.data.spec) ? 32 : run.device.is_cuda() ? 256 : 64);
     m.ngf = or_default(a, "ngf", run.device.is_cuda() ? 64 : kCpuWidth);
     m.ndf = or_default(a, "ndf", run.device.is_cuda() ? 64 : kCpuWidth);
     m.n_blocks = or_default(a, "n-blocks", m.image_size >= 256 ? 9 : 6);
@@ -419,7 +419,7 @@ int cmd_cyclegan_train(const ParsedArgs& a) {
     s.lambda_identity = a.get_double("lambda-identity");
     s.pool_size = a.get_int("pool-size");
   }
-  const TranslationData data = load_unpaired(run.data.spec, data_options(run, m.image_size, m.channels));
+  const io::TranslationData data = io::load_unpaired(run.data.spec, data_options(run, m.image_size, m.channels));
   report_skipped(run, data);
   // Each pool fills up to pool_size fakes of its domain, in float32.
   const std::size_t pools =
@@ -471,7 +471,7 @@ int cmd_pix2pix_train(const ParsedArgs& a) {
     m.channels = a.get_int("channels");  // 0: from the data, below
     s.lambda_l1 = a.get_double("lambda-l1");
   }
-  const TranslationData data = load_paired(run.data.spec, data_options(run, m.image_size, m.channels));
+  const io::TranslationData data = io::load_paired(run.data.spec, data_options(run, m.image_size, m.channels));
   report_skipped(run, data);
   return train_translation<Pix2PixTrainer>(run, s, data, kPix2PixCpuSteps, 0, [&](Pix2PixTrainer& t) {
     std::ostringstream os;
@@ -590,10 +590,11 @@ int cmd_translate(const ParsedArgs& a) {
   check_memory(need, "translate", false, std::cout);
   io::check_writable_dir(out);
 
-  const ImageSet images = load_image_files(files, size, channels, in);
+  const io::ImageSet images = io::load_image_files(files, size, channels, in);
   const int64_t n = images.n, image_floats = images.image_bytes(), batch = a.get_int("batch-size");
   std::vector<float> inputs(static_cast<size_t>(n * image_floats)), results(inputs.size());
-  for (int64_t i = 0; i < n; ++i) image_window_to_float(images, i, 0, 0, size, false, inputs.data() + i * image_floats);
+  for (int64_t i = 0; i < n; ++i)
+    io::image_window_to_float(images, i, 0, 0, size, false, inputs.data() + i * image_floats);
   NoGradGuard no_grad;
   for (int64_t first = 0; first < n; first += batch) {
     const int64_t count = std::min(batch, n - first);

@@ -137,7 +137,7 @@ Tensor mean_output(GanLoss loss, const Tensor& out) {
 
 }  // namespace
 
-Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
+Tensor DcganTrainer::step(const std::vector<io::Batch>& batches) {
   GAN_CHECK(static_cast<int64_t>(batches.size()) == settings_.n_critic, ValueError, "trainer step: got ",
             batches.size(), " real batches for ", settings_.n_critic, " critic updates");
   save_snapshot();
@@ -154,7 +154,7 @@ Tensor DcganTrainer::step(const std::vector<Batch>& batches) {
 
   // 1. n_critic D updates.
   Tensor fake, codes, loss_d, d_real, d_fake, d_probe;
-  for (const Batch& batch : batches) {
+  for (const io::Batch& batch : batches) {
     const Tensor real = batch.images.to(settings_.device);
     const int64_t n = real.shape()[0];
     GAN_CHECK(settings_.model.num_classes == 0 || static_cast<int64_t>(batch.labels.size()) == n, ValueError,
@@ -249,7 +249,7 @@ std::vector<Tensor> DcganTrainer::mutable_state() const {
   return all;
 }
 
-StepResult DcganTrainer::train_step(const std::vector<Batch>& batches) {
+StepResult DcganTrainer::train_step(const std::vector<io::Batch>& batches) {
   const StepStats s = read_stats(step(batches));
   StepResult r{{s.loss_d, s.loss_g, s.d_real, s.d_fake}, s.finite()};
   if (settings_.ada_target > 0) r.values.push_back(augment_p_);  // the augment_p column
@@ -273,7 +273,7 @@ void DcganTrainer::restore_snapshot() {
   --steps_;
 }
 
-std::string DcganTrainer::locate_nonfinite(const std::vector<Batch>& batches) {
+std::string DcganTrainer::locate_nonfinite(const std::vector<io::Batch>& batches) {
   GAN_CHECK(!snapshot_.empty() && steps_ > 0, ValueError, "locate_nonfinite: no step to replay");
   restore_snapshot();
   const int64_t bad_step = steps_ + 1;

@@ -35,10 +35,10 @@
 #include <string>
 #include <vector>
 
-#include "apps/gan/dataset.h"
 #include "apps/gan/train_loop.h"
 #include "apps/gan/train_state.h"
 #include "core/io/checkpoint_format.h"
+#include "core/io/dataset.h"
 #include "layers/optim.h"
 #include "core/random.h"
 #include "layers/diff_augment.h"
@@ -108,17 +108,17 @@ class DcganTrainer : public LoopTrainer {
   // moved to the trainer's; labels needed when conditional). Returns the
   // step's statistics as a device tensor without waiting for the device;
   // read_stats() fetches them.
-  Tensor step(const std::vector<Batch>& batches);
+  Tensor step(const std::vector<io::Batch>& batches);
   static StepStats read_stats(const Tensor& stats);
   // step() and read_stats(): loss_D, loss_G, D(x), D(G(z)) (LoopTrainer).
-  StepResult train_step(const std::vector<Batch>& batches) override;
+  StepResult train_step(const std::vector<io::Batch>& batches) override;
 
   // After a step whose stats were not finite: puts the trainer back to the
   // state before that step (kept in memory by every step), replays the step on
   // the same batches and noise with anomaly detection on (core/autograd.h),
   // and returns where the first NaN/Inf appeared (or that it did not
   // reproduce). The trainer is left in the state before the bad step.
-  std::string locate_nonfinite(const std::vector<Batch>& batches) override;
+  std::string locate_nonfinite(const std::vector<io::Batch>& batches) override;
 
   // Images of the fixed sample grid, in eval mode, no graph: for a
   // conditional model one row per class (the same noise down each column).

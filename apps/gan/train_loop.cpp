@@ -114,7 +114,8 @@ void add_loop_options(CommandSpec& c, int64_t checkpoint_every) {
 
 ResumedData resume_data(const io::Checkpoint& ck, const std::string& path, const ParsedArgs& a,
                         const std::string& option, const std::string& given,
-                        std::string (*absolute)(const std::string&), DatasetIdentity (*identity)(const std::string&)) {
+                        std::string (*absolute)(const std::string&),
+                        io::DatasetIdentity (*identity)(const std::string&)) {
   ResumedData d;
   const std::string stored = ck.meta(option);
   d.spec = stored;
@@ -123,9 +124,9 @@ ResumedData resume_data(const io::Checkpoint& ck, const std::string& path, const
     d.identity = identity(stored);
     return d;
   }
-  const DatasetIdentity was = DatasetIdentity::from_meta(ck.meta(option + "_identity"));
+  const io::DatasetIdentity was = io::DatasetIdentity::from_meta(ck.meta(option + "_identity"));
   if (a.given_on_command_line(option) && given != stored) {
-    const DatasetIdentity here = identity(given);
+    const io::DatasetIdentity here = identity(given);
     usage_check(here == was,
                 "--" + option + " " + given + " is not the data set this run was trained on (" + stored +
                     "): it has " + here.str() + ", the run's had " + was.str() + "; leave --" + option +
@@ -231,7 +232,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
     for (const CadenceOption& c : kCadence) args.set(c.option, o.*c.field);
     write_run_config(dir, args);
   }
-  std::unique_ptr<BatchLoader> loader = o.make_loader(start * per_step);
+  std::unique_ptr<io::BatchLoader> loader = o.make_loader(start * per_step);
   auto csv = open_csv(dir.resuming() ? start : -1);
   if (!dir.resuming()) save();  // step 0: from now on the directory always holds a valid run
   int rollbacks = 0;
@@ -242,7 +243,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
   InterruptScope interrupt_scope;
   std::string postfix;
   for (int64_t step = start + 1; step <= total; ++step) {
-    std::vector<Batch> batches;
+    std::vector<io::Batch> batches;
     for (int64_t i = 0; i < per_step; ++i) batches.push_back(loader->next());
     // One small device-to-host copy per step: the losses and a probe of every
     // gradient, so a NaN is caught at the step it appears.

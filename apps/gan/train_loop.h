@@ -25,11 +25,11 @@
 #include <vector>
 
 #include "apps/gan/cli.h"
-#include "apps/gan/dataset.h"
 #include "apps/gan/run_dir.h"
 #include "apps/gan/train_state.h"
 #include "core/device.h"
 #include "core/io/checkpoint_format.h"
+#include "core/io/dataset.h"
 #include "core/tensor.h"
 
 namespace gan::app {
@@ -47,10 +47,10 @@ class LoopTrainer {
   virtual int64_t steps_done() const = 0;
   // Real batches one step consumes.
   virtual int64_t batches_per_step() const { return 1; }
-  virtual StepResult train_step(const std::vector<Batch>& batches) = 0;
+  virtual StepResult train_step(const std::vector<io::Batch>& batches) = 0;
   // After a step that was not finite: where the first NaN/Inf appeared. Leaves
   // the trainer in its state before that step.
-  virtual std::string locate_nonfinite(const std::vector<Batch>& batches) = 0;
+  virtual std::string locate_nonfinite(const std::vector<io::Batch>& batches) = 0;
   // The whole training state, and back (validated before anything changes).
   virtual io::Checkpoint save_state() const = 0;
   virtual void restore_state(const io::Checkpoint& checkpoint, const std::string& source) = 0;
@@ -131,7 +131,7 @@ class ResumeCheck {
 
 // The data of a resumed run. Training commands record their data spec (its
 // folder absolute) in metadata `option` ("dataset", "data") and its identity
-// (dataset.h) in `option`_identity. On --resume that data is used, or the
+// (core/io/dataset.h) in `option`_identity. On --resume that data is used, or the
 // --`option` given with it when the spec differs but the identity matches
 // (the data moved); another identity is a UsageError naming both. When the
 // recorded folder is gone the IoError says to give its new place; when its
@@ -141,12 +141,13 @@ class ResumeCheck {
 // identity (IoError when its folder does not exist).
 struct ResumedData {
   std::string spec;
-  DatasetIdentity identity;
+  io::DatasetIdentity identity;
   std::string notice;
 };
 ResumedData resume_data(const io::Checkpoint& checkpoint, const std::string& path, const ParsedArgs& args,
                         const std::string& option, const std::string& given_spec,
-                        std::string (*absolute)(const std::string&), DatasetIdentity (*identity)(const std::string&));
+                        std::string (*absolute)(const std::string&),
+                        io::DatasetIdentity (*identity)(const std::string&));
 
 struct TrainLoopOptions {
   std::string command;  // "train", "cyclegan train": messages start "gan <command>: "
@@ -163,7 +164,7 @@ struct TrainLoopOptions {
   // write_run_config); none when null.
   const ParsedArgs* args = nullptr;
   // The run's loader, starting at batch `first` (again after a rollback).
-  std::function<std::unique_ptr<BatchLoader>(int64_t first)> make_loader;
+  std::function<std::unique_ptr<io::BatchLoader>(int64_t first)> make_loader;
   // Adds the command's own options (data, batching) to every checkpoint written.
   std::function<void(io::Checkpoint&)> put_run_meta;
   // The text shown after the progress bar for a step's values.

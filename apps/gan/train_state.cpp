@@ -9,14 +9,6 @@
 
 namespace gan::app {
 
-uint64_t stream_seed(uint64_t seed, uint64_t stream) {
-  // SplitMix64 finaliser over (seed, stream): nearby seeds give unrelated streams.
-  uint64_t z = seed + stream * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 int64_t meta_int(const io::Checkpoint& ck, const std::string& key, const std::string& source) {
   const std::string v = ck.meta(key);
   try {

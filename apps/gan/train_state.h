@@ -12,15 +12,14 @@
 
 #include "core/error.h"
 #include "core/io/checkpoint_format.h"
+#include "core/random.h"
 #include "core/tensor.h"
 #include "layers/module.h"
 
 namespace gan::app {
 
-// The seed of stream `stream` of a run with --seed `seed` (SplitMix64 over
-// both, so nearby seeds and streams give unrelated numbers).
-uint64_t stream_seed(uint64_t seed, uint64_t stream);
-// The streams of the app's runs: weight init, per-step noise (z, the penalty's
+// The streams of the app's runs, each seeded by stream_seed(--seed, stream)
+// (core/random.h): weight init, per-step noise (z, the penalty's
 // interpolation weights), the sample grid's fixed noise, the data order and
 // augmentation, the quality metric's draws, and CycleGAN's image pools.
 enum RandomStream : uint64_t {

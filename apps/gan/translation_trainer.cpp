@@ -72,7 +72,7 @@ std::vector<std::string> TranslationTrainer::columns() const {
   return names;
 }
 
-Tensor TranslationTrainer::step(const Batch& batch) {
+Tensor TranslationTrainer::step(const io::Batch& batch) {
   GAN_CHECK(batch.images.defined() && batch.images_b.defined(), ValueError,
             "an image-to-image step needs images of both domains (Batch::images and images_b)");
   save_snapshot();
@@ -84,7 +84,7 @@ Tensor TranslationTrainer::step(const Batch& batch) {
   return stats;
 }
 
-StepResult TranslationTrainer::train_step(const std::vector<Batch>& batches) {
+StepResult TranslationTrainer::train_step(const std::vector<io::Batch>& batches) {
   GAN_CHECK(batches.size() == 1, ValueError, "an image-to-image step takes one batch, got ", batches.size());
   const double lr = current_learning_rate();
   std::vector<double> v = step(batches[0]).to_vector<double>();  // the losses, then the gradient probe
@@ -126,7 +126,7 @@ void TranslationTrainer::restore_snapshot() {
   --steps_;
 }
 
-std::string TranslationTrainer::locate_nonfinite(const std::vector<Batch>& batches) {
+std::string TranslationTrainer::locate_nonfinite(const std::vector<io::Batch>& batches) {
   GAN_CHECK(!snapshot_.empty() && steps_ > 0 && batches.size() == 1, ValueError,
             "locate_nonfinite: no step to replay");
   restore_snapshot();

@@ -36,8 +36,8 @@ class TranslationTrainer : public LoopTrainer {
   std::vector<std::string> columns() const;
 
   // One step on batch.images (domain A) and batch.images_b (domain B).
-  StepResult train_step(const std::vector<Batch>& batches) override;
-  std::string locate_nonfinite(const std::vector<Batch>& batches) override;
+  StepResult train_step(const std::vector<io::Batch>& batches) override;
+  std::string locate_nonfinite(const std::vector<io::Batch>& batches) override;
 
   // The fixed images of the sample grid: n of domain A and n of domain B.
   void set_sample_images(const Tensor& a, const Tensor& b);
@@ -92,7 +92,7 @@ class TranslationTrainer : public LoopTrainer {
   Tensor sample_a_, sample_b_;  // on the run's device
 
  private:
-  Tensor step(const Batch& batch);
+  Tensor step(const io::Batch& batch);
   std::vector<NamedTensor> state_tensors_named() const;
   std::vector<Tensor> mutable_state() const;
   void save_snapshot();

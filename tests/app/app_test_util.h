@@ -1,5 +1,5 @@
-// Helpers for the tests of the training app: a scratch directory per test, a
-// tiny synthetic MNIST-style data set written as IDX files, and in-process runs
+// Helpers for the tests of the training app: a scratch directory per test, the
+// tiny synthetic MNIST-style data set of io/io_test_util.h, and in-process runs
 // of the `gan` command line.
 #pragma once
 
@@ -14,14 +14,11 @@
 #include "apps/gan/app.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint_format.h"
-#include "core/io/idx.h"
-#include "core/random.h"
-
-// EXPECT that `text` contains `part`, showing the text when it does not.
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "'" << (part) << "' not in:\n" << (text)
+#include "io/io_test_util.h"  // EXPECT_CONTAINS, write_bar_dataset
 
 namespace gan::app::testing {
+
+using io::testing::write_bar_dataset;
 
 // A file's bytes as text; "" when it does not exist.
 inline std::string read_text(const std::string& path) {
@@ -49,38 +46,6 @@ inline std::string scratch_dir() {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
-}
-
-// n images of size x size in an MNIST-style directory (train split): class 0 a
-// bright horizontal bar, class 1 a vertical one, at random positions on a dark,
-// lightly noisy background. Easy for a discriminator to tell from G's early noise.
-// With `test_split` a second, smaller set of the same kind is written as the test split (t10k-*).
-inline std::string write_bar_dataset(const std::string& dir, int64_t n, int64_t size = 28, uint64_t seed = 7,
-                                     bool test_split = false) {
-  Rng rng(seed);
-  io::IdxArray images{{n, size, size}, std::vector<uint8_t>(static_cast<size_t>(n * size * size))};
-  io::IdxArray labels{{n}, std::vector<uint8_t>(static_cast<size_t>(n))};
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t cls = i % 2, at = 4 + static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(size - 8)));
-    labels.data[static_cast<size_t>(i)] = static_cast<uint8_t>(cls);
-    for (int64_t y = 0; y < size; ++y)
-      for (int64_t x = 0; x < size; ++x) {
-        const bool on = cls == 0 ? (y >= at && y < at + 3) : (x >= at && x < at + 3);
-        const auto noise = static_cast<uint8_t>(rng.next_below(20));
-        images.data[static_cast<size_t>((i * size + y) * size + x)] = on ? static_cast<uint8_t>(235 + noise) : noise;
-      }
-  }
-  std::filesystem::create_directories(dir);
-  io::write_idx(dir + "/train-images-idx3-ubyte", images);
-  io::write_idx(dir + "/train-labels-idx1-ubyte", labels);
-  if (test_split) {
-    const std::string test_dir = dir + "/.test";
-    write_bar_dataset(test_dir, n / 2, size, seed + 1);
-    std::filesystem::rename(test_dir + "/train-images-idx3-ubyte", dir + "/t10k-images-idx3-ubyte");
-    std::filesystem::rename(test_dir + "/train-labels-idx1-ubyte", dir + "/t10k-labels-idx1-ubyte");
-    std::filesystem::remove_all(test_dir);
-  }
-  return dir;
 }
 
 struct CliResult {

@@ -9,8 +9,8 @@
 #include "apps/gan/classifier.h"
 #include "core/error.h"
 #include "core/io/checkpoint_format.h"
-#include "image_sets.h"
 #include "io/io_test_util.h"
+#include "models/image_sets.h"
 
 namespace gan::app {
 namespace {

@@ -11,11 +11,11 @@
 
 #include "app_test_util.h"
 #include "apps/gan/cyclegan_trainer.h"
-#include "apps/gan/translation_data.h"
 #include "core/autograd.h"
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint_format.h"
 #include "core/io/image.h"
+#include "core/io/translation_data.h"
 #include "translation_test_util.h"
 
 namespace gan::app {
@@ -138,10 +138,10 @@ TEST(CycleGan, TranslateRoundTripsThroughTheSavedCheckpoint) {
     const auto g = load_cyclegan_generator(ck, ckpt, direction == "AtoB", Device::cpu());
     const std::vector<std::string> files = io::list_image_files(in);
     ASSERT_EQ(files.size(), 4u);
-    const ImageSet inputs = load_image_files(files, 16, 3, in);
+    const io::ImageSet inputs = io::load_image_files(files, 16, 3, in);
     NoGradGuard no_grad;
     const std::vector<float> expected =
-        g->forward(image_set_tensor(inputs, Device::cpu())).to_vector<float>();
+        g->forward(io::image_set_tensor(inputs, Device::cpu())).to_vector<float>();
     for (size_t i = 0; i < files.size(); ++i) {
       const io::Image png = io::load_image(out + "/" + fs::path(files[i]).stem().string() + ".png", 3);
       ASSERT_EQ(png.width, 16);

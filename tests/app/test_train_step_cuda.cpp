@@ -158,15 +158,15 @@ void expect_states_match(const io::Checkpoint& cuda, const io::Checkpoint& cpu, 
 }
 
 // The batches with every image value scaled by 1 + sign * 1e-6 * (-1, 0 or +1).
-std::vector<Batch> nudged(const std::vector<Batch>& batches, double sign) {
+std::vector<io::Batch> nudged(const std::vector<io::Batch>& batches, double sign) {
   const auto nudge = [sign](const Tensor& t) {
     if (!t.defined()) return t;
     std::vector<double> v = t.to_vector();
     for (size_t i = 0; i < v.size(); ++i) v[i] *= 1.0 + sign * 1e-6 * (static_cast<double>((i * 7919) % 3) - 1.0);
     return Tensor::from_vector(v, t.shape());
   };
-  std::vector<Batch> out = batches;
-  for (Batch& b : out) {
+  std::vector<io::Batch> out = batches;
+  for (io::Batch& b : out) {
     b.images = nudge(b.images);
     b.images_b = nudge(b.images_b);
   }
@@ -183,7 +183,7 @@ std::vector<Batch> nudged(const std::vector<Batch>& batches, double sign) {
 // both ways: every first moment must stay within 1e-4 (smooth instances move
 // ~1e-6). A failure here is the test's instance, not the kernels: change its seed.
 template <typename Trainer, typename Make>
-void expect_away_from_kinks(Make&& make, const std::vector<Batch>& batches) {
+void expect_away_from_kinks(Make&& make, const std::vector<io::Batch>& batches) {
   Trainer base = make(Device::cpu());
   ASSERT_TRUE(base.train_step(batches).finite);
   const io::Checkpoint want = base.save_state();
@@ -205,7 +205,7 @@ void expect_away_from_kinks(Make&& make, const std::vector<Batch>& batches) {
 // Runs the same step on a CPU and a CUDA trainer made by make(device), the
 // CUDA one on the project's own gemm (no cuBLAS call).
 template <typename Trainer, typename Make>
-void expect_step_matches(Make&& make, const std::vector<Batch>& batches, double lr) {
+void expect_step_matches(Make&& make, const std::vector<io::Batch>& batches, double lr) {
   struct OwnGemm {
     GemmEngine saved = gemm_engine();
     OwnGemm() { set_gemm_engine(GemmEngine::Own); }
@@ -233,10 +233,10 @@ DcganTrainer make_dcgan(GanLoss loss, Device device) {
   return DcganTrainer(s);
 }
 
-std::vector<Batch> dcgan_batches(int64_t count) {
+std::vector<io::Batch> dcgan_batches(int64_t count) {
   Rng rng(22);
-  std::vector<Batch> batches(static_cast<size_t>(count));
-  for (Batch& b : batches) b.images = random_images(4, 1, 28, rng);
+  std::vector<io::Batch> batches(static_cast<size_t>(count));
+  for (io::Batch& b : batches) b.images = random_images(4, 1, 28, rng);
   return batches;
 }
 
@@ -266,9 +266,9 @@ Pix2PixTrainer make_pix2pix(Device device) {
 // One batch of both domains. (The seeds were 24 for CycleGAN and 26 for
 // pix2pix until an H200 showed the first on a kink: see expect_away_from_kinks,
 // which finds both on one.)
-std::vector<Batch> translation_batch(uint64_t seed, int64_t size) {
+std::vector<io::Batch> translation_batch(uint64_t seed, int64_t size) {
   Rng rng(seed);
-  Batch b;
+  io::Batch b;
   b.images = random_images(2, 1, size, rng);
   b.images_b = random_images(2, 1, size, rng);
   return {b};
@@ -276,9 +276,9 @@ std::vector<Batch> translation_batch(uint64_t seed, int64_t size) {
 
 const auto kDcganBce = [](Device d) { return make_dcgan(GanLoss::BCE, d); };
 const auto kDcganWganGp = [](Device d) { return make_dcgan(GanLoss::WGAN_GP, d); };
-std::vector<Batch> cyclegan_batch() { return translation_batch(27, 16); }
-std::vector<Batch> pix2pix_batch() { return translation_batch(27, 32); }
-std::vector<Batch> wgan_gp_batches() {
+std::vector<io::Batch> cyclegan_batch() { return translation_batch(27, 16); }
+std::vector<io::Batch> pix2pix_batch() { return translation_batch(27, 32); }
+std::vector<io::Batch> wgan_gp_batches() {
   return dcgan_batches(make_dcgan(GanLoss::WGAN_GP, Device::cpu()).batches_per_step());
 }
 

@@ -45,16 +45,16 @@ void expect_exact_resume(const std::string& dir, const Args& args) {
 
 TEST(TrainVariants, EveryLossTrainsWithItsRecipe) {
   const std::string dir = scratch_dir();
-  const ImageSet data = load_image_set("idx:" + write_bar_dataset(dir + "/data", 48), 28, 0);
+  const io::ImageSet data = io::load_image_set("idx:" + write_bar_dataset(dir + "/data", 48), 28, 0);
   for (const std::string& name : gan_loss_names()) {
     TrainSettings s = TrainSettings::for_loss(parse_gan_loss(name));
     s.model.image_size = 28;
     s.model.nz = 8;
     s.model.ngf = s.model.ndf = 8;
     DcganTrainer trainer(s);
-    BatchLoader loader(data, 8, 3);
+    io::BatchLoader loader(data, 8, 3);
     for (int step = 0; step < 2; ++step) {
-      std::vector<Batch> batches;
+      std::vector<io::Batch> batches;
       for (int64_t i = 0; i < trainer.batches_per_step(); ++i) batches.push_back(loader.next());
       const StepStats st = DcganTrainer::read_stats(trainer.step(batches));
       EXPECT_TRUE(st.finite()) << name;
@@ -327,7 +327,7 @@ TEST(TrainVariants, EmaAndOwnLearningRatesResumeExactly) {
 
 TEST(TrainVariants, DAndGGetTheirOwnLearningRates) {
   const std::string dir = scratch_dir();
-  const ImageSet data = load_image_set("idx:" + write_bar_dataset(dir + "/data", 16), 28, 0);
+  const io::ImageSet data = io::load_image_set("idx:" + write_bar_dataset(dir + "/data", 16), 28, 0);
   // A rate of 0 leaves a network's weights exactly as they were: with --lr 0,
   // only the network given its own rate moves.
   for (const bool d_trains : {true, false}) {
@@ -340,7 +340,7 @@ TEST(TrainVariants, DAndGGetTheirOwnLearningRates) {
     DcganTrainer trainer(s);
     const auto g_before = trainer.generator().parameters()[0].to_vector<double>();
     const auto d_before = trainer.discriminator().parameters()[0].to_vector<double>();
-    BatchLoader loader(data, 8, 3);
+    io::BatchLoader loader(data, 8, 3);
     ASSERT_TRUE(DcganTrainer::read_stats(trainer.step({loader.next()})).finite());
     EXPECT_EQ(trainer.discriminator().parameters()[0].to_vector<double>() != d_before, d_trains);
     EXPECT_EQ(trainer.generator().parameters()[0].to_vector<double>() != g_before, !d_trains);

@@ -22,7 +22,7 @@
 
 #include "core/tensor.h"
 
-namespace gan::app {
+namespace gan::io {
 
 // Where Debian's dataset-fashion-mnist package puts the IDX files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
@@ -205,4 +205,4 @@ class BatchLoader {
   std::thread worker_;
 };
 
-}  // namespace gan::app
+}  // namespace gan::io

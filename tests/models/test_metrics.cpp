@@ -7,14 +7,14 @@
 
 #include <cmath>
 
-#include "apps/gan/classifier.h"
-#include "apps/gan/metrics.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
-#include "image_sets.h"
+#include "models/classifier.h"
+#include "models/image_sets.h"
+#include "models/metrics.h"
 
-namespace gan::app {
+namespace gan {
 namespace {
 
 std::vector<double> random_symmetric(int64_t n, Rng& rng) {
@@ -263,4 +263,4 @@ TEST(CollapseAlarm, HistogramListsEveryClassShare) {
 }
 
 }  // namespace
-}  // namespace gan::app
+}  // namespace gan

@@ -32,7 +32,7 @@
 #include "core/tensor.h"
 #include "models/classifier.h"
 
-namespace gan::app {
+namespace gan {
 
 // ---- linear algebra (double, row-major n x n) ----------------------------------
 
@@ -144,4 +144,4 @@ class CollapseAlarm {
 // "0:12% 1:9% ..." for a log line: the share of each predicted class.
 std::string format_histogram(const ClassCoverage& coverage);
 
-}  // namespace gan::app
+}  // namespace gan

@@ -1,4 +1,4 @@
-// The quality metric applied to a DCGAN generator (apps/gan/metrics.h): what
+// The quality metric applied to a DCGAN generator (models/metrics.h): what
 // `gan train --eval-every` logs and `gan eval` prints. It measures 28x28
 // grayscale generators against the test split of their IDX data set through
 // the classifier of `gan classifier train`; it is a Fashion-MNIST feature
@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "apps/gan/metrics.h"
 #include "models/dcgan.h"
+#include "models/metrics.h"
 
-namespace gan::app {
+namespace gan {
 
 // Images for given noise [n, nz] and labels (empty when unconditional).
 using GeneratorFn = std::function<Tensor(const Tensor& z, const std::vector<int64_t>& labels)>;
@@ -47,4 +47,4 @@ class GeneratorEvaluator {
 // The test-split directory of an IDX data set spec (fashion-mnist, idx:DIR).
 std::string test_split_dir(const std::string& dataset);
 
-}  // namespace gan::app
+}  // namespace gan

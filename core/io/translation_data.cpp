@@ -1,16 +1,15 @@
-#include "apps/gan/translation_data.h"
+#include "core/io/translation_data.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <sstream>
 
-#include "apps/gan/train_state.h"
 #include "core/error.h"
 #include "core/io/image.h"
 #include "core/random.h"
 
-namespace gan::app {
+namespace gan::io {
 
 namespace {
 
@@ -36,7 +35,7 @@ std::vector<std::string> layout_files(const std::string& dir, const std::string&
   const fs::path folder = fs::path(dir) / sub;
   GAN_CHECK(is_dir(folder), IoError, dir, " has no ", sub, "/ folder; expected ", layout);
   try {
-    return io::list_image_files(folder.string());
+    return list_image_files(folder.string());
   } catch (const IoError& e) {
     throw IoError(std::string(e.what()) + " Expected " + layout);
   }
@@ -256,4 +255,4 @@ Tensor image_set_tensor(const ImageSet& set, Device device) {
   return t.to(device);
 }
 
-}  // namespace gan::app
+}  // namespace gan::io

@@ -6,12 +6,12 @@
 #include <fstream>
 #include <set>
 
-#include "app_test_util.h"
-#include "apps/gan/dataset.h"
 #include "core/error.h"
+#include "core/io/dataset.h"
 #include "core/io/png_grid.h"
+#include "io/io_test_util.h"
 
-namespace gan::app {
+namespace gan::io {
 namespace {
 
 using testing::scratch_dir;
@@ -50,12 +50,12 @@ TEST(Dataset, FolderOfImagesIsCroppedToSquares) {
   std::filesystem::create_directories(dir);
   // A wide and a tall RGB image, both must come out 32x32.
   for (auto [w, h] : {std::pair{48, 32}, std::pair{20, 40}}) {
-    io::Image img;
+    Image img;
     img.width = w;
     img.height = h;
     img.channels = 3;
     img.pixels.assign(static_cast<size_t>(w * h * 3), 100);
-    io::write_png(dir + "/img_" + std::to_string(w) + ".png", img);
+    write_png(dir + "/img_" + std::to_string(w) + ".png", img);
   }
   const ImageSet set = load_image_set("folder:" + dir, 32, 0);
   EXPECT_EQ(set.n, 2);
@@ -69,11 +69,11 @@ TEST(Dataset, FolderOfImagesIsCroppedToSquares) {
 TEST(Dataset, EveryUndecodableFileIsListedAtOnce) {
   const std::string dir = scratch_dir() + "/pics";
   std::filesystem::create_directories(dir);
-  io::Image img;
+  Image img;
   img.width = img.height = 8;
   img.channels = 3;
   img.pixels.assign(8 * 8 * 3, 100);
-  for (int i = 0; i < 20; ++i) io::write_png(dir + "/good_" + std::to_string(100 + i) + ".png", img);
+  for (int i = 0; i < 20; ++i) write_png(dir + "/good_" + std::to_string(100 + i) + ".png", img);
   for (int i = 0; i < 12; ++i) std::ofstream(dir + "/bad_" + std::to_string(100 + i) + ".jpg") << "not a jpeg";
   try {
     load_image_set("folder:" + dir, 8, 0);
@@ -93,12 +93,12 @@ TEST(Dataset, EveryUndecodableFileIsListedAtOnce) {
 TEST(Dataset, SkippingBadImagesKeepsTheRestInOrderAndNamesTheOthers) {
   const std::string dir = scratch_dir() + "/mixed";
   std::filesystem::create_directories(dir);
-  io::Image img;
+  Image img;
   img.width = img.height = 4;
   img.channels = 1;
   for (int i = 0; i < 5; ++i) {
     img.pixels.assign(16, static_cast<uint8_t>(10 * (i + 1)));  // image i is all 10 (i + 1)
-    io::write_png(dir + "/img_" + std::to_string(2 * i) + ".png", img);
+    write_png(dir + "/img_" + std::to_string(2 * i) + ".png", img);
   }
   for (int i : {1, 5, 9}) std::ofstream(dir + "/img_" + std::to_string(i) + ".jpg") << "not a jpeg";
   try {
@@ -134,7 +134,7 @@ TEST(Dataset, SkippingBadImagesKeepsTheRestInOrderAndNamesTheOthers) {
 TEST(Dataset, SkippingABadPairDropsBothHalves) {
   const std::string dir = scratch_dir() + "/pairs";
   std::filesystem::create_directories(dir);
-  io::Image img;
+  Image img;
   img.width = 8;
   img.height = 4;
   img.channels = 1;
@@ -145,7 +145,7 @@ TEST(Dataset, SkippingABadPairDropsBothHalves) {
     if (i == 1)
       std::ofstream(files.back()) << "broken";
     else
-      io::write_png(files.back(), img);
+      write_png(files.back(), img);
   }
   const ImagePairs pairs = load_side_by_side(files, 4, 1, "pairs", BadImages::Skip);
   EXPECT_EQ(pairs.a.n, 2);
@@ -220,4 +220,4 @@ TEST(BatchLoader, TooFewImagesForOneBatch) {
 }
 
 }  // namespace
-}  // namespace gan::app
+}  // namespace gan::io

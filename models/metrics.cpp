@@ -1,14 +1,14 @@
-#include "apps/gan/metrics.h"
+#include "models/metrics.h"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "apps/gan/classifier.h"
 #include "core/autograd.h"
 #include "core/error.h"
+#include "models/classifier.h"
 
-namespace gan::app {
+namespace gan {
 
 namespace {
 
@@ -317,4 +317,4 @@ std::string format_histogram(const ClassCoverage& coverage) {
   return m.str();
 }
 
-}  // namespace gan::app
+}  // namespace gan

@@ -1,18 +1,18 @@
-#include "apps/gan/generator_eval.h"
+#include "models/generator_eval.h"
 
 #include <filesystem>
 
-#include "apps/gan/classifier.h"
-#include "apps/gan/dataset.h"
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/io/dataset.h"
 #include "core/io/idx.h"
 #include "core/random.h"
+#include "models/classifier.h"
 
-namespace gan::app {
+namespace gan {
 
 std::string test_split_dir(const std::string& dataset) {
-  if (dataset == "fashion-mnist") return kFashionMnistDir;
+  if (dataset == "fashion-mnist") return io::kFashionMnistDir;
   if (dataset.rfind("idx:", 0) == 0) return dataset.substr(4);
   throw ValueError("the quality metric needs an IDX data set with a test split (fashion-mnist or idx:DIR); '" +
                    dataset + "' has none");
@@ -47,4 +47,4 @@ GeneratorEvaluation GeneratorEvaluator::evaluate(const GeneratorFn& generate) co
       samples_, real_);
 }
 
-}  // namespace gan::app
+}  // namespace gan

@@ -10,12 +10,12 @@
 #include <set>
 #include <tuple>
 
-#include "app_test_util.h"
-#include "apps/gan/translation_data.h"
 #include "core/error.h"
-#include "translation_test_util.h"
+#include "core/io/translation_data.h"
+#include "io/io_test_util.h"
+#include "io/translation_layouts.h"
 
-namespace gan::app {
+namespace gan::io {
 namespace {
 
 namespace fs = std::filesystem;
@@ -125,7 +125,7 @@ Window window_of(const float* image) {
 TEST(TranslationData, PairsShareTheirRandomCropAndFlip) {
   const std::string dir = scratch_dir() + "/pairs";
   testing::write_pngs(dir, "train", 5, [](int) {
-    io::Image ramp;
+    Image ramp;
     ramp.width = ramp.height = 12;
     ramp.channels = 1;
     for (int y = 0; y < 12; ++y)
@@ -207,4 +207,4 @@ TEST(TranslationData, UnpairedBatchesCoverBothDomainsEvenlyAndDependOnlyOnSeedAn
 }
 
 }  // namespace
-}  // namespace gan::app
+}  // namespace gan::io

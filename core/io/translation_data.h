@@ -30,9 +30,9 @@
 #include <cstdint>
 #include <string>
 
-#include "apps/gan/dataset.h"
+#include "core/io/dataset.h"
 
-namespace gan::app {
+namespace gan::io {
 
 struct TranslationData {
   bool paired = false;
@@ -99,4 +99,4 @@ class TranslationBatches : public BatchSource {
 // batch tensor [n, C, S, S] in [-1, 1] on `device` (the sample grids' images).
 Tensor image_set_tensor(const ImageSet& set, Device device);
 
-}  // namespace gan::app
+}  // namespace gan::io

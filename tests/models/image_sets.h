@@ -7,7 +7,7 @@
 #include "core/io/idx.h"
 #include "core/random.h"
 
-namespace gan::app::testing {
+namespace gan::testing {
 
 // n 28x28 images of uniform noise in [0, max_value), labels 0, 1, ..., 9, 0, ...
 inline io::LabeledImages noise_images(int64_t n, double max_value, Rng& rng) {
@@ -21,4 +21,4 @@ inline io::LabeledImages noise_images(int64_t n, double max_value, Rng& rng) {
   return d;
 }
 
-}  // namespace gan::app::testing
+}  // namespace gan::testing

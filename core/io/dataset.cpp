@@ -1,4 +1,4 @@
-#include "apps/gan/dataset.h"
+#include "core/io/dataset.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,14 +12,14 @@
 #include "core/io/image.h"
 #include "core/random.h"
 
-namespace gan::app {
+namespace gan::io {
 
 namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 // Stores one HWC image (already the set's height x width) as planar CHW bytes.
-void store_planar(const io::Image& img, uint8_t* dst) {
+void store_planar(const Image& img, uint8_t* dst) {
   const int64_t plane = static_cast<int64_t>(img.width) * img.height;
   for (int64_t c = 0; c < img.channels; ++c)
     for (int64_t i = 0; i < plane; ++i) dst[c * plane + i] = img.pixels[static_cast<size_t>(i * img.channels + c)];
@@ -42,7 +42,7 @@ ImageSet empty_set(int64_t n, int64_t channels, ImageSize size, std::string sour
   return set;
 }
 
-ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, ImageSize size, int64_t channels) {
+ImageSet from_mnist(const LabeledImages& src, const std::string& source, ImageSize size, int64_t channels) {
   check_channels(channels);
   ImageSet set = empty_set(src.n, channels == 0 ? 1 : channels, size, source);
   set.num_classes = 10;
@@ -50,13 +50,13 @@ ImageSet from_mnist(const io::LabeledImages& src, const std::string& source, Ima
   const int64_t plane = size.height * size.width;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < set.n; ++i) {
-    io::Image img;
+    Image img;
     img.width = static_cast<int>(src.w);
     img.height = static_cast<int>(src.h);
     img.channels = 1;
     img.pixels.assign(src.pixels.begin() + i * src.h * src.w, src.pixels.begin() + (i + 1) * src.h * src.w);
     if (img.width != size.width || img.height != size.height)
-      img = io::resize_center_crop(img, static_cast<int>(size.height), static_cast<int>(size.width));
+      img = resize_center_crop(img, static_cast<int>(size.height), static_cast<int>(size.width));
     uint8_t* dst = set.pixels.data() + i * set.image_bytes();
     for (int64_t c = 0; c < set.channels; ++c) std::memcpy(dst + c * plane, img.pixels.data(), plane);
   }
@@ -88,7 +88,7 @@ std::vector<std::pair<int64_t, std::string>> decode_each(const std::vector<std::
 #pragma omp parallel for schedule(dynamic, 16)
   for (int64_t i = 0; i < n; ++i) {
     try {
-      store(i, io::load_image(files[static_cast<size_t>(i)], static_cast<int>(channels)));
+      store(i, load_image(files[static_cast<size_t>(i)], static_cast<int>(channels)));
     } catch (const IoError& e) {
 #pragma omp critical(gan_folder_error)
       bad.emplace_back(i, e.what());
@@ -130,15 +130,15 @@ void drop_images(ImageSet& set, const std::vector<std::pair<int64_t, std::string
 }
 
 ImageSet from_folder(const std::string& dir, ImageSize size, int64_t channels, BadImages bad) {
-  const std::vector<std::string> files = io::list_image_files(dir);
+  const std::vector<std::string> files = list_image_files(dir);
   return load_image_files(files, size, channels, "folder " + dir + " (" + std::to_string(files.size()) + " images)",
                           bad);
 }
 
 // The images of one class: the same pixels and labels, the others left out.
-io::LabeledImages only_class(const io::LabeledImages& src, int64_t label) {
+LabeledImages only_class(const LabeledImages& src, int64_t label) {
   GAN_CHECK(label >= 0 && label <= 9, ValueError, "class ", label, " is outside 0..9");
-  io::LabeledImages out;
+  LabeledImages out;
   out.h = src.h;
   out.w = src.w;
   const size_t bytes = static_cast<size_t>(src.h * src.w);
@@ -257,7 +257,7 @@ ImageSet load_image_set(const std::string& spec, ImageSize size, int64_t channel
   GAN_CHECK(size.height >= 1 && size.width >= 1, ValueError, "image size must be positive, got ", size.height, "x",
             size.width);
   const auto [idx_dir, description] = idx_source(spec);
-  if (!idx_dir.empty()) return from_mnist(io::load_mnist_dir(idx_dir, train), description, size, channels);
+  if (!idx_dir.empty()) return from_mnist(load_mnist_dir(idx_dir, train), description, size, channels);
   if (starts_with(spec, "folder:")) {
     const std::string dir = image_folder(spec);
     GAN_CHECK(!dir.empty(), ValueError, "--dataset folder:DIR needs a directory after 'folder:'");
@@ -272,7 +272,7 @@ ImageSet load_image_class(const std::string& spec, int64_t label, int64_t size, 
   const auto [idx_dir, description] = idx_source(spec);
   GAN_CHECK(!idx_dir.empty(), ValueError, "selecting class ", label, " needs a labelled IDX data set "
             "(fashion-mnist or idx:DIR), not '", spec, "'");
-  const io::LabeledImages images = only_class(io::load_mnist_dir(idx_dir, train), label);
+  const LabeledImages images = only_class(load_mnist_dir(idx_dir, train), label);
   const std::string split = train ? "training" : "test";
   GAN_CHECK(images.n > 0, ValueError, "class ", label, " of ", description, " has no images in the ", split,
             " split");
@@ -286,8 +286,8 @@ ImageSet load_image_files(const std::vector<std::string>& files, ImageSize size,
   GAN_CHECK(size.height >= 1 && size.width >= 1, ValueError, "image size must be positive, got ", size.height, "x",
             size.width);
   ImageSet set = empty_set(static_cast<int64_t>(files.size()), channels == 0 ? 3 : channels, size, std::move(source));
-  drop_images(set, decode_each(files, set.channels, bad, [&](int64_t i, const io::Image& img) {
-                store_planar(io::resize_center_crop(img, static_cast<int>(size.height), static_cast<int>(size.width)),
+  drop_images(set, decode_each(files, set.channels, bad, [&](int64_t i, const Image& img) {
+                store_planar(resize_center_crop(img, static_cast<int>(size.height), static_cast<int>(size.width)),
                              set.pixels.data() + i * set.image_bytes());
               }));
   return set;
@@ -300,12 +300,12 @@ ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size
   const auto n = static_cast<int64_t>(files.size());
   ImagePairs pairs{empty_set(n, channels == 0 ? 3 : channels, size, source + ", left halves (A)"),
                    empty_set(n, channels == 0 ? 3 : channels, size, source + ", right halves (B)")};
-  const auto unusable = decode_each(files, pairs.a.channels, bad, [&](int64_t i, const io::Image& img) {
+  const auto unusable = decode_each(files, pairs.a.channels, bad, [&](int64_t i, const Image& img) {
     GAN_CHECK(img.width % 2 == 0 && img.width >= 2, IoError, files[static_cast<size_t>(i)], " is ", img.width, " x ",
               img.height, " pixels: an A|B pair needs an even width (input A on the left half, target B on the "
               "right half, side by side, as pix2pix's data sets are laid out)");
     for (int half = 0; half < 2; ++half) {
-      io::Image part;
+      Image part;
       part.width = img.width / 2;
       part.height = img.height;
       part.channels = img.channels;
@@ -314,7 +314,7 @@ ImagePairs load_side_by_side(const std::vector<std::string>& files, int64_t size
       for (int y = 0; y < img.height; ++y)
         std::memcpy(part.pixels.data() + y * row, img.pixels.data() + (2 * y + half) * row, row);
       ImageSet& set = half == 0 ? pairs.a : pairs.b;
-      store_planar(io::resize_center_crop(part, static_cast<int>(size)), set.pixels.data() + i * set.image_bytes());
+      store_planar(resize_center_crop(part, static_cast<int>(size)), set.pixels.data() + i * set.image_bytes());
     }
   });
   drop_images(pairs.a, unusable);
@@ -435,4 +435,4 @@ Batch BatchLoader::next() {
   return batch;
 }
 
-}  // namespace gan::app
+}  // namespace gan::io
