@@ -12,7 +12,13 @@ namespace gan {
 namespace {
 thread_local bool t_grad_enabled = true;
 thread_local bool t_anomaly_detection = false;
+thread_local LeafGradHook t_leaf_grad_hook;
 }  // namespace
+
+LeafGradHookScope::LeafGradHookScope(LeafGradHook hook) : previous_(std::move(t_leaf_grad_hook)) {
+  t_leaf_grad_hook = std::move(hook);
+}
+LeafGradHookScope::~LeafGradHookScope() { t_leaf_grad_hook = std::move(previous_); }
 
 bool grad_enabled() { return t_grad_enabled; }
 GradModeGuard::GradModeGuard(bool enabled) : previous_(t_grad_enabled) { t_grad_enabled = enabled; }
@@ -125,10 +131,16 @@ std::unordered_set<const Node*> mark_needed_inputs(const std::vector<Node*>& ord
 // a leaf input (a tensor without grad_fn that requires grad). With targets,
 // only the gradients on paths to them are computed (see mark_needed_inputs).
 // Returns the nodes of the graph, consumers before producers.
+//
+// leaf_done (optional) is called for a leaf input once every node that reads
+// it has been processed (or skipped): its gradient is then final.
+using LeafDone = std::function<void(const Tensor& leaf)>;
+
 template <typename LeafSink>
 std::vector<Node*> traverse(const Tensor& root, const Tensor& root_grad, bool create_graph, LeafSink&& sink,
                             const std::vector<Tensor>* targets = nullptr,
-                            std::unordered_map<Node*, Tensor>* node_grads_out = nullptr) {
+                            std::unordered_map<Node*, Tensor>* node_grads_out = nullptr,
+                            const LeafDone& leaf_done = nullptr) {
   GradModeGuard mode(create_graph);
   std::unordered_map<Node*, Tensor> node_grads;
   if (!root.grad_fn()) {
@@ -138,11 +150,26 @@ std::vector<Node*> traverse(const Tensor& root, const Tensor& root_grad, bool cr
   node_grads[root.grad_fn().get()] = root_grad;
   const std::vector<Node*> order = topological_order(root.grad_fn().get());
   const std::unordered_set<const Node*> useful = mark_needed_inputs(order, targets);
+  const auto is_leaf_input = [](const Tensor& in) { return in.defined() && in.requires_grad() && !in.grad_fn(); };
+  // Edges into each leaf that are still to be processed.
+  std::unordered_map<const TensorImpl*, int> pending;
+  if (leaf_done)
+    for (const Node* node : order)
+      for (const Tensor& in : node->inputs)
+        if (is_leaf_input(in)) ++pending[&in.impl()];
+  const auto node_done = [&](const Node* node) {
+    if (!leaf_done) return;
+    for (const Tensor& in : node->inputs)
+      if (is_leaf_input(in) && --pending[&in.impl()] == 0) leaf_done(in);
+  };
   for (Node* node : order) {
     auto it = node_grads.find(node);
-    if (it == node_grads.end() || !it->second.defined()) continue;  // no gradient reached it
-    // With targets, skip nodes behind which nothing was asked for (their grad stays for gradients()).
-    if (targets && !useful.count(node)) continue;
+    // No gradient reached it; or, with targets, nothing asked for lies behind
+    // it (its grad stays for gradients()).
+    if (it == node_grads.end() || !it->second.defined() || (targets && !useful.count(node))) {
+      node_done(node);
+      continue;
+    }
     const Tensor grad_out = it->second;
     if (!node_grads_out) node_grads.erase(it);  // free intermediate gradients early
     std::vector<Tensor> grads = node->backward(grad_out);
@@ -163,6 +190,7 @@ std::vector<Node*> traverse(const Tensor& root, const Tensor& root_grad, bool cr
         sink(input, grads[i]);
       }
     }
+    node_done(node);
   }
   if (node_grads_out) *node_grads_out = std::move(node_grads);
   return order;
@@ -175,13 +203,23 @@ void run_backward(const Tensor& root, const Tensor& grad, bool create_graph) {
             "backward: this tensor does not require grad (no input of the ops that made it has requires_grad, "
             "or it was computed under NoGradGuard / detach())");
   const Tensor g = default_root_grad(root, grad);
-  const std::vector<Node*> graph = traverse(root, g, create_graph, [&](const Tensor& leaf, const Tensor& leaf_grad) {
+  LeafDone leaf_done;
+  if (t_leaf_grad_hook) {
+    leaf_done = [&](const Tensor& leaf) {
+      // Zeros now rather than after the traversal (below): the hook must see
+      // every leaf with its final gradient.
+      if (!leaf.impl().grad) leaf.impl().grad = Tensor::zeros(leaf.shape(), leaf.dtype(), leaf.device()).impl_ptr();
+      t_leaf_grad_hook(leaf);
+    };
+  }
+  const auto sink = [&](const Tensor& leaf, const Tensor& leaf_grad) {
     TensorImpl& impl = leaf.impl();
     // Out-of-place accumulation keeps gradients immutable, which is what lets
     // create_graph gradients carry their own graph.
     const Tensor sum = impl.grad ? add(Tensor(impl.grad), leaf_grad) : leaf_grad;
     impl.grad = (create_graph ? sum : sum.detach()).impl_ptr();
-  });
+  };
+  const std::vector<Node*> graph = traverse(root, g, create_graph, sink, nullptr, nullptr, leaf_done);
   // A leaf of the graph whose gradient is identically zero (nodes return
   // "undefined" for a zero gradient: a ReLU mask's derivative, a gradient
   // penalty's bias term) still gets one, as zeros: an optimizer must see that

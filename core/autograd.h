@@ -14,6 +14,7 @@
 // ops that still need a differentiable backward).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -101,6 +102,25 @@ bool all_finite(const Tensor& t);
 
 // Accumulates d(root)/d(leaf) * grad into every reachable leaf's .grad.
 void run_backward(const Tensor& root, const Tensor& grad, bool create_graph);
+
+// While a LeafGradHookScope is alive (on this thread), run_backward calls the
+// hook for every leaf of the graph (a tensor without grad_fn that requires
+// grad) as soon as its .grad is final for this pass: when the last node that
+// reads it has been processed, long before backward ends for the early layers'
+// parameters. A leaf whose gradient is identically zero gets its zeros first.
+// Data-parallel training starts a bucket's all-reduce from it
+// (core/distributed.h). gradients() calls no hook.
+using LeafGradHook = std::function<void(const Tensor& leaf)>;
+class LeafGradHookScope {
+ public:
+  explicit LeafGradHookScope(LeafGradHook hook);
+  ~LeafGradHookScope();
+  LeafGradHookScope(const LeafGradHookScope&) = delete;
+  LeafGradHookScope& operator=(const LeafGradHookScope&) = delete;
+
+ private:
+  LeafGradHook previous_;
+};
 
 // Returns d(output)/d(inputs[i]) * grad_output without touching any .grad
 // (what WGAN-GP's gradient penalty needs). Inputs not reached get zeros.

@@ -23,6 +23,7 @@ class CudaError : public Error { public: using Error::Error; };      // a failed
 class OutOfMemoryError : public Error { public: using Error::Error; };
 class AutogradError : public Error { public: using Error::Error; };  // misuse of backward()
 class NumericalError : public Error { public: using Error::Error; }; // NaN or Inf where numbers must be finite
+class DistributedError : public Error { public: using Error::Error; }; // ranks that disagree, MPI/NCCL failures
 
 namespace detail {
 template <typename... Args>

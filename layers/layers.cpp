@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/autograd.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "layers/spectral_norm.h"
 
@@ -63,6 +65,31 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double momentum_, double eps_) : mome
   bias = register_parameter("bias", Tensor::zeros({channels}));
   running_mean = register_buffer("running_mean", Tensor::zeros({channels}));
   running_var = register_buffer("running_var", Tensor::ones({channels}));
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  if (!is_training() || !dist::sync_batch_norm())
+    return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+  GAN_CHECK(x.dim() == 4 && x.shape()[1] == weight.numel(), ShapeError, "BatchNorm2d of ", weight.numel(),
+            " channels: input must be [N, ", weight.numel(), ", H, W], got ", shape_str(x.shape()));
+  const Shape per_channel{1, x.shape()[1], 1, 1};
+  const double count = static_cast<double>(x.shape()[0] * x.shape()[2] * x.shape()[3]) * dist::size();
+  GAN_CHECK(count > 1, ShapeError, "BatchNorm2d: training mode needs more than one value per channel, got input ",
+            shape_str(x.shape()), " on ", dist::size(), " ranks");
+  // Two passes (mean, then the centred squares) rather than E[x^2] - E[x]^2,
+  // which loses digits in float32 when the mean is large against the spread.
+  const Tensor mean = div(dist::all_reduce_sum(sum(x, {0, 2, 3})), count);
+  const Tensor centred = sub(x, mean.reshape(per_channel));
+  const Tensor var = div(dist::all_reduce_sum(sum(square(centred), {0, 2, 3})), count);  // biased, as normalised
+  const Tensor invstd = rdiv(1.0, sqrt(add(var, eps)));
+  {
+    // The running statistics as batch_norm2d keeps them (unbiased variance),
+    // written into the buffers' own storage: modules and checkpoints hold them.
+    NoGradGuard no_grad;
+    running_mean.copy_(add(mul(running_mean, 1 - momentum), mul(mean.detach(), momentum)));
+    running_var.copy_(add(mul(running_var, 1 - momentum), mul(var.detach(), momentum * count / (count - 1))));
+  }
+  return add(mul(centred, mul(invstd, weight).reshape(per_channel)), bias.reshape(per_channel));
 }
 
 InstanceNorm2d::InstanceNorm2d(int64_t channels_, bool affine, double eps_) : channels(channels_), eps(eps_) {

@@ -65,9 +65,11 @@ int64_t apply_spectral_norm(Module& m, Rng& rng);
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t channels, double momentum = 0.1, double eps = 1e-5);
-  Tensor forward(const Tensor& x) override {
-    return batch_norm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
-  }
+  // In training mode with --sync-bn across ranks (core/distributed.h), the
+  // statistics are those of the whole global batch: the per-channel sum, then
+  // the centred sum of squares, each all-reduced by a differentiable op, so
+  // that backward all-reduces the gradient sums too. Otherwise this rank's batch.
+  Tensor forward(const Tensor& x) override;
   Tensor weight, bias;               // gamma (1), beta (0)
   Tensor running_mean, running_var;  // buffers
   double momentum, eps;

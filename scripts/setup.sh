@@ -7,10 +7,13 @@ set -euo pipefail
 
 # nlohmann-json3-dev: safetensors headers; libonnx-dev with protobuf: ONNX
 # export (optional to the build, needed by the tests); python3-venv: the
-# export tests' runtimes (ONNX Runtime, safetensors) live in .venv-test.
+# export tests' runtimes (ONNX Runtime, safetensors) live in .venv-test;
+# libopenmpi-dev and openmpi-bin: data-parallel training and its tests
+# (optional to the build, docs/distributed.md).
 packages=(build-essential cmake libgtest-dev libgmock-dev libbenchmark-dev libstb-dev libjpeg-dev
           zlib1g-dev libcli11-dev libcairo2-dev pkg-config dataset-fashion-mnist
-          nlohmann-json3-dev libonnx-dev libprotobuf-dev protobuf-compiler python3-venv)
+          nlohmann-json3-dev libonnx-dev libprotobuf-dev protobuf-compiler python3-venv
+          libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi

@@ -12,6 +12,7 @@
 #include "apps/gan/classifier.h"
 #include "apps/gan/commands.h"
 #include "apps/gan/memory_estimate.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/version.h"
 
@@ -40,31 +41,43 @@ Cli make_cli() {
   return cli;
 }
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+namespace {
+
+// "gan: error: ", naming the rank in a distributed run.
+std::string error_prefix() {
+  if (dist::size() == 1) return "gan: error: ";
+  return "gan: error on rank " + std::to_string(dist::rank()) + " of " + std::to_string(dist::size()) + ": ";
+}
+
+int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool& failed) {
+  failed = true;  // until the handler returns
   std::string command;  // set once parsed: a handler's own UsageError points at its --help
   try {
     const Cli cli = make_cli();
     Invocation inv = cli.parse(args);
     if (!inv.handler) {
       out << inv.text;
+      failed = false;
       return 0;
     }
     command = inv.args.command();
-    return inv.handler(inv.args);
+    const int status = inv.handler(inv.args);
+    failed = false;
+    return status;
   } catch (const UsageError& e) {
     const std::string cmd = e.command().empty() ? command : e.command();
-    err << "gan: error: " << e.what() << "\nrun 'gan" << (cmd.empty() ? "" : " " + cmd)
+    err << error_prefix() << e.what() << "\nrun 'gan" << (cmd.empty() ? "" : " " + cmd)
         << " --help' for usage\n";
     return 2;
   } catch (const OutOfMemoryError& e) {
-    err << "gan: error: " << e.what() << "; " << memory_advice(command) << "\n";
+    err << error_prefix() << e.what() << "; " << memory_advice(command) << "\n";
     return 1;
   } catch (const gan::Error& e) {
-    err << "gan: error: " << e.what() << "\n";
+    err << error_prefix() << e.what() << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
     // From an allocation outside the engine's allocators (a std::vector, a kernel's scratch).
-    err << "gan: error: out of host memory: the work needs more memory than this machine (or its ulimit) "
+    err << error_prefix() << "out of host memory: the work needs more memory than this machine (or its ulimit) "
            "allows; "
         << memory_advice(command) << "\n";
     return 1;
@@ -75,8 +88,31 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   }
 }
 
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  bool failed = false;
+  const int status = run_command(args, out, err, failed);
+  // A rank that fails (its message is out) takes the others down with it:
+  // they would otherwise wait forever in their next collective. What a
+  // handler returns (success, an interrupt all ranks agreed on) is no failure.
+  if (failed && dist::size() > 1) {
+    err << std::flush;
+    dist::abort("", status);
+  }
+  return status;
+}
+
 int run_cli(int argc, char** argv) {
-  return run_cli(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc), std::cout, std::cerr);
+  try {
+    dist::init_from_launcher();
+  } catch (const gan::Error& e) {
+    std::cerr << "gan: error: " << e.what() << "\n";
+    return 2;
+  }
+  const int status = run_cli(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc), std::cout, std::cerr);
+  dist::finalize();
+  return status;
 }
 
 }  // namespace gan::app

@@ -16,6 +16,7 @@
 #include "apps/gan/dcgan_trainer.h"
 #include "apps/gan/memory_estimate.h"
 #include "apps/gan/train_loop.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/io/dataset.h"
 #include "core/io/safetensors.h"
@@ -298,7 +299,9 @@ int cmd_train(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
   check_steps_or_epochs(a);
-  const bool quiet = a.get_flag("quiet");
+  dist::set_sync_batch_norm(a.get_flag("sync-bn"));
+  // In a distributed run rank 0 speaks for all (docs/distributed.md).
+  const bool quiet = a.get_flag("quiet") || !dist::is_root();
   std::ostream& log = std::cerr;
 
   refuse_out_inside_data(a.get_string("out"), io::image_folder(a.get_string("dataset")), "train");
@@ -311,14 +314,15 @@ int cmd_train(const ParsedArgs& a) {
   const RunDirectory dir(a.get_string("out"), a.get_flag("resume"));
   RunOptions run = dir.resuming() ? options_from_checkpoint(dir.resumed(), dir.checkpoint_path(), a, device)
                                   : options_from_args(a, device);
-  if (!run.notice.empty()) log << run.notice << "\n";  // a warning: shown with --quiet too
+  if (!run.notice.empty() && dist::is_root()) log << run.notice << "\n";  // a warning: shown with --quiet too
 
   const DcganConfig& size = run.train.model;
   if (!quiet) log << "gan train: loading " << run.dataset << " at " << size.size_str() << "px\n";
   const io::ImageSet data =
       io::load_image_set(run.dataset, {size.height(), size.width()}, size.channels, /*train=*/true,
-                     a.get_flag("skip-bad-images") ? io::BadImages::Skip : io::BadImages::Refuse);
-  if (const std::string skipped = io::skipped_summary(data); !skipped.empty()) log << "gan train: " << skipped << "\n";
+                         a.get_flag("skip-bad-images") ? io::BadImages::Skip : io::BadImages::Refuse);
+  if (const std::string skipped = io::skipped_summary(data); !skipped.empty() && dist::is_root())
+    log << "gan train: " << skipped << "\n";
   if (!dir.resuming()) run.dataset_identity = io::dataset_identity(run.dataset);  // after the load's clearer errors
   run.train.model.channels = data.channels;
   if (run.conditional) {
@@ -327,7 +331,10 @@ int cmd_train(const ParsedArgs& a) {
     run.train.model.num_classes = data.num_classes;
   }
   run.train.model.validate();
-  if (check_memory(estimate_train_memory(run), "train", a.get_flag("dry-run"), std::cout)) return 0;
+  {
+    const dist::LocalScope alone;  // each rank measures its own memory: no collectives in the probe
+    if (check_memory(estimate_train_memory(run), "train", a.get_flag("dry-run"), std::cout)) return 0;
+  }
 
   DcganTrainer trainer(run.train);
   if (dir.resuming()) trainer.restore_state(dir.resumed(), dir.checkpoint_path());

@@ -21,6 +21,7 @@
 #include "apps/gan/memory_estimate.h"
 #include "apps/gan/pix2pix_trainer.h"
 #include "core/autograd.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/io/atomic_file.h"
 #include "core/io/image.h"
@@ -194,6 +195,7 @@ Device checked_device(const ParsedArgs& a) {
   const std::string data = a.get_string("data");  // a folder, unless it names IDX classes (no images written there)
   if (!io::is_class_spec(data)) refuse_out_inside_data(a.get_string("out"), data, a.command());
   if (a.get_int("threads") > 0) omp_set_num_threads(static_cast<int>(a.get_int("threads")));
+  dist::set_sync_batch_norm(a.get_flag("sync-bn"));
   return parse_device(a.get_string("device"));
 }
 
@@ -220,8 +222,9 @@ void TranslationRun::check_resumed(const ModelFields& stored,
 io::TranslationDataOptions data_options(TranslationRun& run, int64_t image_size, int64_t channels) {
   DataOptions& d = run.data;
   if (d.load_size == 0) d.load_size = io::default_load_size(image_size);
-  if (!d.notice.empty()) std::cerr << d.notice << "\n";  // a warning: shown with --quiet too
-  if (!run.args.get_flag("quiet")) std::cerr << "gan " << run.args.command() << ": loading " << d.spec << "\n";
+  if (!d.notice.empty() && dist::is_root()) std::cerr << d.notice << "\n";  // a warning: shown with --quiet too
+  if (!run.args.get_flag("quiet") && dist::is_root())
+    std::cerr << "gan " << run.args.command() << ": loading " << d.spec << "\n";
   io::TranslationDataOptions o;
   o.image_size = image_size;
   o.load_size = d.load_size;
@@ -277,7 +280,7 @@ int run_loop(TranslationTrainer& trainer, const TranslationRun& run, const io::T
              const RunPlan& plan, const std::string& model_line) {
   const ParsedArgs& a = run.args;
   const std::string command = a.command(), name = "gan " + command + ": ";
-  const bool quiet = a.get_flag("quiet");
+  const bool quiet = a.get_flag("quiet") || !dist::is_root();  // rank 0 speaks for a distributed run
   const int64_t per_epoch = plan.source->batches_per_epoch();
   const TranslationRecipe& r = trainer.recipe();
   if (!quiet) {
@@ -344,6 +347,7 @@ int train_translation(TranslationRun& run, Settings& s, const io::TranslationDat
   const MemoryEstimate need = estimate_memory(
       run.device, run.data.batch_size, setting,
       [&](int64_t b) {
+        const dist::LocalScope alone;  // each rank measures its own memory: no collectives in the probe
         Trainer probe(s);
         io::Batch batch;
         batch.images = Tensor::zeros({b, channels, size, size});

@@ -5,6 +5,7 @@
 
 #include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "layers/gan_losses.h"
@@ -139,7 +140,12 @@ std::vector<Tensor> CycleGanTrainer::update_generators(const Tensor& a, const Te
     loss_g = add(loss_g, mul(add(idt_a, idt_b), lambda_idt));
   }
   optimizer_g().zero_grad();
-  located("backward through D and both generators (G update)", [&] { loss_g.backward(); return 0; });
+  located("backward through D and both generators (G update)", [&] {
+    std::vector<Tensor> params = g_ab_->parameters(), more = g_ba_->parameters();
+    params.insert(params.end(), more.begin(), more.end());
+    dist::backward_averaged(loss_g, params);  // averaged over the ranks of a data-parallel run
+    return 0;
+  });
   const Tensor probe = add_probes(gradient_probe(*g_ab_), gradient_probe(*g_ba_));
   optimizer_g().step();
   return {adv_ab, adv_ba, cycle_a, cycle_b, idt_a, idt_b, probe};
@@ -159,7 +165,12 @@ Tensor CycleGanTrainer::step_losses(const Tensor& a, const Tensor& b) {
   };
   const Tensor loss_d_b = d_loss("D_B", *d_b_, b, pooled_b), loss_d_a = d_loss("D_A", *d_a_, a, pooled_a);
   optimizer_d().zero_grad();
-  located("discriminator backward (D update)", [&] { add(loss_d_a, loss_d_b).backward(); return 0; });
+  located("discriminator backward (D update)", [&] {
+    std::vector<Tensor> params = d_a_->parameters(), more = d_b_->parameters();
+    params.insert(params.end(), more.begin(), more.end());
+    dist::backward_averaged(add(loss_d_a, loss_d_b), params);
+    return 0;
+  });
   const Tensor d_probe = add_probes(gradient_probe(*d_a_), gradient_probe(*d_b_));
   optimizer_d().step();
 

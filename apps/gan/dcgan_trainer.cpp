@@ -7,6 +7,7 @@
 
 #include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/io/safetensors.h"
 #include "core/ops.h"
@@ -161,7 +162,7 @@ Tensor DcganTrainer::step(const std::vector<io::Batch>& batches) {
               "a conditional model needs the class label of every image; the data set has none (use an "
               "IDX data set such as fashion-mnist)");
     codes = class_codes(batch.labels);
-    const Tensor z = Tensor::randn({n, nz}, noise_rng_, DType::F32, settings_.device);
+    const Tensor z = rank_randn(n, nz, noise_rng_, settings_.device);
     if (settings_.n_critic == 1) {
       fake = located("generator forward", [&] { return run_g(z, codes); });  // reused by the G update
     } else {
@@ -193,7 +194,11 @@ Tensor DcganTrainer::step(const std::vector<io::Batch>& batches) {
                          }));
     }
     opt_d_->zero_grad();
-    located("discriminator backward (D update)", [&] { loss_d_total.backward(); return 0; });
+    // Averaged over the ranks of a data-parallel run (core/distributed.h).
+    located("discriminator backward (D update)", [&] {
+      dist::backward_averaged(loss_d_total, d_->parameters());
+      return 0;
+    });
     d_probe = add_probes(d_probe, gradient_probe(*d_));
     opt_d_->step();
     if (settings_.loss == GanLoss::WGAN) clamp_parameters(d_->parameters(), -settings_.clip, settings_.clip);
@@ -201,7 +206,7 @@ Tensor DcganTrainer::step(const std::vector<io::Batch>& batches) {
 
   // 2. One G update: the updated D on the fakes (fresh ones after several D updates).
   if (settings_.n_critic > 1) {
-    const Tensor z = Tensor::randn({fake.shape()[0], nz}, noise_rng_, DType::F32, settings_.device);
+    const Tensor z = rank_randn(fake.shape()[0], nz, noise_rng_, settings_.device);
     fake = located("generator forward (G update)", [&] { return run_g(z, codes); });
   }
   Tensor loss_g, g_probe;
@@ -210,7 +215,10 @@ Tensor DcganTrainer::step(const std::vector<io::Batch>& batches) {
     loss_g = generator_loss(settings_.loss,
                             located("discriminator forward (G update)", [&] { return run_d(seen(fake), codes); }));
     opt_g_->zero_grad();
-    located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
+    located("backward through D and G (G update)", [&] {
+      dist::backward_averaged(loss_g, g_->parameters());
+      return 0;
+    });
     g_probe = gradient_probe(*g_);
     opt_g_->step();
   }

@@ -4,6 +4,7 @@
 
 #include "apps/gan/cli.h"  // format_number
 #include "core/autograd.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "layers/gan_losses.h"
@@ -110,7 +111,8 @@ Tensor Pix2PixTrainer::step_losses(const Tensor& a, const Tensor& b) {
       located("discriminator forward on generated pairs", [&] { return d_->forward(concat({a, fake.detach()}, 1)); });
   const Tensor loss_d = mul(discriminator_loss(GanLoss::BCE, real_out, fake_out), 0.5);
   optimizer_d().zero_grad();
-  located("discriminator backward (D update)", [&] { loss_d.backward(); return 0; });
+  // Averaged over the ranks of a data-parallel run (core/distributed.h).
+  located("discriminator backward (D update)", [&] { dist::backward_averaged(loss_d, d_->parameters()); return 0; });
   const Tensor d_probe = gradient_probe(*d_);
   optimizer_d().step();
 
@@ -123,7 +125,7 @@ Tensor Pix2PixTrainer::step_losses(const Tensor& a, const Tensor& b) {
     l1 = l1_loss(fake, b);
     const Tensor loss_g = add(adv, mul(l1, settings_.lambda_l1));
     optimizer_g().zero_grad();
-    located("backward through D and G (G update)", [&] { loss_g.backward(); return 0; });
+    located("backward through D and G (G update)", [&] { dist::backward_averaged(loss_g, g_->parameters()); return 0; });
     g_probe = gradient_probe(*g_);
     optimizer_g().step();
   }

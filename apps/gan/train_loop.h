@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -70,6 +71,10 @@ class LoopTrainer {
 // and it is loaded. A fresh run that ends before its first checkpoint (a bad
 // option or data set found after opening) leaves nothing behind: what the
 // constructor created (the folder, .lock, samples/) is removed again.
+//
+// In a distributed run (core/distributed.h) only rank 0 opens --out; the
+// others leave it alone and, on --resume, get rank 0's checkpoint over MPI,
+// so the ranks need no shared file system.
 class RunDirectory {
  public:
   RunDirectory(const std::string& out, bool resume);
@@ -90,7 +95,7 @@ class RunDirectory {
   };
   Created created_;  // first: it looks before the other members create anything
   std::string out_;
-  RunDirLock lock_;
+  std::optional<RunDirLock> lock_;  // rank 0's; the other ranks of a distributed run never touch --out
   bool resume_;
   io::Checkpoint resumed_;
 };
@@ -175,6 +180,31 @@ struct TrainLoopOptions {
   std::function<std::vector<double>(int64_t step, const std::function<void(const std::string&)>& say)> evaluate;
 };
 
+// Data-parallel runs (`mpirun -np N gan ...`, docs/distributed.md): every rank
+// runs this loop on the same global batches and keeps rows [r*B/N, (r+1)*B/N)
+// of each (UsageError when B does not split evenly); the trainer averages the
+// gradients (dist::backward_averaged). The logged numbers are the mean over
+// ranks, which for equal slices is the global batch's; ranks agree on
+// NaN/Inf and on interrupts; only rank 0 writes checkpoints, CSV, samples and
+// the progress bar; and every kChecksumEvery steps (and with every
+// checkpoint) the ranks compare a checksum of their trained state,
+// stopping with DistributedError if it differs.
+inline constexpr int64_t kChecksumEvery = 50;
+
+// The rows of `batch` that belong to this rank (all of them on one rank).
+io::Batch rank_slice(const io::Batch& batch);
+
+// `rows` x `cols` standard normal noise for this rank: the rows of the global
+// draw (rows x ranks, as one process with the global batch would draw it) that
+// go with this rank's slice of the batch; the generator advances by the
+// global draw on every rank. On one rank exactly Tensor::randn.
+Tensor rank_randn(int64_t rows, int64_t cols, Rng& rng, Device device);
+
+// The trainer's state that all ranks must hold identically: every tensor of
+// save_state() but batch norm's running statistics, which stay per rank
+// without --sync-bn (rank 0's are saved).
+uint64_t replicated_state_checksum(const LoopTrainer& trainer);
+
 // Trains from trainer.steps_done() to options.total_steps: the checkpoint at
 // step 0 of a fresh run, CSV rows, sample grids, checkpoints, the progress
 // bar, Ctrl-C / SIGTERM / SIGHUP, NaN handling, and losses.png at the end.
@@ -185,7 +215,7 @@ int run_train_loop(LoopTrainer& trainer, const RunDirectory& dir, const TrainLoo
 
 // The options every training command reads for the loop: --sample-every,
 // --checkpoint-every (default `checkpoint_every`), --log-every, --resume,
-// --on-nan, --threads, --quiet, --dry-run.
+// --on-nan, --threads, --quiet, --dry-run, --sync-bn.
 void add_loop_options(CommandSpec& command, int64_t checkpoint_every);
 
 // UsageError when --out lies in (or is) the folder of training images

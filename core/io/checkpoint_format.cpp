@@ -382,7 +382,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  const std::vector<uint8_t> file = read_file(path);  // IoError if missing/unreadable
+  return parse_checkpoint(read_file(path), path);  // IoError if missing/unreadable
+}
+
+Checkpoint parse_checkpoint(const std::vector<uint8_t>& file, const std::string& path) {
   const size_t size = file.size();
   const std::string name = "checkpoint '" + path + "'";
 

@@ -79,5 +79,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 // ("corrupt: checksum mismatch"), and structurally invalid contents (bad type
 // code, byte count inconsistent with shape and type, duplicate names, ...).
 Checkpoint load_checkpoint(const std::string& path);
+// The same from a checkpoint file's bytes (a distributed run's ranks get
+// rank 0's file this way); `path` names it in messages.
+Checkpoint parse_checkpoint(const std::vector<uint8_t>& file, const std::string& path);
 
 }  // namespace gan::io
