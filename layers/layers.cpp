@@ -19,6 +19,25 @@ Tensor uniform_fan_in(const Shape& shape, int64_t fan_in, Rng& rng) {
 
 Tensor WeightedLayer::effective_weight() { return sn_ ? sn_->normalize(weight, is_training()) : weight; }
 
+void WeightedLayer::fold_spectral_norm() {
+  if (!sn_) return;
+  NoGradGuard no_grad;
+  weight.copy_(sn_->normalize(weight, /*training=*/false));
+  sn_.reset();
+  unregister_spectral_norm();
+}
+
+int64_t fold_spectral_norm(Module& m) {
+  int64_t count = 0;
+  m.apply([&](Module& layer) {
+    if (auto* w = dynamic_cast<WeightedLayer*>(&layer); w && w->spectral_norm()) {
+      w->fold_spectral_norm();
+      ++count;
+    }
+  });
+  return count;
+}
+
 int64_t apply_spectral_norm(Module& m, Rng& rng) {
   int64_t count = 0;
   m.apply([&](Module& layer) {

@@ -17,6 +17,10 @@ namespace gan {
 class WeightedLayer : public Module {
  public:
   void enable_spectral_norm(Rng& rng) { sn_ = register_spectral_norm(weight, rng); }
+  // Replaces weight by W / sigma with the current u, v (what an eval forward
+  // uses) and turns spectral norm off: the layer then computes the same
+  // outputs in eval mode with a plain weight (for export).
+  void fold_spectral_norm();
   bool spectral_norm() const { return sn_ != nullptr; }
   Tensor effective_weight();
   Tensor weight, bias;
@@ -61,6 +65,8 @@ class ConvTranspose2d : public WeightedLayer {
 // Turns spectral norm on in every Linear, Conv2d and ConvTranspose2d of m
 // (recursively); returns how many layers it reached.
 int64_t apply_spectral_norm(Module& m, Rng& rng);
+// fold_spectral_norm in every such layer of m that has it; returns how many.
+int64_t fold_spectral_norm(Module& m);
 
 class BatchNorm2d : public Module {
  public:

@@ -31,6 +31,10 @@ std::shared_ptr<SpectralNorm> Module::register_spectral_norm(const Tensor& weigh
   return sn;
 }
 
+void Module::unregister_spectral_norm() {
+  std::erase_if(buffers_, [](const NamedTensor& b) { return b.first == "weight_u" || b.first == "weight_v"; });
+}
+
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {
   for (const auto& [name, t] : buffers ? buffers_ : parameters_) out.emplace_back(prefix + name, t);
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", buffers, out);

@@ -52,6 +52,8 @@ class Module {
   // Spectral normalisation of `weight`: its power-iteration vectors become
   // the buffers "weight_u" and "weight_v" (for the layers that offer it).
   std::shared_ptr<SpectralNorm> register_spectral_norm(const Tensor& weight, Rng& rng);
+  // Drops the buffers register_spectral_norm made (when it is folded away).
+  void unregister_spectral_norm();
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
     children_.emplace_back(name, m);

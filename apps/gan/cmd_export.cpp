@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/io/safetensors.h"
 #include "core/version.h"
+#include "layers/layers.h"
 #include "layers/state_dict.h"
 #include "models/onnx_export.h"
 
@@ -45,14 +46,18 @@ std::vector<Network> networks_of(const io::Checkpoint& ck, const std::string& pa
   const std::string model = ck.has_meta("model") ? ck.meta("model") : "";
   if (model == "dcgan") {
     const DcganConfig c = model_from_meta(ck, path);
-    GAN_CHECK(!c.spectral_norm_d && !c.spectral_norm_g, ValueError, path,
-              ": this run uses --spectral-norm, whose normalised weights the export does not fold in yet; export "
-              "a run without it");
-    put_model_meta(options, c);
     // The generator `gan sample` uses: the moving average of its weights when the run kept one (--ema-decay).
     const bool ema = ck.has_meta("ema_decay") && meta_double(ck, "ema_decay", path) > 0;
-    return {load_network<DcganGenerator>(ck, path, "G", true, c, ema ? "G_ema" : "G"),
-            load_network<DcganDiscriminator>(ck, path, "D", false, c)};
+    std::vector<Network> nets = {load_network<DcganGenerator>(ck, path, "G", true, c, ema ? "G_ema" : "G"),
+                                 load_network<DcganDiscriminator>(ck, path, "D", false, c)};
+    // Spectral norm is folded in: each weight becomes W / sigma with the
+    // run's u and v, which is what an eval forward computes, so the exported
+    // networks are plain ones with the same outputs.
+    DcganConfig plain = c;
+    plain.spectral_norm_d = plain.spectral_norm_g = false;
+    for (Network& n : nets) fold_spectral_norm(*n.module);
+    put_model_meta(options, plain);
+    return nets;
   }
   if (model == "cyclegan") {
     const CycleGanModel m = cyclegan_model_from_meta(ck, path);

@@ -195,6 +195,26 @@ TEST_F(Export, SampleFromWeightsIsTheCheckpointsGrid) {
   EXPECT_EQ(a, b) << "the grids from the checkpoint and from its exported weights differ";
 }
 
+// A spectral-norm run (both networks) exports plain weights W / sigma: no
+// u, v in the file, no spectral norm in its options, and the grid drawn from
+// the file is the checkpoint's, byte for byte.
+TEST_F(Export, SpectralNormIsFoldedIntoTheWeights) {
+  auto args = testing::tiny_train_args(data_, dir_ + "/sn", 2);
+  testing::set_option(args, "spectral-norm", "both");
+  ASSERT_EQ(run_gan(args).status, 0);
+  checkpoint_ = dir_ + "/sn/checkpoint.ckpt";
+  const std::string file = export_weights("both");
+  const io::Checkpoint w = io::load_safetensors(file);
+  EXPECT_EQ(w.meta("spectral_norm"), "none");
+  for (const auto& r : w.records) EXPECT_EQ(r.name.find("weight_u"), std::string::npos) << r.name;
+  const io::Checkpoint ck = io::load_checkpoint(checkpoint_);
+  EXPECT_FALSE(ck.get("G.main.0.weight").bytes == w.get("G.main.0.weight").bytes) << "the weight was not divided";
+  ASSERT_EQ(sample("--checkpoint", checkpoint_, dir_ + "/ck.png").status, 0);
+  const CliResult r = sample("--weights", file, dir_ + "/w.png");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(testing::read_text(dir_ + "/ck.png"), testing::read_text(dir_ + "/w.png"));
+}
+
 TEST_F(Export, SafetensorsHoldsTheChosenNetworksWithModelOptions) {
   const io::Checkpoint g = io::load_safetensors(export_weights("G"));
   const io::Checkpoint both = io::load_safetensors(export_weights("both"));
