@@ -13,7 +13,7 @@
 //        identity: lambda_identity * lambda_cycle * (|G_AB(b) - b|_1 + |G_BA(a) - a|_1)
 //      one Adam step over both generators' parameters;
 //   2. discriminators, each on its real images and a batch of fakes drawn
-//      through its image pool (apps/gan/image_pool.h):
+//      through its image pool (models/image_pool.h):
 //        D_B: 1/2 [mean (D_B(b) - 1)^2 + mean D_B(pool_B(fake_b))^2]   (likewise D_A)
 //      one Adam step over both discriminators' parameters.
 // The least-squares terms are those of the reference code: the generator's is
@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/gan/image_pool.h"
+#include "models/image_pool.h"
 #include "apps/gan/translation_trainer.h"
 #include "core/io/checkpoint_format.h"
 #include "models/cyclegan.h"

@@ -9,28 +9,6 @@
 
 namespace gan::app {
 
-int64_t meta_int(const io::Checkpoint& ck, const std::string& key, const std::string& source) {
-  const std::string v = ck.meta(key);
-  try {
-    size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    if (used == v.size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw IoError(source + ": metadata '" + key + "' is '" + v + "', not an integer: the checkpoint is damaged");
-}
-
-double meta_double(const io::Checkpoint& ck, const std::string& key, const std::string& source) {
-  const std::string v = ck.meta(key);
-  try {
-    size_t used = 0;
-    const double x = std::stod(v, &used);
-    if (used == v.size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw IoError(source + ": metadata '" + key + "' is '" + v + "', not a number: the checkpoint is damaged");
-}
-
 Tensor add_probes(const Tensor& a, const Tensor& b) {
   if (!a.defined()) return b;
   if (!b.defined()) return a;

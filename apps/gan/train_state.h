@@ -32,11 +32,6 @@ enum RandomStream : uint64_t {
   kPoolBStream = 7,
 };
 
-// A checkpoint's metadata value as an integer / double; IoError naming
-// `source` (the file) when the key is absent or the value is not a number.
-int64_t meta_int(const io::Checkpoint& checkpoint, const std::string& key, const std::string& source);
-double meta_double(const io::Checkpoint& checkpoint, const std::string& key, const std::string& source);
-
 // Runs f; a NumericalError from anomaly detection gets `where` in front, so
 // the message says which network and pass it came from.
 template <typename F>

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -441,6 +442,28 @@ Checkpoint parse_checkpoint(const std::vector<uint8_t>& file, const std::string&
   GAN_CHECK(crc_ok, IoError, name, " is corrupt: checksum mismatch (stored ", hex32(stored_crc), ", computed ",
             hex32(computed_crc), "). The file was damaged after it was written; use another checkpoint.");
   return ck;
+}
+
+int64_t meta_int(const Checkpoint& ck, const std::string& key, const std::string& source) {
+  const std::string v = ck.meta(key);
+  try {
+    size_t used = 0;
+    const long long x = std::stoll(v, &used);
+    if (used == v.size()) return x;
+  } catch (const std::exception&) {
+  }
+  throw IoError(source + ": metadata '" + key + "' is '" + v + "', not an integer: the checkpoint is damaged");
+}
+
+double meta_double(const Checkpoint& ck, const std::string& key, const std::string& source) {
+  const std::string v = ck.meta(key);
+  try {
+    size_t used = 0;
+    const double x = std::stod(v, &used);
+    if (used == v.size()) return x;
+  } catch (const std::exception&) {
+  }
+  throw IoError(source + ": metadata '" + key + "' is '" + v + "', not a number: the checkpoint is damaged");
 }
 
 }  // namespace gan::io

@@ -83,4 +83,9 @@ Checkpoint load_checkpoint(const std::string& path);
 // rank 0's file this way); `path` names it in messages.
 Checkpoint parse_checkpoint(const std::vector<uint8_t>& file, const std::string& path);
 
+// A checkpoint's metadata value as an integer / double; IoError naming
+// `source` (the file) when the key is absent or the value is not a number.
+int64_t meta_int(const Checkpoint& checkpoint, const std::string& key, const std::string& source);
+double meta_double(const Checkpoint& checkpoint, const std::string& key, const std::string& source);
+
 }  // namespace gan::io

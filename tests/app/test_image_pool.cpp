@@ -5,9 +5,9 @@
 
 #include <vector>
 
-#include "apps/gan/image_pool.h"
 #include "apps/gan/lr_schedule.h"
 #include "core/error.h"
+#include "models/image_pool.h"
 
 namespace gan::app {
 namespace {

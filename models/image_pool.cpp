@@ -1,13 +1,12 @@
-#include "apps/gan/image_pool.h"
+#include "models/image_pool.h"
 
 #include <cstring>
 
-#include "apps/gan/train_state.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops.h"
 
-namespace gan::app {
+namespace gan {
 
 ImagePool::ImagePool(int64_t capacity, uint64_t seed) : capacity_(capacity), rng_(seed) {
   GAN_CHECK(capacity >= 0, ValueError, "image pool: the capacity must be >= 0 (0 turns the pool off), got ",
@@ -78,4 +77,4 @@ void ImagePool::load(const io::Checkpoint& ck, const std::string& prefix, const 
   rng_.set_state(rng_.seed(), static_cast<uint64_t>(meta_int(ck, prefix + "rng_counter", source)));
 }
 
-}  // namespace gan::app
+}  // namespace gan

@@ -23,7 +23,7 @@
 #include "core/random.h"
 #include "core/tensor.h"
 
-namespace gan::app {
+namespace gan {
 
 class ImagePool {
  public:
@@ -54,4 +54,4 @@ class ImagePool {
   std::vector<Tensor> images_;  // [1, C, H, W] each; never modified in place
 };
 
-}  // namespace gan::app
+}  // namespace gan
