@@ -118,32 +118,23 @@ LocalScope::~LocalScope() { g_local = previous_; }
 void set_sync_batch_norm(bool on) { g_sync_bn = on; }
 bool sync_batch_norm() { return g_sync_bn && !acting_alone(); }
 
-void all_reduce_sum(double* data, int64_t n) {
-  if (acting_alone() || n == 0) return;
-#ifdef GAN_HAVE_MPI
-  for (int64_t at = 0; at < n; at += kMaxCount)
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kMaxCount, n - at)), MPI_DOUBLE,
-                            MPI_SUM, MPI_COMM_WORLD),
-              "MPI_Allreduce");
-#endif
-}
-
-void all_reduce_max(double* data, int64_t n) {
-  if (acting_alone() || n == 0) return;
-#ifdef GAN_HAVE_MPI
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD),
-            "MPI_Allreduce");
-#endif
-}
-
 namespace {
+
+#ifdef GAN_HAVE_MPI
+// In-place MPI_Allreduce of n values, in pieces of at most kMaxCount (MPI
+// counts are int).
+template <typename T>
+void mpi_all_reduce(T* data, int64_t n, MPI_Datatype type, MPI_Op op) {
+  for (int64_t at = 0; at < n; at += kMaxCount)
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kMaxCount, n - at)), type, op,
+                            MPI_COMM_WORLD),
+              "MPI_Allreduce");
+}
+#endif
 
 void host_all_reduce_sum(float* data, int64_t n) {
 #ifdef GAN_HAVE_MPI
-  for (int64_t at = 0; at < n; at += kMaxCount)
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + at, static_cast<int>(std::min(kMaxCount, n - at)), MPI_FLOAT,
-                            MPI_SUM, MPI_COMM_WORLD),
-              "MPI_Allreduce");
+  mpi_all_reduce(data, n, MPI_FLOAT, MPI_SUM);
 #else
   (void)data;
   (void)n;
@@ -151,6 +142,20 @@ void host_all_reduce_sum(float* data, int64_t n) {
 }
 
 }  // namespace
+
+void all_reduce_sum(double* data, int64_t n) {
+  if (acting_alone() || n == 0) return;
+#ifdef GAN_HAVE_MPI
+  mpi_all_reduce(data, n, MPI_DOUBLE, MPI_SUM);
+#endif
+}
+
+void all_reduce_max(double* data, int64_t n) {
+  if (acting_alone() || n == 0) return;
+#ifdef GAN_HAVE_MPI
+  mpi_all_reduce(data, n, MPI_DOUBLE, MPI_MAX);
+#endif
+}
 
 void all_reduce_sum(float* data, int64_t n, Device device) {
   if (acting_alone() || n == 0) return;
