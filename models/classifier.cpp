@@ -166,20 +166,10 @@ std::unique_ptr<FashionClassifier> load_classifier(const std::string& path, Devi
   GAN_CHECK(ck.has_meta("format") && ck.meta("format") == kFormat, IoError, "'", path,
             "' is not a classifier checkpoint (format '", ck.has_meta("format") ? ck.meta("format") : "",
             "', expected '", kFormat, "'); train one with 'gan classifier train'");
-  const auto meta_int = [&](const std::string& key) {
-    const std::string text = ck.meta(key);
-    try {
-      size_t used = 0;
-      const int64_t v = std::stoll(text, &used);
-      if (used == text.size()) return v;
-    } catch (const std::exception&) {
-    }
-    throw IoError("'" + path + "': metadata " + key + " = '" + text + "' is not an integer");
-  };
   ClassifierConfig cfg;
-  cfg.width = meta_int("classifier.width");
-  cfg.feature_dim = meta_int("classifier.feature_dim");
-  cfg.num_classes = meta_int("classifier.num_classes");
+  cfg.width = io::meta_int(ck, "classifier.width", path);
+  cfg.feature_dim = io::meta_int(ck, "classifier.feature_dim", path);
+  cfg.num_classes = io::meta_int(ck, "classifier.num_classes", path);
   try {
     cfg.validate();
   } catch (const ValueError& e) {
