@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "core/autograd.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "layers/layers.h"
 #include "layers/state_dict.h"
 
 namespace gan {
@@ -43,6 +45,35 @@ void ema_update(Module& average, const Module& source, double d) {
 void ema_reset(Module& average, const Module& source) {
   NoGradGuard no_grad;
   for (auto& [avg, src] : paired(average, source)) avg.copy_(src);
+}
+
+void recompute_batch_norm_statistics(Module& model, int64_t batches, const std::function<void()>& forward_batch) {
+  GAN_CHECK(batches > 0, ValueError, "recomputing batch-norm statistics needs at least one batch, got ", batches);
+  std::vector<BatchNorm2d*> norms;
+  model.apply([&](Module& m) {
+    if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) norms.push_back(bn);
+  });
+  if (norms.empty()) return;
+  // Puts back the mode and the momenta however the passes end.
+  struct Restore {
+    Module& model;
+    bool was_training;
+    std::vector<std::pair<BatchNorm2d*, double>> momenta;
+    ~Restore() {
+      for (auto& [bn, momentum] : momenta) bn->momentum = momentum;
+      model.train(was_training);
+    }
+  } restore{model, model.is_training(), {}};
+  for (BatchNorm2d* bn : norms) restore.momenta.emplace_back(bn, bn->momentum);
+  NoGradGuard no_grad;
+  dist::LocalScope alone;  // this rank's batches only: no --sync-bn all-reduce
+  model.train();
+  // running <- (1 - 1/(k+1)) running + 1/(k+1) batch_k is the mean of the
+  // first k+1 batches' statistics; k = 0 replaces what the buffers held.
+  for (int64_t k = 0; k < batches; ++k) {
+    for (BatchNorm2d* bn : norms) bn->momentum = 1.0 / static_cast<double>(k + 1);
+    forward_batch();
+  }
 }
 
 }  // namespace gan

@@ -13,11 +13,15 @@
 //
 // Buffers (BatchNorm's running mean and variance) are averaged with the same
 // d_t, not copied: a copy would describe the activations of the trained
-// weights, which the average lags behind by ~1 / (1 - decay) steps, while
-// averaged statistics follow the averaged weights on their own time scale.
+// weights, which the average lags behind by ~1 / (1 - decay) steps. Averaged
+// statistics are still only near those of the averaged weights (a network is
+// not linear in its weights), so before the average generates anything its
+// statistics are recomputed for its own weights by
+// recompute_batch_norm_statistics ("standing statistics", Brock et al. 2019).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "layers/module.h"
 
@@ -33,5 +37,15 @@ void ema_update(Module& average, const Module& source, double d);
 
 // average <- source, every parameter and buffer: where an average starts.
 void ema_reset(Module& average, const Module& source);
+
+// Sets the running mean and variance of every BatchNorm2d in `model` to the
+// plain average of the batch statistics of `batches` forward passes in
+// training mode, each run by `forward_batch` (which feeds the model a fresh
+// batch): the statistics of the model's current weights, whatever the buffers
+// held before. Without autograd, and in this process alone (dist::LocalScope:
+// no --sync-bn all-reduce, so one rank can call it); the model's mode and
+// the layers' momentum are restored. Nothing runs when the model has no batch
+// norm. ValueError unless batches > 0.
+void recompute_batch_norm_statistics(Module& model, int64_t batches, const std::function<void()>& forward_batch);
 
 }  // namespace gan

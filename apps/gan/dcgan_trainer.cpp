@@ -222,7 +222,10 @@ Tensor DcganTrainer::step(const std::vector<io::Batch>& batches) {
     g_probe = gradient_probe(*g_);
     opt_g_->step();
   }
-  if (g_ema_) ema_update(*g_ema_, *g_, ema_decay_at(settings_.ema_decay, steps_));
+  if (g_ema_) {
+    ema_update(*g_ema_, *g_, ema_decay_at(settings_.ema_decay, steps_));
+    ema_statistics_stale_ = true;
+  }
   if (settings_.ada_target > 0) {
     // ADA: D too sure of the real images (r above the target) means it is
     // overfitting them: augment more; below, augment less.
@@ -278,6 +281,7 @@ void DcganTrainer::restore_snapshot() {
   opt_g_->set_steps(snapshot_opt_steps_[0]);
   opt_d_->set_steps(snapshot_opt_steps_[1]);
   augment_p_ = snapshot_augment_p_;
+  ema_statistics_stale_ = true;
   --steps_;
 }
 
@@ -295,10 +299,32 @@ std::string DcganTrainer::locate_nonfinite(const std::vector<io::Batch>& batches
   return where;
 }
 
+void DcganTrainer::refresh_ema_statistics() const {
+  if (!ema_statistics_stale_) return;
+  // 16 x 64 draws of a stream of their own: the same weights always get the
+  // same statistics, so an interrupted and resumed run stays exact. Batch 64
+  // keeps the memory below a training step's at any image size.
+  constexpr int64_t kBatches = 16, kBatch = 64;
+  Rng rng(stream_seed(settings_.seed, kEmaStatisticsStream));
+  const int64_t classes = settings_.model.num_classes;
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; classes > 0 && i < kBatch; ++i) labels.push_back(i % classes);
+  const Tensor codes = class_codes(labels);
+  recompute_batch_norm_statistics(*g_ema_, kBatches, [&] {
+    const Tensor z = Tensor::randn({kBatch, settings_.model.nz}, rng, DType::F32, settings_.device);
+    if (codes.defined()) g_ema_->forward(z, codes);
+    else g_ema_->forward(z);
+  });
+  ema_statistics_stale_ = false;
+}
+
 Tensor DcganTrainer::generate(const Tensor& z, const std::vector<int64_t>& labels, bool raw) {
   NoGradGuard no_grad;
   const Tensor codes = class_codes(labels), noise = z.to(settings_.device);
-  if (g_ema_ && !raw) return codes.defined() ? g_ema_->forward(noise, codes) : g_ema_->forward(noise);
+  if (g_ema_ && !raw) {
+    refresh_ema_statistics();
+    return codes.defined() ? g_ema_->forward(noise, codes) : g_ema_->forward(noise);
+  }
   g_->eval();
   Tensor images = run_g(noise, codes);
   g_->train();
@@ -415,7 +441,10 @@ io::Checkpoint DcganTrainer::save_state() const {
                                    {"r1_gamma", settings_.r1_gamma}, {"ada_target", settings_.ada_target}})
     ck.put_meta(key, format_number(value));
   save_tensors(ck, "G.", state_tensors(*g_));
-  if (g_ema_) save_tensors(ck, "G_ema.", state_tensors(*g_ema_));
+  if (g_ema_) {
+    refresh_ema_statistics();  // the file's statistics are those gan sample and gan eval should use
+    save_tensors(ck, "G_ema.", state_tensors(*g_ema_));
+  }
   save_tensors(ck, "D.", state_tensors(*d_));
   save_tensors(ck, "optG.", opt_g_->state());
   save_tensors(ck, "optD.", opt_d_->state());
@@ -462,6 +491,7 @@ void DcganTrainer::restore_state(const io::Checkpoint& ck, const std::string& so
   opt_d_->set_steps(opt_d_steps);
   steps_ = steps;
   augment_p_ = augment_p;
+  ema_statistics_stale_ = true;
   noise_rng_.set_state(stream_seed(settings_.seed, kNoiseStream), noise_counter);
 }
 

@@ -154,6 +154,10 @@ class DcganTrainer : public LoopTrainer {
   Tensor class_codes(const std::vector<int64_t>& labels) const;  // undefined when unconditional
   Tensor run_g(const Tensor& z, const Tensor& codes);
   Tensor run_d(const Tensor& x, const Tensor& codes);
+  // Recomputes the averaged G's batch-norm statistics for its current weights
+  // when they changed since the last time (layers/ema.h); const because the
+  // statistics are derived from the weights, a cache of them.
+  void refresh_ema_statistics() const;
   std::unique_ptr<Optimizer> make_optimizer(const std::vector<Tensor>& params, double lr) const;
 
   // Everything a step changes, and a copy of it from before the last step.
@@ -164,6 +168,7 @@ class DcganTrainer : public LoopTrainer {
   TrainSettings settings_;
   Rng noise_rng_;
   std::shared_ptr<DcganGenerator> g_, g_ema_;
+  mutable bool ema_statistics_stale_ = true;
   std::shared_ptr<DcganDiscriminator> d_;
   std::unique_ptr<Optimizer> opt_g_, opt_d_;
   Tensor fixed_noise_;

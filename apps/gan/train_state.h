@@ -21,7 +21,8 @@ namespace gan::app {
 // The streams of the app's runs, each seeded by stream_seed(--seed, stream)
 // (core/random.h): weight init, per-step noise (z, the penalty's
 // interpolation weights), the sample grid's fixed noise, the data order and
-// augmentation, the quality metric's draws, and CycleGAN's image pools.
+// augmentation, the quality metric's draws, CycleGAN's image pools, and the
+// noise that recomputes the averaged G's batch-norm statistics.
 enum RandomStream : uint64_t {
   kInitStream = 1,
   kNoiseStream = 2,
@@ -30,6 +31,7 @@ enum RandomStream : uint64_t {
   kMetricStream = 5,
   kPoolAStream = 6,
   kPoolBStream = 7,
+  kEmaStatisticsStream = 8,
 };
 
 // Runs f; a NumericalError from anomaly detection gets `where` in front, so

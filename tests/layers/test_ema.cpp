@@ -1,8 +1,13 @@
 // The moving average of a module's weights (layers/ema.h): the ramped decay,
-// the update formula on parameters and buffers, and mismatched modules.
+// the update formula on parameters and buffers, mismatched modules, and the
+// batch-norm statistics recomputed for the averaged weights.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "core/autograd.h"
 #include "core/error.h"
+#include "core/ops.h"
 #include "layers/ema.h"
 #include "layers/layers.h"
 
@@ -42,6 +47,58 @@ TEST(Ema, ModulesOfAnotherShapeAreRefused) {
   Linear c(3, 1, rng);
   EXPECT_THROW(ema_update(a, b, 0.5), ShapeError);
   EXPECT_THROW(ema_reset(a, c), ShapeError);
+}
+
+TEST(Ema, BatchNormStatisticsAreRecomputedForTheCurrentWeights) {
+  Rng rng(21);
+  Sequential model;
+  auto conv = model.add(std::make_shared<Conv2d>(2, 3, 3, rng));
+  auto bn = model.add(std::make_shared<BatchNorm2d>(3));
+  model.eval();
+  // Statistics of other weights (as an average of them would hold).
+  bn->running_mean.fill_(100.0);
+  bn->running_var.fill_(50.0);
+  std::vector<Tensor> inputs;
+  for (int i = 0; i < 3; ++i) inputs.push_back(Tensor::randn({4, 2, 5, 5}, rng));
+  size_t next = 0;
+  recompute_batch_norm_statistics(model, 3, [&] { model.forward(inputs[next++]); });
+  ASSERT_EQ(next, 3U);
+  // Expected: the mean over the batches of each batch's per-channel mean and
+  // unbiased variance of the convolution's output.
+  std::vector<double> mean(3, 0.0), var(3, 0.0);
+  {
+    NoGradGuard no_grad;
+    for (const Tensor& x : inputs) {
+      const std::vector<double> y = conv->forward(x).to_vector<double>();  // [4, 3, 3, 3]
+      for (int c = 0; c < 3; ++c) {
+        std::vector<double> v;
+        for (int n = 0; n < 4; ++n)
+          for (int i = 0; i < 9; ++i) v.push_back(y[static_cast<size_t>((n * 3 + c) * 9 + i)]);
+        double m = 0, ss = 0;
+        for (double e : v) m += e / static_cast<double>(v.size());
+        for (double e : v) ss += (e - m) * (e - m);
+        mean[static_cast<size_t>(c)] += m / 3;
+        var[static_cast<size_t>(c)] += ss / static_cast<double>(v.size() - 1) / 3;
+      }
+    }
+  }
+  const std::vector<double> got_mean = bn->running_mean.to_vector<double>(), got_var = bn->running_var.to_vector<double>();
+  for (size_t c = 0; c < 3; ++c) {
+    EXPECT_NEAR(got_mean[c], mean[c], 1e-5 * std::sqrt(var[c])) << "channel " << c;  // float32 sums
+    EXPECT_NEAR(got_var[c], var[c], 1e-5 * var[c]) << "channel " << c;
+  }
+  EXPECT_FALSE(model.is_training()) << "the mode is restored";
+  EXPECT_DOUBLE_EQ(bn->momentum, 0.1) << "the momentum is restored";
+  EXPECT_THROW(recompute_batch_norm_statistics(model, 0, [] {}), ValueError);
+}
+
+TEST(Ema, RecomputingWithoutBatchNormRunsNothing) {
+  Rng rng(22);
+  Sequential model;
+  model.add(std::make_shared<Conv2d>(1, 1, 1, rng));
+  int calls = 0;
+  recompute_batch_norm_statistics(model, 4, [&] { ++calls; });
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace
