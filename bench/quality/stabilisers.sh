@@ -6,6 +6,11 @@
 #
 #   bench/quality/stabilisers.sh [--gan build/gan] [--out runs/stabilisers]
 #       [--steps 3000] [--seeds "1 2 3"] [--jobs 2] [--configs "baseline ema ..."]
+#       [--dataset SPEC]
+#
+# --dataset trains on another data set, e.g. a data-limited subset made by
+# bench/quality/idx_subset.py (idx:DIR); gan eval then compares with that
+# set's test split (idx_subset.py copies the full one).
 #
 # Quality, not speed, is measured: the runs are deterministic per seed on one
 # build, so running two at once (--jobs, one thread each) changes nothing but
@@ -21,6 +26,7 @@ steps=3000
 seeds="1 2 3"
 jobs=2
 configs=""
+dataset=fashion-mnist
 while (($#)); do
   case "$1" in
     --gan) gan=$2; shift 2 ;;
@@ -29,15 +35,18 @@ while (($#)); do
     --seeds) seeds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --configs) configs=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --dataset) dataset=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "stabilisers.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
 
-# name|gan train options. TTUR uses the ratio of Heusel et al. (D 4x, G 0.5x of
-# 2e-4); R1's gamma is a middle value for 28 px (StyleGAN2's heuristic gives
-# 0.002, Mescheder et al. used 10 at 128+ px). "best" is filled in after the
-# single-technique rows have been read (see the doc for why these).
+# name -> gan train options. "ttur" uses the ratio of Heusel et al. (D 4x, G
+# 0.5x of 2e-4); R1's gamma is a middle value for 28 px (StyleGAN2's heuristic
+# gives 0.002, Mescheder et al. used 10 at 128+ px). "best" combines the two
+# single-technique rows closest to the baseline. "ttur-g8d4" and "tuned" come
+# from a one-seed sweep of D's and G's rates and of the EMA decay (see the
+# doc's table of it).
 declare -A options=(
   [baseline]=""
   [ema]="--ema-decay 0.999"
@@ -47,8 +56,11 @@ declare -A options=(
   [diffaugment]="--diffaugment color,translation,cutout"
   [ema995]="--ema-decay 0.995"
   [best]="--ema-decay 0.995 --spectral-norm d"
+  [ada]="--diffaugment color,translation,cutout --ada-target 0.6"
+  [ttur-g8d4]="--lr-g 0.0008 --lr-d 0.0004"
+  [tuned]="--lr-g 0.0008 --lr-d 0.0004 --ema-decay 0.99"
 )
-order=(baseline ema ttur sn r1 diffaugment ema995 best)
+order=(baseline ema ttur sn r1 diffaugment ema995 best ada ttur-g8d4 tuned)
 [ -n "$configs" ] && read -r -a order <<<"$configs"
 for c in "${order[@]}"; do
   [ -n "${options[$c]+set}" ] || { echo "stabilisers.sh: no configuration '$c' (have: ${!options[*]})" >&2; exit 2; }
@@ -70,7 +82,7 @@ run_one() {
   rm -rf "$dir"
   local start=$SECONDS
   # shellcheck disable=SC2086
-  "$gan" train --device cpu --threads 1 --quiet --seed "$seed" --steps "$steps" \
+  "$gan" train --device cpu --threads 1 --quiet --dataset "$dataset" --seed "$seed" --steps "$steps" \
     --eval-every $((steps / 3)) --classifier "$classifier" --sample-every 0 \
     --checkpoint-every 0 --out "$dir" ${options[$config]} >"$dir.log" 2>&1 || {
     echo "FAILED: $config seed $seed (see $dir.log)" >&2; return 1; }
