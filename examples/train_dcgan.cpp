@@ -43,13 +43,13 @@ struct Options {
 void print_usage(std::FILE* to) {
   std::fprintf(to,
                "usage: example_train_dcgan [--steps N] [--data DIR] [--out FILE.png]\n"
-               "                           [--batch N] [--log-every N] [--seed N]\n"
+               "                           [--batch-size N] [--log-every N] [--seed N]\n"
                "Trains a small 28x28 DCGAN on Fashion-MNIST and writes a grid of 64 samples.\n"
                "  --steps N      training steps (default 200)\n"
                "  --data DIR     folder with train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]\n"
                "                 (default /usr/share/datasets/fashion-mnist)\n"
                "  --out FILE     the sample grid (default dcgan_samples.png)\n"
-               "  --batch N      images per step (default 64)\n"
+               "  --batch-size N images per step (default 64)\n"
                "  --log-every N  print the losses every N steps (default 20)\n"
                "  --seed N       seeds weights, batches and noise (default 1)\n"
                "Runs on the GPU when one is usable, else on the CPU.\n");
@@ -83,7 +83,7 @@ Options parse(int argc, char** argv) {
     if (arg == "--steps") o.steps = positive("--steps", value);
     else if (arg == "--data") o.data = value;
     else if (arg == "--out") o.out = value;
-    else if (arg == "--batch") o.batch = positive("--batch", value);
+    else if (arg == "--batch-size") o.batch = positive("--batch-size", value);
     else if (arg == "--log-every") o.log_every = positive("--log-every", value);
     else if (arg == "--seed") o.seed = positive("--seed", value);
     else {
