@@ -70,6 +70,8 @@ std::vector<Network> networks_of(const io::Checkpoint& ck, const std::string& pa
   if (model == "pix2pix") {
     const Pix2PixModel m = pix2pix_model_from_meta(ck, path);
     put_pix2pix_meta(options, m);
+    // The direction it was trained for, which `gan translate --weights` checks.
+    if (ck.has_meta("direction")) options.put_meta("direction", ck.meta("direction"));
     return {load_network<UnetGenerator>(ck, path, "G", true, m.generator()),
             load_network<PatchDiscriminator>(ck, path, "D", false, m.discriminator())};
   }

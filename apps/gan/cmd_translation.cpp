@@ -26,6 +26,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/image.h"
 #include "core/io/png_grid.h"
+#include "core/io/safetensors.h"
 #include "core/io/translation_data.h"
 
 namespace gan::app {
@@ -492,8 +493,14 @@ CommandSpec translate_spec() {
                 "Reads an image, or every image directly inside a folder, resizes and center-crops it to the "
                 "model's training size (or --image-size), runs the generator for --direction and writes "
                 "OUT/<name>.png for each; --grid also writes OUT/grid.png with each input beside its output. "
-                "A CycleGAN checkpoint translates AtoB and BtoA; a pix2pix one the direction it was trained for.");
-  c.add_string("checkpoint", "PATH", "checkpoint written by 'gan cyclegan train' or 'gan pix2pix train'").required();
+                "A CycleGAN checkpoint translates AtoB and BtoA; a pix2pix one the direction it was trained for. "
+                "The model is a training checkpoint (--checkpoint) or the weights of 'gan export --format "
+                "safetensors' (--weights).");
+  c.add_string("checkpoint", "PATH",
+               "checkpoint written by 'gan cyclegan train' or 'gan pix2pix train' (or give --weights)");
+  c.add_string("weights", "FILE",
+               "FILE.safetensors of generator weights instead of a checkpoint: from 'gan export', or from PyTorch "
+               "with the names of docs/export.md");
   c.add_choice("direction", kDirections, "AtoB or BtoA", "AtoB");
   c.add_string("in", "PATH", "an image file, or a folder of images").required();
   c.add_string("out", "DIR", "folder for the translated images").required();
@@ -508,33 +515,46 @@ CommandSpec translate_spec() {
 
 int cmd_translate(const ParsedArgs& a) {
   const Device device = parse_device(a.get_string("device"));
-  const std::string path = a.get_string("checkpoint"), direction = a.get_string("direction");
+  const std::string direction = a.get_string("direction");
   const std::string in = a.get_string("in"), out = a.get_string("out");
-  const io::Checkpoint ck = io::load_checkpoint(path);
+  const bool weights = !a.get_string("weights").empty();
+  usage_check(weights != !a.get_string("checkpoint").empty(), "give either --checkpoint or --weights (one model)",
+              "translate");
+  const std::string path = a.get_string(weights ? "weights" : "checkpoint");
+  usage_check(!weights || io::is_safetensors_path(path),
+              "--weights '" + path + "': give a FILE.safetensors ('gan export --format safetensors' writes one)",
+              "translate");
+  const io::Checkpoint ck = weights ? io::load_safetensors(path) : io::load_checkpoint(path);
+  GAN_CHECK(!weights || ck.has_meta("model"), IoError, path,
+            ": its header has no model options (__metadata__ with model = cyclegan or pix2pix, image_size, "
+            "channels, ngf, ...); 'gan export' writes them, and so does save_gan_safetensors of "
+            "bench/pytorch_gan_models.py");
   const std::string model = ck.has_meta("model") ? ck.meta("model") : "missing";
   std::shared_ptr<Module> g;
   int64_t size = 0, channels = 0;
   if (model == "cyclegan") {
     const CycleGanModel m = cyclegan_model_from_meta(ck, path);
-    g = load_cyclegan_generator(ck, path, direction == "AtoB", device);
+    g = load_cyclegan_generator(ck, path, direction == "AtoB", device, weights);
     size = m.image_size;
     channels = m.channels;
   } else if (model == "pix2pix") {
-    const std::string trained = ck.has_meta("direction") ? ck.meta("direction") : "AtoB";
+    // A weights file from elsewhere may not say which way it was trained:
+    // then it is taken to map the way --direction asks.
+    const std::string trained = ck.has_meta("direction") ? ck.meta("direction") : weights ? direction : "AtoB";
     GAN_CHECK(trained == "AtoB" || trained == "BtoA", IoError, path, ": metadata 'direction' is '", trained,
-              "', not AtoB or BtoA: the checkpoint is damaged");
+              "', not AtoB or BtoA: the ", weights ? "file" : "checkpoint", " is damaged");
     usage_check(direction == trained,
                 path + " holds a pix2pix generator trained " + trained + " (it maps " + trained.substr(0, 1) +
                     " to " + trained.substr(3) + " only); pass --direction " + trained +
                     ", or train one for the other direction with 'gan pix2pix train --direction " + direction + "'",
                 "translate");
     const Pix2PixModel m = pix2pix_model_from_meta(ck, path);
-    g = load_pix2pix_generator(ck, path, device);
+    g = load_pix2pix_generator(ck, path, device, weights);
     size = m.image_size;
     channels = m.channels;
   } else {
-    throw IoError(path + " is not an image-to-image checkpoint (its model is " + model +
-                  "): translate needs one from 'gan cyclegan train' or 'gan pix2pix train'" +
+    throw IoError(path + " is not an image-to-image " + (weights ? "model" : "checkpoint") + " (its model is " +
+                  model + "): translate needs one from 'gan cyclegan train' or 'gan pix2pix train'" +
                   (model == "dcgan" ? "; a DCGAN makes images from noise: use 'gan sample'" : ""));
   }
   if (a.get_int("image-size") > 0) {

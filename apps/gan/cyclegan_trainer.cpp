@@ -69,11 +69,15 @@ CycleGanModel cyclegan_model_from_meta(const io::Checkpoint& ck, const std::stri
 }
 
 std::shared_ptr<ResnetGenerator> load_cyclegan_generator(const io::Checkpoint& ck, const std::string& source,
-                                                         bool a_to_b, Device device) {
+                                                         bool a_to_b, Device device, bool imported) {
   const CycleGanModel m = cyclegan_model_from_meta(ck, source);
   Rng unused(0);
   auto g = std::make_shared<ResnetGenerator>(m.generator(), unused);
-  load_tensors(ck, a_to_b ? "G_AB." : "G_BA.", state_tensors(*g), source);
+  const std::string prefix = a_to_b ? "G_AB." : "G_BA.";
+  if (imported)
+    import_networks(ck, {{prefix, g.get()}}, source, /*require_all=*/true);
+  else
+    load_tensors(ck, prefix, state_tensors(*g), source);
   g->to(device);
   g->eval();
   return g;

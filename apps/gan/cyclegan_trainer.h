@@ -110,8 +110,10 @@ CycleGanModel cyclegan_model_from_meta(const io::Checkpoint& checkpoint, const s
 std::string describe(const CycleGanModel& model);
 
 // One generator of a CycleGAN checkpoint: G_AB (a_to_b) or G_BA, on `device`,
-// in eval mode.
+// in eval mode. `imported`: `checkpoint` is a weights file read with
+// io::load_safetensors ('gan export', or PyTorch with the names of
+// docs/export.md), checked as imports are (import_networks).
 std::shared_ptr<ResnetGenerator> load_cyclegan_generator(const io::Checkpoint& checkpoint, const std::string& source,
-                                                         bool a_to_b, Device device);
+                                                         bool a_to_b, Device device, bool imported = false);
 
 }  // namespace gan::app

@@ -73,11 +73,14 @@ Pix2PixModel pix2pix_model_from_meta(const io::Checkpoint& ck, const std::string
 }
 
 std::shared_ptr<UnetGenerator> load_pix2pix_generator(const io::Checkpoint& ck, const std::string& source,
-                                                      Device device) {
+                                                      Device device, bool imported) {
   const Pix2PixModel m = pix2pix_model_from_meta(ck, source);
   Rng unused(0);
   auto g = std::make_shared<UnetGenerator>(m.generator(), unused);
-  load_tensors(ck, "G.", state_tensors(*g), source);
+  if (imported)
+    import_networks(ck, {{"G.", g.get()}}, source, /*require_all=*/true);
+  else
+    load_tensors(ck, "G.", state_tensors(*g), source);
   g->to(device);
   g->eval();
   return g;

@@ -87,8 +87,9 @@ void put_pix2pix_meta(io::Checkpoint& checkpoint, const Pix2PixModel& model);
 Pix2PixModel pix2pix_model_from_meta(const io::Checkpoint& checkpoint, const std::string& source);
 std::string describe(const Pix2PixModel& model);
 
-// The generator of a pix2pix checkpoint on `device`, in eval mode (dropout off).
+// The generator of a pix2pix checkpoint on `device`, in eval mode (dropout
+// off). `imported`: a weights file, as for load_cyclegan_generator.
 std::shared_ptr<UnetGenerator> load_pix2pix_generator(const io::Checkpoint& checkpoint, const std::string& source,
-                                                      Device device);
+                                                      Device device, bool imported = false);
 
 }  // namespace gan::app

@@ -13,6 +13,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/checkpoint_format.h"
 #include "core/io/image.h"
+#include "core/io/safetensors.h"
 #include "translation_test_util.h"
 
 namespace gan::app {
@@ -115,6 +116,39 @@ TEST(Pix2Pix, TranslateUsesTheTrainedDirection) {
   r = run_gan({"translate", "--checkpoint", ckpt, "--direction", "BtoA", "--in", data + "/val", "--out",
                dir + "/out4", "--image-size", "64", "--device", "cpu"});
   EXPECT_EQ(r.status, 0) << r.err;
+}
+
+// The export keeps the direction the generator was trained for, so
+// `translate --weights` checks it as it does for a checkpoint; a file without
+// one (written by another program) is taken to map the way --direction asks.
+TEST(Pix2Pix, TranslateFromExportedWeightsIsTheCheckpoints) {
+  const std::string dir = scratch_dir(), data = write_paired_bars(dir + "/pairs", 4, 36);
+  std::vector<std::string> args = tiny_pix2pix_args(data, dir + "/run", 1);
+  for (const auto& [name, value] : {std::pair{"image-size", "32"}, {"load-size", "36"}, {"direction", "BtoA"}})
+    set_option(args, name, value);
+  ASSERT_EQ(run_gan(args).status, 0);
+  const std::string ckpt = dir + "/run/checkpoint.ckpt", weights = dir + "/g.safetensors";
+  CliResult r = run_gan({"export", "--checkpoint", ckpt, "--format", "safetensors", "--out", weights});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(io::load_safetensors(weights).meta("direction"), "BtoA");
+  for (const std::string source : {"checkpoint", "weights"}) {
+    r = run_gan({"translate", "--" + source, source == "weights" ? weights : ckpt, "--direction", "BtoA", "--in",
+                 data + "/val", "--out", dir + "/" + source, "--device", "cpu"});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  EXPECT_EQ(read_text(dir + "/checkpoint/img_100.png"), read_text(dir + "/weights/img_100.png"));
+  r = run_gan({"translate", "--weights", weights, "--direction", "AtoB", "--in", data + "/val", "--out",
+               dir + "/wrong", "--device", "cpu"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_CONTAINS(r.err, "trained BtoA");
+
+  io::Checkpoint w = io::load_safetensors(weights);
+  std::erase_if(w.metadata, [](const auto& kv) { return kv.first == "direction"; });
+  io::save_safetensors(dir + "/plain.safetensors", w);
+  r = run_gan({"translate", "--weights", dir + "/plain.safetensors", "--direction", "AtoB", "--in", data + "/val",
+               "--out", dir + "/plain", "--device", "cpu"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_text(dir + "/checkpoint/img_100.png"), read_text(dir + "/plain/img_100.png"));
 }
 
 TEST(Pix2Pix, OddWidthPairsAreRefusedNamingTheFile) {
