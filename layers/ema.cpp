@@ -67,7 +67,11 @@ void recompute_batch_norm_statistics(Module& model, int64_t batches, const std::
   for (BatchNorm2d* bn : norms) restore.momenta.emplace_back(bn, bn->momentum);
   NoGradGuard no_grad;
   dist::LocalScope alone;  // this rank's batches only: no --sync-bn all-reduce
-  model.train();
+  // Only the batch norms train: in training mode a spectral-norm layer would
+  // step its power iteration (its u and v are state, and exact resume needs
+  // them untouched by how often the statistics were refreshed).
+  model.eval();
+  for (BatchNorm2d* bn : norms) bn->train();
   // running <- (1 - 1/(k+1)) running + 1/(k+1) batch_k is the mean of the
   // first k+1 batches' statistics; k = 0 replaces what the buffers held.
   for (int64_t k = 0; k < batches; ++k) {

@@ -39,10 +39,11 @@ void ema_update(Module& average, const Module& source, double d);
 void ema_reset(Module& average, const Module& source);
 
 // Sets the running mean and variance of every BatchNorm2d in `model` to the
-// plain average of the batch statistics of `batches` forward passes in
-// training mode, each run by `forward_batch` (which feeds the model a fresh
-// batch): the statistics of the model's current weights, whatever the buffers
-// held before. Without autograd, and in this process alone (dist::LocalScope:
+// plain average of the batch statistics of `batches` forward passes with the
+// batch norms (and only they) in training mode, each run by `forward_batch`
+// (which feeds the model a fresh batch): the statistics of the model's current
+// weights, whatever the buffers held before. Every other layer runs in eval
+// mode, so spectral norm's u and v do not move. Without autograd, and in this process alone (dist::LocalScope:
 // no --sync-bn all-reduce, so one rank can call it); the model's mode and
 // the layers' momentum are restored. Nothing runs when the model has no batch
 // norm. ValueError unless batches > 0.

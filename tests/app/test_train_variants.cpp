@@ -97,16 +97,17 @@ TEST(TrainVariants, WganGpRunResumesExactly) {
   EXPECT_CONTAINS(other.err, "--loss hinge differs from the resumed run's wgan-gp");
 }
 
-// Spectral norm (both nets), lazy R1 and DiffAugment together: the run resumes
-// byte for byte (u, v, the R1 schedule and the augmentation's random numbers
-// are all in the checkpoint), R1 took batch norm out of D, and the options
-// are recorded and checked on resume.
+// Spectral norm (both nets), lazy R1, DiffAugment and an EMA of G together:
+// the run resumes byte for byte (u, v, the R1 schedule and the augmentation's
+// random numbers are all in the checkpoint, and refreshing the average's
+// batch-norm statistics leaves its u and v alone), R1 took batch norm out of
+// D, and the options are recorded and checked on resume.
 TEST(TrainVariants, StabilisersTrainAndResumeExactly) {
   const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 48);
   auto args = [&](const std::string& out, int64_t steps) {
     std::vector<std::string> a = tiny_train_args(data, out, steps);
     for (auto [k, v] : {std::pair{"spectral-norm", "both"}, {"r1-gamma", "1"}, {"r1-every", "2"},
-                        {"diffaugment", "color,translation,cutout"}})
+                        {"diffaugment", "color,translation,cutout"}, {"ema-decay", "0.9"}})
       set_option(a, k, v);
     return a;
   };

@@ -92,6 +92,34 @@ TEST(Ema, BatchNormStatisticsAreRecomputedForTheCurrentWeights) {
   EXPECT_THROW(recompute_batch_norm_statistics(model, 0, [] {}), ValueError);
 }
 
+// Only the batch norms train during the passes: a spectral-norm layer's
+// power-iteration vectors stay as they were (exact resume depends on it).
+TEST(Ema, RecomputingLeavesSpectralNormVectorsAlone) {
+  Rng rng(23);
+  Sequential model;
+  auto conv = model.add(std::make_shared<Conv2d>(2, 3, 3, rng));
+  conv->enable_spectral_norm(rng);
+  model.add(std::make_shared<BatchNorm2d>(3));
+  model.train();
+  const std::vector<NamedTensor> before = model.named_buffers();
+  std::vector<std::vector<float>> values;
+  for (const auto& [name, t] : before) values.push_back(t.to_vector<float>());
+  const Tensor x = Tensor::randn({4, 2, 5, 5}, rng);
+  recompute_batch_norm_statistics(model, 2, [&] { model.forward(x); });
+  const std::vector<NamedTensor> after = model.named_buffers();
+  ASSERT_EQ(after.size(), before.size());
+  int vectors = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    const auto& [name, t] = after[i];
+    if (name.find("weight_") == std::string::npos) continue;  // u and v, not the statistics
+    ++vectors;
+    EXPECT_EQ(t.to_vector<float>(), values[i]) << name << " moved";
+  }
+  EXPECT_EQ(vectors, 2);
+  EXPECT_TRUE(model.is_training()) << "the mode is restored";
+  EXPECT_TRUE(conv->is_training());
+}
+
 TEST(Ema, RecomputingWithoutBatchNormRunsNothing) {
   Rng rng(22);
   Sequential model;
