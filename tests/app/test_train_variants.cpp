@@ -78,6 +78,28 @@ TEST(TrainVariants, EveryLossTrainsWithItsRecipe) {
   EXPECT_THROW(parse_gan_loss("wasserstein"), ValueError);
 }
 
+// bce at 28x28 trains by its measured recipe (G 3.2e-3, D 1.2e-3, Adam beta2
+// 0.99, EMA 0.99; docs/losses-and-metrics.md) unless told otherwise; other
+// sizes and losses keep the published one. Read from the checkpoint's meta.
+TEST(TrainVariants, The28pxBceModelTrainsByItsMeasuredRecipe) {
+  const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 16);
+  int run = 0;
+  auto recipe = [&](const std::vector<std::pair<std::string, std::string>>& options) {
+    std::vector<std::string> a = tiny_train_args(data, dir + "/run" + std::to_string(run++), 1);
+    for (const auto& [k, v] : options) set_option(a, k, v);
+    const CliResult r = run_gan(a);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const io::Checkpoint ck = io::load_checkpoint(dir + "/run" + std::to_string(run - 1) + "/checkpoint.ckpt");
+    return ck.meta("lr_g") + " " + ck.meta("lr_d") + " " + ck.meta("beta2") + " " + ck.meta("ema_decay");
+  };
+  EXPECT_EQ(recipe({}), "0.0032 0.0012 0.99 0.99");
+  EXPECT_EQ(recipe({{"lr", "0.0001"}}), "0.0001 0.0001 0.99 0.99") << "a rate given: no recipe rates";
+  EXPECT_EQ(recipe({{"lr-g", "0.0004"}}), "0.0004 0.0002 0.99 0.99");
+  EXPECT_EQ(recipe({{"beta2", "0.999"}, {"ema-decay", "0"}}), "0.0032 0.0012 0.999 0");
+  EXPECT_EQ(recipe({{"loss", "hinge"}}), "0.0002 0.0002 0.999 0") << "other losses: the published recipe";
+  EXPECT_EQ(recipe({{"image-size", "16"}}), "0.0002 0.0002 0.999 0") << "other sizes: the published recipe";
+}
+
 TEST(TrainVariants, WganGpRunResumesExactly) {
   const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 48);
   auto args = [&](const std::string& out, int64_t steps) {
