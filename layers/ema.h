@@ -43,9 +43,9 @@ void ema_reset(Module& average, const Module& source);
 // batch norms (and only they) in training mode, each run by `forward_batch`
 // (which feeds the model a fresh batch): the statistics of the model's current
 // weights, whatever the buffers held before. Every other layer runs in eval
-// mode, so spectral norm's u and v do not move. Without autograd, and in this process alone (dist::LocalScope:
-// no --sync-bn all-reduce, so one rank can call it); the model's mode and
-// the layers' momentum are restored. Nothing runs when the model has no batch
+// mode, so spectral norm's u and v do not move. Without autograd, and in this
+// process alone (dist::LocalScope: no --sync-bn all-reduce, so one rank can
+// call it); the model's mode and the layers' momentum are restored. Nothing runs when the model has no batch
 // norm. ValueError unless batches > 0.
 void recompute_batch_norm_statistics(Module& model, int64_t batches, const std::function<void()>& forward_batch);
 

@@ -47,7 +47,7 @@ std::vector<Network> networks_of(const io::Checkpoint& ck, const std::string& pa
   if (model == "dcgan") {
     const DcganConfig c = model_from_meta(ck, path);
     // The generator `gan sample` uses: the moving average of its weights when the run kept one (--ema-decay).
-    const bool ema = ck.has_meta("ema_decay") && meta_double(ck, "ema_decay", path) > 0;
+    const bool ema = keeps_generator_average(ck, path);
     std::vector<Network> nets = {load_network<DcganGenerator>(ck, path, "G", true, c, ema ? "G_ema" : "G"),
                                  load_network<DcganDiscriminator>(ck, path, "D", false, c)};
     // Spectral norm is folded in: each weight becomes W / sigma with the

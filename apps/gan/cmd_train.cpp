@@ -270,7 +270,9 @@ CommandSpec train_spec() {
                0)
       .at_least(0);
   c.add_double("beta1", "X", "Adam beta1 (wgan-gp: 0 unless given)", 0.5).at_least(0).at_most(1);
-  c.add_double("beta2", "X", "Adam beta2 (wgan-gp: 0.9, bce at 28x28: 0.99 unless given)", 0.999).at_least(0).at_most(1);
+  c.add_double("beta2", "X", "Adam beta2 (wgan-gp: 0.9, bce at 28x28: 0.99 unless given)", 0.999)
+      .at_least(0)
+      .at_most(1);
   c.add_int("n-critic", "N", "D updates per G update; 0 = the loss's (5 for wgan and wgan-gp, else 1)", 0)
       .at_least(0);
   c.add_double("clip", "X", "wgan: clamp D's weights to [-X, X]", 0.01).at_least(0);

@@ -387,6 +387,10 @@ void set_spectral_norm(DcganConfig& c, const std::string& name) {
   c.spectral_norm_g = name == "g" || name == "both";
 }
 
+bool keeps_generator_average(const io::Checkpoint& ck, const std::string& source) {
+  return ck.has_meta("ema_decay") && meta_double(ck, "ema_decay", source) > 0;
+}
+
 DcganConfig model_from_meta(const io::Checkpoint& ck, const std::string& source) {
   GAN_CHECK(ck.has_meta("model") && ck.meta("model") == "dcgan", IoError, source,
             ": not a DCGAN checkpoint (metadata 'model' is ", ck.has_meta("model") ? ck.meta("model") : "missing",
@@ -505,7 +509,7 @@ std::shared_ptr<DcganGenerator> load_generator(const std::string& path, Device d
   const DcganConfig config = model_from_meta(ck, path);
   Rng unused(0);
   auto g = std::make_shared<DcganGenerator>(config, unused);
-  const bool use_ema = !weights && !raw && ck.has_meta("ema_decay") && meta_double(ck, "ema_decay", path) > 0;
+  const bool use_ema = !weights && !raw && keeps_generator_average(ck, path);
   if (weights) {
     import_networks(ck, {{"G.", g.get()}}, path, /*require_all=*/true);
   } else {

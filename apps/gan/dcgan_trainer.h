@@ -184,6 +184,10 @@ class DcganTrainer : public LoopTrainer {
 // `gan sample` needs to rebuild the generator.
 void put_model_meta(io::Checkpoint& checkpoint, const DcganConfig& config);
 DcganConfig model_from_meta(const io::Checkpoint& checkpoint, const std::string& source);
+// Whether a training checkpoint holds a moving average of G (records
+// "G_ema.*", a run with --ema-decay): then `gan sample`, `gan eval` and `gan
+// export` use it in place of the trained G.
+bool keeps_generator_average(const io::Checkpoint& checkpoint, const std::string& source);
 // "image size 28, channels 1, nz 100, ngf 32, ndf 32[, ...]" for messages.
 std::string describe(const DcganConfig& config);
 // --spectral-norm's values: "none", "d", "g", "both" (ValueError otherwise).

@@ -42,8 +42,7 @@ Tensor images_in(Rng& rng, const Shape& shape) { return tanh(Tensor::randn(shape
 // the moving average of its weights when the run kept one (at 28x28 with bce
 // it does by default), every other network itself.
 std::string exported_prefix(const io::Checkpoint& ck, const std::string& net) {
-  const bool ema = net == "G" && ck.has_meta("ema_decay") && std::stod(ck.meta("ema_decay")) > 0;
-  return ema ? "G_ema." : net + ".";
+  return net == "G" && keeps_generator_average(ck, "ck") ? "G_ema." : net + ".";
 }
 
 std::vector<Net> dcgan_nets(const DcganConfig& c, Rng& rng) {

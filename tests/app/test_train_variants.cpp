@@ -85,11 +85,12 @@ TEST(TrainVariants, The28pxBceModelTrainsByItsMeasuredRecipe) {
   const std::string dir = scratch_dir(), data = write_bar_dataset(dir + "/data", 16);
   int run = 0;
   auto recipe = [&](const std::vector<std::pair<std::string, std::string>>& options) {
-    std::vector<std::string> a = tiny_train_args(data, dir + "/run" + std::to_string(run++), 1);
+    const std::string out = dir + "/run" + std::to_string(run++);
+    std::vector<std::string> a = tiny_train_args(data, out, 1);
     for (const auto& [k, v] : options) set_option(a, k, v);
     const CliResult r = run_gan(a);
     EXPECT_EQ(r.status, 0) << r.err;
-    const io::Checkpoint ck = io::load_checkpoint(dir + "/run" + std::to_string(run - 1) + "/checkpoint.ckpt");
+    const io::Checkpoint ck = io::load_checkpoint(out + "/checkpoint.ckpt");
     return ck.meta("lr_g") + " " + ck.meta("lr_d") + " " + ck.meta("beta2") + " " + ck.meta("ema_decay");
   };
   EXPECT_EQ(recipe({}), "0.0032 0.0012 0.99 0.99");
